@@ -1,0 +1,550 @@
+//! The SQS batch engine: decode each record on its own, run the worker, publish one
+//! event per record, and answer the partial batch response.
+
+use std::any::Any;
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
+use futures::{FutureExt, StreamExt};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
+use tracing::{info_span, warn, Instrument};
+
+use crate::config::{EngineConfig, FifoFailureMode};
+use crate::envelope::{decode_body, Payload, S3Location};
+use crate::error::{codes, RecordError};
+use crate::event::{derive_event_id, ErrorBody, OutputEvent, ResultLocation, Status, WorkerDescriptor, WorkerInfo, SCHEMA_VERSION};
+use crate::sink::{EventSink, PublishEntry, MAX_PUBLISH_BATCH, SNS_MAX_MESSAGE_BYTES};
+use crate::store::{ObjectStore, StoreError};
+
+/// One kind of analysis, wired to the engine. Implementations stay free of AWS types.
+pub trait Worker: Send + Sync + 'static {
+    type Input: DeserializeOwned + Send + 'static;
+    type Output: Serialize + Send + 'static;
+
+    fn descriptor(&self) -> &WorkerDescriptor;
+
+    /// Analyses one input. Return `RecordError::Permanent` for bad input (an error event is
+    /// published) and `RecordError::Transient` for anything a retry may fix.
+    fn process(&self, input: Self::Input) -> impl Future<Output = Result<Self::Output, RecordError>> + Send;
+
+    /// Extra SNS message attributes for filter policies, e.g. `top_category`.
+    fn attributes(&self, _output: &Self::Output) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordOutcome {
+    /// An event was published: `ok`, or `error` for a permanent failure. The record is acknowledged.
+    Published { event_id: String, status: Status, error_code: Option<&'static str> },
+    /// The record is returned in `batchItemFailures` for SQS to redeliver.
+    Retry(RecordError),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchReport {
+    pub records: usize,
+    pub ok: usize,
+    pub error_events: usize,
+    pub retried: usize,
+    pub publish_calls: usize,
+    pub offloaded: usize,
+    pub process_ms: f64,
+    pub publish_ms: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct BatchOutcome {
+    pub response: SqsBatchResponse,
+    pub report: BatchReport,
+    /// One outcome per input record, in input order.
+    pub outcomes: Vec<(String, RecordOutcome)>,
+}
+
+impl BatchOutcome {
+    pub fn all_failed(&self) -> bool {
+        !self.outcomes.is_empty() && self.report.retried == self.outcomes.len()
+    }
+}
+
+/// A record that finished analysis and is waiting to be published.
+struct Prepared {
+    entry: PublishEntry,
+    event_id: String,
+    status: Status,
+    error_code: Option<&'static str>,
+}
+
+enum Stage {
+    Ready(Prepared),
+    Done(RecordOutcome),
+}
+
+pub struct BatchEngine<W: Worker> {
+    worker: Arc<W>,
+    sink: Arc<dyn EventSink>,
+    store: Option<Arc<dyn ObjectStore>>,
+    config: EngineConfig,
+}
+
+impl<W: Worker> BatchEngine<W> {
+    pub fn new(worker: W, sink: Arc<dyn EventSink>, store: Option<Arc<dyn ObjectStore>>, config: EngineConfig) -> Self {
+        Self { worker: Arc::new(worker), sink, store, config }
+    }
+
+    pub fn worker(&self) -> &W {
+        &self.worker
+    }
+
+    /// Processes one SQS batch. `deadline` is when the invocation times out.
+    pub async fn process_batch(&self, records: &[SqsMessage], deadline: Option<Instant>) -> BatchOutcome {
+        let started = Instant::now();
+        let cutoff = deadline.map(|d| d.checked_sub(self.config.deadline_margin).unwrap_or(started));
+        let fifo = records.iter().any(is_fifo_record);
+
+        let stages = if fifo {
+            self.prepare_in_order(records, cutoff).await
+        } else {
+            futures::stream::iter(records.iter().enumerate())
+                .map(|(index, record)| self.prepare_record(index, record, cutoff))
+                .buffered(self.config.max_concurrency.max(1))
+                .collect::<Vec<_>>()
+                .await
+        };
+        let process_ms = ms_since(started);
+
+        let publish_started = Instant::now();
+        let (outcomes, publish_calls, offloaded) = self.publish(records, stages, fifo).await;
+        let publish_ms = ms_since(publish_started);
+
+        let mut report = BatchReport {
+            records: records.len(),
+            publish_calls,
+            offloaded,
+            process_ms,
+            publish_ms,
+            total_ms: ms_since(started),
+            ..BatchReport::default()
+        };
+        let mut failed_ids = HashSet::new();
+        let mut response = SqsBatchResponse::default();
+        let mut labelled = Vec::with_capacity(records.len());
+        for (record, outcome) in records.iter().zip(outcomes) {
+            let message_id = record.message_id.clone().unwrap_or_default();
+            match &outcome {
+                RecordOutcome::Published { status: Status::Ok, .. } => report.ok += 1,
+                RecordOutcome::Published { .. } => report.error_events += 1,
+                RecordOutcome::Retry(error) => {
+                    report.retried += 1;
+                    warn!(message_id = %message_id, code = error.code(), "record returned for retry");
+                    // Duplicate ids (SQS may redeliver within a batch) are reported once. An empty
+                    // id makes Lambda retry the whole batch, which is the safe reading of a
+                    // record we cannot name.
+                    if failed_ids.insert(message_id.clone()) {
+                        let mut failure = BatchItemFailure::default();
+                        failure.item_identifier = message_id.clone();
+                        response.batch_item_failures.push(failure);
+                    }
+                }
+            }
+            labelled.push((message_id, outcome));
+        }
+        BatchOutcome { response, report, outcomes: labelled }
+    }
+
+    /// FIFO: one record at a time, in order; a failure blocks what follows it.
+    async fn prepare_in_order(&self, records: &[SqsMessage], cutoff: Option<Instant>) -> Vec<Stage> {
+        let mut stages = Vec::with_capacity(records.len());
+        let mut blocked = Blocked::default();
+        for (index, record) in records.iter().enumerate() {
+            if blocked.blocks(record, self.config.fifo_failure_mode) {
+                stages.push(Stage::Done(RecordOutcome::Retry(predecessor_failed())));
+                continue;
+            }
+            let stage = self.prepare_record(index, record, cutoff).await;
+            if matches!(stage, Stage::Done(RecordOutcome::Retry(_))) {
+                blocked.add_at(record, index);
+            }
+            stages.push(stage);
+        }
+        stages
+    }
+
+    async fn prepare_record(&self, index: usize, record: &SqsMessage, cutoff: Option<Instant>) -> Stage {
+        let message_id = record.message_id.clone().unwrap_or_default();
+        let span = info_span!("record", message_id = %message_id, event_id = tracing::field::Empty);
+        async move {
+            if cutoff.is_some_and(|c| Instant::now() >= c) {
+                return Stage::Done(RecordOutcome::Retry(RecordError::transient(
+                    codes::NOT_STARTED_DEADLINE,
+                    "invocation deadline too close to start this record",
+                )));
+            }
+            let work = AssertUnwindSafe(self.analyse(index, record)).catch_unwind();
+            let analysed = match cutoff {
+                Some(cutoff) => match tokio::time::timeout_at(cutoff.into(), work).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        return Stage::Done(RecordOutcome::Retry(RecordError::transient(
+                            codes::DEADLINE_EXCEEDED,
+                            "record did not finish before the invocation deadline",
+                        )))
+                    }
+                },
+                None => work.await,
+            };
+            match analysed {
+                Ok(stage) => stage,
+                Err(panic) => Stage::Done(RecordOutcome::Retry(RecordError::transient(
+                    codes::PANIC,
+                    format!("analysis panicked: {}", describe_panic(panic.as_ref())),
+                ))),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn analyse(&self, index: usize, record: &SqsMessage) -> Stage {
+        let descriptor = self.worker.descriptor();
+        let message_id = record.message_id.clone().unwrap_or_default();
+        let started = Instant::now();
+        let mut event = EventDraft::new(&message_id);
+
+        let decoded = match decode_body(record.body.as_deref()) {
+            Ok(decoded) => decoded,
+            Err(error) => return self.finish(index, record, event, Err(error), started),
+        };
+        if let Some(sns_id) = &decoded.sns_message_id {
+            event.source_key = sns_id.clone();
+        }
+        let payload = match decoded.payload {
+            Payload::Inline(value) => value,
+            Payload::ClaimCheck(location) => match self.fetch_claim_check(&location).await {
+                Ok(value) => value,
+                Err(error) => return self.finish(index, record, event, Err(error), started),
+            },
+        };
+        event.read_identity(&payload, descriptor.subject_key);
+        let decode_ms = ms_since(started);
+        event.timings.insert("decode".to_owned(), decode_ms);
+
+        let input: W::Input = match serde_json::from_value(payload) {
+            Ok(input) => input,
+            Err(e) => {
+                let error = RecordError::permanent(codes::SCHEMA_VIOLATION, format!("input does not match the schema: {e}"));
+                return self.finish(index, record, event, Err(error), started);
+            }
+        };
+        let analysis_started = Instant::now();
+        let result = self.worker.process(input).await;
+        event.timings.insert("process".to_owned(), ms_since(analysis_started));
+        let result = result.and_then(|output| {
+            let attributes = self.worker.attributes(&output);
+            serde_json::to_value(&output)
+                .map(|value| (value, attributes))
+                .map_err(|e| RecordError::permanent(codes::SERIALIZE_FAILED, e.to_string()))
+        });
+        self.finish(index, record, event, result, started)
+    }
+
+    async fn fetch_claim_check(&self, location: &S3Location) -> Result<Value, RecordError> {
+        let store = self.store.as_ref().ok_or_else(|| {
+            RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, "claim-check pointer received but no object store is configured")
+        })?;
+        let bytes = store.get(location, self.config.max_claim_check_bytes).await.map_err(|error| match error {
+            StoreError::NotFound(uri) => RecordError::permanent(codes::CLAIM_CHECK_MISSING, format!("{uri} does not exist")),
+            StoreError::TooLarge { uri, limit } => {
+                RecordError::permanent(codes::INPUT_TOO_LARGE, format!("{uri} is larger than {limit} bytes"))
+            }
+            StoreError::Unavailable(message) => RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message),
+        })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| RecordError::permanent(codes::INVALID_JSON, format!("claim-checked payload is not JSON: {e}")))
+    }
+
+    /// Turns an analysis result into an event ready to publish, or a retry.
+    fn finish(
+        &self,
+        index: usize,
+        record: &SqsMessage,
+        draft: EventDraft,
+        result: Result<(Value, Vec<(String, String)>), RecordError>,
+        started: Instant,
+    ) -> Stage {
+        let (result, extra_attributes, error) = match result {
+            Ok((value, attributes)) => (Some(value), attributes, None),
+            Err(error @ RecordError::Transient { .. }) => return Stage::Done(RecordOutcome::Retry(error)),
+            Err(error) => (None, Vec::new(), Some(error)),
+        };
+        let event = draft.into_event(self.worker.descriptor(), result, error.as_ref(), started);
+        tracing::Span::current().record("event_id", event.event_id.as_str());
+        let mut attributes = vec![
+            ("event_type".to_owned(), event.event_type.clone()),
+            ("status".to_owned(), event.status.as_str().to_owned()),
+            ("worker".to_owned(), event.worker.name.clone()),
+        ];
+        if let Some(error) = &error {
+            attributes.push(("error_code".to_owned(), error.code().to_owned()));
+        }
+        attributes.extend(extra_attributes);
+        let message = match serde_json::to_string(&event) {
+            Ok(message) => message,
+            Err(e) => return Stage::Done(RecordOutcome::Retry(RecordError::transient(codes::SERIALIZE_FAILED, e.to_string()))),
+        };
+        let (group_id, deduplication_id) = if self.config.output_is_fifo {
+            (Some(message_group(record).unwrap_or("default").to_owned()), Some(event.event_id.clone()))
+        } else {
+            (None, None)
+        };
+        Stage::Ready(Prepared {
+            entry: PublishEntry { id: index.to_string(), message, attributes, group_id, deduplication_id },
+            event_id: event.event_id,
+            status: event.status,
+            error_code: error.as_ref().map(RecordError::code),
+        })
+    }
+
+    /// Results over the SNS limit go to S3; the published event keeps the envelope and a pointer.
+    /// Answers the entry to publish and whether its result went to S3.
+    async fn offload_oversized(&self, prepared: Prepared) -> Result<(Prepared, bool), RecordError> {
+        if prepared.entry.billed_size() <= SNS_MAX_MESSAGE_BYTES {
+            return Ok((prepared, false));
+        }
+        let too_large = || RecordError::permanent(codes::RESULT_TOO_LARGE, "result exceeds the SNS message limit and no CLAIM_CHECK_BUCKET is set");
+        let (Some(bucket), Some(store)) = (&self.config.claim_check_bucket, &self.store) else {
+            return Ok((self.replace_with_error(prepared, too_large()), false));
+        };
+        let mut event: OutputEvent = serde_json::from_str(&prepared.entry.message)
+            .map_err(|e| RecordError::transient(codes::SERIALIZE_FAILED, e.to_string()))?;
+        let location = S3Location {
+            bucket: bucket.clone(),
+            key: format!("results/{}/{}.json", self.worker.descriptor().name, event.event_id),
+        };
+        let bytes = prepared.entry.message.clone().into_bytes();
+        let size = bytes.len();
+        store
+            .put(&location, bytes, "application/json")
+            .await
+            .map_err(|e| RecordError::transient(codes::RESULT_OFFLOAD_FAILED, e.to_string()))?;
+        event.result = None;
+        event.result_location = Some(ResultLocation { s3_uri: location.uri(), bytes: size });
+        let message = serde_json::to_string(&event).map_err(|e| RecordError::transient(codes::SERIALIZE_FAILED, e.to_string()))?;
+        let mut entry = prepared.entry;
+        entry.message = message;
+        entry.attributes.push(("result_location".to_owned(), "s3".to_owned()));
+        Ok((Prepared { entry, ..prepared }, true))
+    }
+
+    fn replace_with_error(&self, prepared: Prepared, error: RecordError) -> Prepared {
+        let Ok(mut event) = serde_json::from_str::<OutputEvent>(&prepared.entry.message) else {
+            return prepared;
+        };
+        event.status = Status::Error;
+        event.result = None;
+        event.error = Some(ErrorBody::from(&error));
+        let mut entry = prepared.entry;
+        entry.message = serde_json::to_string(&event).unwrap_or_default();
+        entry.attributes.retain(|(name, _)| name != "status" && name != "error_code");
+        entry.attributes.push(("status".to_owned(), "error".to_owned()));
+        entry.attributes.push(("error_code".to_owned(), error.code().to_owned()));
+        Prepared { entry, status: Status::Error, error_code: Some(error.code()), ..prepared }
+    }
+
+    /// Publishes prepared events in chunks of ten and maps each entry's fate to its record.
+    async fn publish(&self, records: &[SqsMessage], stages: Vec<Stage>, fifo: bool) -> (Vec<RecordOutcome>, usize, usize) {
+        let mut outcomes: Vec<Option<RecordOutcome>> = vec![None; stages.len()];
+        let mut ready = Vec::new();
+        let mut offloaded = 0;
+        for (index, stage) in stages.into_iter().enumerate() {
+            match stage {
+                Stage::Done(outcome) => outcomes[index] = Some(outcome),
+                Stage::Ready(prepared) => match self.offload_oversized(prepared).await {
+                    Ok((prepared, was_offloaded)) => {
+                        offloaded += usize::from(was_offloaded);
+                        ready.push((index, prepared));
+                    }
+                    Err(error) => outcomes[index] = Some(RecordOutcome::Retry(error)),
+                },
+            }
+        }
+
+        let mut calls = 0;
+        let mut blocked = Blocked::default();
+        if fifo {
+            // Earlier records that failed analysis block their successors' publication too.
+            for (index, outcome) in outcomes.iter().enumerate() {
+                if matches!(outcome, Some(RecordOutcome::Retry(_))) {
+                    blocked.add_at(&records[index], index);
+                }
+            }
+        }
+        let mut pending = ready.into_iter().peekable();
+        while pending.peek().is_some() {
+            let mut chunk = Vec::with_capacity(MAX_PUBLISH_BATCH);
+            while chunk.len() < MAX_PUBLISH_BATCH {
+                let Some((index, prepared)) = pending.next() else { break };
+                if fifo && blocked.blocks_before(&records[index], index, self.config.fifo_failure_mode) {
+                    outcomes[index] = Some(RecordOutcome::Retry(predecessor_failed()));
+                    continue;
+                }
+                chunk.push((index, prepared));
+            }
+            if chunk.is_empty() {
+                continue;
+            }
+            calls += 1;
+            let (indices, prepared): (Vec<usize>, Vec<Prepared>) = chunk.into_iter().unzip();
+            let entries = prepared.iter().map(|p| p.entry.clone()).collect();
+            let results = self.sink.publish_batch(entries).await;
+            for ((index, prepared), result) in indices.into_iter().zip(prepared).zip(results) {
+                outcomes[index] = Some(match result {
+                    Ok(()) => RecordOutcome::Published {
+                        event_id: prepared.event_id,
+                        status: prepared.status,
+                        error_code: prepared.error_code,
+                    },
+                    Err(error) => {
+                        if fifo {
+                            blocked.add_at(&records[index], index);
+                        }
+                        RecordOutcome::Retry(error)
+                    }
+                });
+            }
+            if fifo {
+                // A failure inside a FIFO chunk also fails its successors that SNS accepted:
+                // they will be published again, in order, under the same event ids.
+                for index in 0..outcomes.len() {
+                    let published = matches!(outcomes[index], Some(RecordOutcome::Published { .. }));
+                    if published && blocked.blocks_before(&records[index], index, self.config.fifo_failure_mode) {
+                        outcomes[index] = Some(RecordOutcome::Retry(predecessor_failed()));
+                    }
+                }
+            }
+        }
+        let outcomes = outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| RecordOutcome::Retry(RecordError::transient(codes::PUBLISH_FAILED, "record was never published"))))
+            .collect();
+        (outcomes, calls, offloaded)
+    }
+}
+
+/// The fields of an event known before analysis finishes.
+struct EventDraft {
+    source_key: String,
+    source_event_id: Option<String>,
+    subject_id: Option<String>,
+    timings: BTreeMap<String, f64>,
+}
+
+impl EventDraft {
+    fn new(message_id: &str) -> Self {
+        Self { source_key: message_id.to_owned(), source_event_id: None, subject_id: None, timings: BTreeMap::new() }
+    }
+
+    /// Best effort: an input that fails the schema still names its subject in the error event.
+    fn read_identity(&mut self, payload: &Value, subject_key: &str) {
+        if let Some(id) = payload.get("event_id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            self.source_event_id = Some(id.to_owned());
+            self.source_key = id.to_owned();
+        }
+        self.subject_id = match payload.get(subject_key) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+    }
+
+    fn into_event(
+        self,
+        descriptor: &WorkerDescriptor,
+        result: Option<Value>,
+        error: Option<&RecordError>,
+        started: Instant,
+    ) -> OutputEvent {
+        let mut timings = self.timings;
+        timings.insert("total".to_owned(), ms_since(started));
+        OutputEvent {
+            event_type: descriptor.event_type.to_owned(),
+            schema_version: SCHEMA_VERSION.to_owned(),
+            event_id: derive_event_id(descriptor.name, &self.source_key),
+            source_event_id: self.source_event_id,
+            subject: BTreeMap::from([(descriptor.subject_key.to_owned(), self.subject_id)]),
+            status: if error.is_some() { Status::Error } else { Status::Ok },
+            result,
+            result_location: None,
+            error: error.map(ErrorBody::from),
+            worker: WorkerInfo { name: descriptor.name.to_owned(), version: descriptor.version.to_owned() },
+            timings_ms: timings,
+        }
+    }
+}
+
+/// Which FIFO message groups (or the whole batch) are blocked by a failed record.
+#[derive(Default)]
+struct Blocked {
+    first_failure: Option<usize>,
+    groups: BTreeMap<String, usize>,
+}
+
+impl Blocked {
+    fn add_at(&mut self, record: &SqsMessage, index: usize) {
+        self.first_failure = Some(self.first_failure.map_or(index, |f| f.min(index)));
+        let group = message_group(record).unwrap_or_default().to_owned();
+        let entry = self.groups.entry(group).or_insert(index);
+        *entry = (*entry).min(index);
+    }
+
+    fn blocks(&self, record: &SqsMessage, mode: FifoFailureMode) -> bool {
+        match mode {
+            FifoFailureMode::StopAll => self.first_failure.is_some(),
+            FifoFailureMode::SkipGroup => self.groups.contains_key(message_group(record).unwrap_or_default()),
+        }
+    }
+
+    /// Blocked by a failure at an earlier position.
+    fn blocks_before(&self, record: &SqsMessage, index: usize, mode: FifoFailureMode) -> bool {
+        match mode {
+            FifoFailureMode::StopAll => self.first_failure.is_some_and(|f| f < index),
+            FifoFailureMode::SkipGroup => {
+                self.groups.get(message_group(record).unwrap_or_default()).is_some_and(|&f| f < index)
+            }
+        }
+    }
+}
+
+fn predecessor_failed() -> RecordError {
+    RecordError::transient(codes::FIFO_PREDECESSOR_FAILED, "an earlier record of this FIFO batch failed")
+}
+
+fn is_fifo_record(record: &SqsMessage) -> bool {
+    record.event_source_arn.as_deref().is_some_and(|arn| arn.ends_with(".fifo"))
+        || record.attributes.contains_key("MessageGroupId")
+}
+
+fn message_group(record: &SqsMessage) -> Option<&str> {
+    record.attributes.get("MessageGroupId").map(String::as_str)
+}
+
+fn ms_since(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e6).round() / 1e3
+}
+
+pub(crate) fn describe_panic(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}

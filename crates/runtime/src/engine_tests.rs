@@ -1,0 +1,429 @@
+//! Unit tests of the batch engine's rules, with in-memory sinks and stores.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::config::{AllFailedMode, EngineConfig, FifoFailureMode};
+use crate::engine::{BatchEngine, RecordOutcome, Worker};
+use crate::envelope::S3Location;
+use crate::error::{codes, RecordError};
+use crate::event::{derive_event_id, OutputEvent, Status, WorkerDescriptor};
+use crate::metrics::InvocationFacts;
+use crate::sink::{EventSink, MemorySink, PublishEntry};
+use crate::store::MemoryStore;
+
+const DESCRIPTOR: WorkerDescriptor =
+    WorkerDescriptor { name: "test-worker", version: "0.0.1", event_type: "tested", subject_key: "video_id" };
+
+#[derive(Debug, Deserialize)]
+struct TestInput {
+    #[allow(dead_code)]
+    video_id: String,
+    #[serde(default)]
+    mode: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TestOutput {
+    echo: String,
+}
+
+#[derive(Default)]
+struct TestWorker {
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl Worker for TestWorker {
+    type Input = TestInput;
+    type Output = TestOutput;
+
+    fn descriptor(&self) -> &WorkerDescriptor {
+        &DESCRIPTOR
+    }
+
+    async fn process(&self, input: TestInput) -> Result<TestOutput, RecordError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let result = match input.mode.as_str() {
+            "permanent" => Err(RecordError::permanent("bad_caption", "caption is unusable")),
+            "transient" => Err(RecordError::transient("throttled", "try again")),
+            "panic" => panic!("worker exploded"),
+            "slow" => {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                Ok(TestOutput { echo: "slow".into() })
+            }
+            "wait" => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(TestOutput { echo: "wait".into() })
+            }
+            "big" => Ok(TestOutput { echo: "x".repeat(300 * 1024) }),
+            other => Ok(TestOutput { echo: other.to_owned() }),
+        };
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    fn attributes(&self, output: &TestOutput) -> Vec<(String, String)> {
+        vec![("echo_len".into(), output.echo.len().to_string())]
+    }
+}
+
+/// Fails chosen entries (by record id inside the message) or whole calls.
+#[derive(Default)]
+struct FlakySink {
+    inner: MemorySink,
+    fail_videos: HashSet<String>,
+    fail_call: Option<usize>,
+    calls: AtomicUsize,
+    call_sizes: Mutex<Vec<usize>>,
+}
+
+impl EventSink for FlakySink {
+    fn publish_batch(&self, entries: Vec<PublishEntry>) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
+        Box::pin(async move {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst);
+            self.call_sizes.lock().unwrap().push(entries.len());
+            if Some(call) == self.fail_call {
+                return entries.iter().map(|_| Err(RecordError::transient(codes::PUBLISH_FAILED, "throttled"))).collect();
+            }
+            let mut results = Vec::new();
+            let mut accepted = Vec::new();
+            for entry in entries {
+                let event: Value = serde_json::from_str(&entry.message).unwrap();
+                if self.fail_videos.contains(event["video_id"].as_str().unwrap_or_default()) {
+                    results.push(Err(RecordError::transient(codes::PUBLISH_FAILED, "entry failed")));
+                } else {
+                    results.push(Ok(()));
+                    accepted.push(entry);
+                }
+            }
+            self.inner.publish_batch(accepted).await;
+            results
+        })
+    }
+}
+
+fn record(id: &str, body: &str) -> SqsMessage {
+    serde_json::from_value(json!({
+        "messageId": id, "receiptHandle": "rh", "body": body, "attributes": {}, "messageAttributes": {},
+        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:q", "awsRegion": "us-east-1"
+    }))
+    .unwrap()
+}
+
+fn fifo_record(id: &str, group: &str, body: &str) -> SqsMessage {
+    serde_json::from_value(json!({
+        "messageId": id, "body": body, "attributes": {"MessageGroupId": group}, "messageAttributes": {},
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:q.fifo"
+    }))
+    .unwrap()
+}
+
+fn input(video_id: &str, mode: &str) -> String {
+    json!({"video_id": video_id, "mode": mode}).to_string()
+}
+
+fn engine_with(sink: Arc<dyn EventSink>, store: Option<Arc<MemoryStore>>, config: EngineConfig) -> BatchEngine<TestWorker> {
+    BatchEngine::new(TestWorker::default(), sink, store.map(|s| s as Arc<dyn crate::store::ObjectStore>), config)
+}
+
+fn failed_ids(outcome: &crate::engine::BatchOutcome) -> Vec<String> {
+    outcome.response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect()
+}
+
+fn published(sink: &MemorySink) -> Vec<OutputEvent> {
+    sink.take().iter().map(|e| serde_json::from_str(&e.message).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn mixed_batch_acks_permanent_errors_and_retries_only_transient_ones() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let sns_not_json = json!({"Type":"Notification","TopicArn":"arn","MessageId":"s1","Message":"not json"}).to_string();
+    let records = vec![
+        record("m1", &input("v1", "fine")),
+        record("m2", "{broken"),
+        record("m3", &input("v3", "permanent")),
+        record("m4", &input("v4", "transient")),
+        record("m5", &json!({"video_id": "v5", "mode": 7}).to_string()),
+        record("m6", &sns_not_json),
+        record("m7", ""),
+    ];
+    let outcome = engine.process_batch(&records, None).await;
+    assert_eq!(failed_ids(&outcome), vec!["m4"]);
+    assert_eq!((outcome.report.ok, outcome.report.error_events, outcome.report.retried), (1, 5, 1));
+
+    let events = published(&sink);
+    assert_eq!(events.len(), 6, "one event per record that is not retried");
+    let codes_by_subject: Vec<(Option<String>, Status, Option<String>)> = events
+        .iter()
+        .map(|e| (e.subject["video_id"].clone(), e.status, e.error.as_ref().map(|x| x.code.clone())))
+        .collect();
+    assert_eq!(
+        codes_by_subject,
+        vec![
+            (Some("v1".into()), Status::Ok, None),
+            (None, Status::Error, Some(codes::INVALID_JSON.into())),
+            (Some("v3".into()), Status::Error, Some("bad_caption".into())),
+            (Some("v5".into()), Status::Error, Some(codes::SCHEMA_VIOLATION.into())),
+            (None, Status::Error, Some(codes::INVALID_JSON.into())),
+            (None, Status::Error, Some(codes::EMPTY_BODY.into())),
+        ]
+    );
+    let ok = &events[0];
+    assert_eq!(ok.result.as_ref().unwrap()["echo"], "fine");
+    assert_eq!(ok.event_id, derive_event_id("test-worker", "m1"));
+    assert!(events.iter().all(|e| e.event_type == "tested" && e.schema_version == "1"));
+    assert!(events.iter().filter_map(|e| e.error.as_ref()).all(|e| !e.retryable));
+}
+
+#[tokio::test]
+async fn attributes_support_filter_policies() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    engine.process_batch(&[record("m1", &input("v1", "abc")), record("m2", &input("v2", "permanent"))], None).await;
+    let entries = sink.take();
+    let attrs = |i: usize| entries[i].attributes.iter().cloned().collect::<std::collections::HashMap<_, _>>();
+    assert_eq!(attrs(0)["status"], "ok");
+    assert_eq!(attrs(0)["event_type"], "tested");
+    assert_eq!(attrs(0)["echo_len"], "3");
+    assert_eq!(attrs(1)["status"], "error");
+    assert_eq!(attrs(1)["error_code"], "bad_caption");
+}
+
+#[tokio::test]
+async fn empty_batch_publishes_nothing() {
+    let sink = Arc::new(FlakySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let outcome = engine.process_batch(&[], None).await;
+    assert!(outcome.response.batch_item_failures.is_empty());
+    assert!(!outcome.all_failed());
+    assert_eq!(sink.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn duplicate_message_ids_are_reported_once() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let records = vec![record("dup", &input("v1", "transient")), record("dup", &input("v1", "transient"))];
+    let outcome = engine.process_batch(&records, None).await;
+    assert_eq!(failed_ids(&outcome), vec!["dup"]);
+    // Two successes with one id publish two events with one event_id: consumers dedupe.
+    let records = vec![record("same", &input("v1", "a")), record("same", &input("v1", "a"))];
+    engine.process_batch(&records, None).await;
+    let events = published(&sink);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].event_id, events[1].event_id);
+}
+
+#[tokio::test]
+async fn event_id_prefers_input_event_id_then_sns_message_id() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let with_event_id = json!({"event_id": "evt-9", "video_id": "v1"}).to_string();
+    let sns = json!({"Type":"Notification","TopicArn":"arn","MessageId":"sns-7","Message": input("v2", "x")}).to_string();
+    engine.process_batch(&[record("m1", &with_event_id), record("m2", &sns)], None).await;
+    let events = published(&sink);
+    assert_eq!(events[0].event_id, derive_event_id("test-worker", "evt-9"));
+    assert_eq!(events[0].source_event_id.as_deref(), Some("evt-9"));
+    assert_eq!(events[1].event_id, derive_event_id("test-worker", "sns-7"));
+    assert_eq!(events[1].subject["video_id"].as_deref(), Some("v2"));
+}
+
+#[tokio::test]
+async fn publishes_in_chunks_of_ten_and_maps_entry_failures_back() {
+    let sink = Arc::new(FlakySink {
+        fail_videos: HashSet::from(["v4".to_owned()]),
+        fail_call: Some(2),
+        ..FlakySink::default()
+    });
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let records: Vec<SqsMessage> = (0..23).map(|i| record(&format!("m{i}"), &input(&format!("v{i}"), "x"))).collect();
+    let outcome = engine.process_batch(&records, None).await;
+    assert_eq!(*sink.call_sizes.lock().unwrap(), vec![10, 10, 3]);
+    let mut expected = vec!["m4".to_owned()];
+    expected.extend((20..23).map(|i| format!("m{i}")));
+    assert_eq!(failed_ids(&outcome), expected);
+    assert_eq!(sink.inner.take().len(), 19);
+}
+
+#[tokio::test]
+async fn oversized_result_without_bucket_becomes_an_error_event() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let outcome = engine.process_batch(&[record("m1", &input("v1", "big"))], None).await;
+    assert!(outcome.response.batch_item_failures.is_empty());
+    let entries = sink.take();
+    assert!(entries[0].message.len() < 4096);
+    let event: OutputEvent = serde_json::from_str(&entries[0].message).unwrap();
+    assert_eq!(event.status, Status::Error);
+    assert_eq!(event.error.unwrap().code, codes::RESULT_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn oversized_result_is_claim_checked_to_s3() {
+    let sink = Arc::new(MemorySink::default());
+    let store = Arc::new(MemoryStore::default());
+    let config = EngineConfig { claim_check_bucket: Some("results".into()), ..EngineConfig::default() };
+    let engine = engine_with(sink.clone(), Some(store.clone()), config);
+    let outcome = engine.process_batch(&[record("m1", &input("v1", "big"))], None).await;
+    assert_eq!(outcome.report.offloaded, 1);
+    let event: OutputEvent = serde_json::from_str(&sink.take()[0].message).unwrap();
+    assert_eq!(event.status, Status::Ok);
+    assert!(event.result.is_none());
+    let location = event.result_location.unwrap();
+    let stored = store.object(&location.s3_uri).expect("result stored");
+    assert_eq!(stored.len(), location.bytes);
+    let full: OutputEvent = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(full.result.unwrap()["echo"].as_str().unwrap().len(), 300 * 1024);
+}
+
+#[tokio::test]
+async fn claim_checked_inputs_are_fetched_or_classified() {
+    let sink = Arc::new(MemorySink::default());
+    let store = Arc::new(MemoryStore::default());
+    store.insert(&S3Location::parse("s3://in/p1.json").unwrap(), input("v1", "from-s3").into_bytes());
+    store.insert(&S3Location::parse("s3://in/huge.json").unwrap(), vec![b' '; 100]);
+    let config = EngineConfig { max_claim_check_bytes: 64, ..EngineConfig::default() };
+    let engine = engine_with(sink.clone(), Some(store), config);
+    let pointer = |uri: &str| json!({"claim_check": {"s3_uri": uri}}).to_string();
+    let records =
+        vec![record("m1", &pointer("s3://in/p1.json")), record("m2", &pointer("s3://in/gone.json")), record("m3", &pointer("s3://in/huge.json"))];
+    let outcome = engine.process_batch(&records, None).await;
+    assert!(outcome.response.batch_item_failures.is_empty());
+    let events = published(&sink);
+    assert_eq!(events[0].result.as_ref().unwrap()["echo"], "from-s3");
+    assert_eq!(events[1].error.as_ref().unwrap().code, codes::CLAIM_CHECK_MISSING);
+    assert_eq!(events[2].error.as_ref().unwrap().code, codes::INPUT_TOO_LARGE);
+
+    let no_store = engine_with(Arc::new(MemorySink::default()), None, EngineConfig::default());
+    let outcome = no_store.process_batch(&[record("m1", &pointer("s3://in/p1.json"))], None).await;
+    assert_eq!(failed_ids(&outcome), vec!["m1"], "a pointer we cannot follow yet is retried, not dropped");
+}
+
+#[tokio::test]
+async fn fifo_stops_at_the_first_failure() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let records = vec![
+        fifo_record("m1", "g1", &input("v1", "a")),
+        fifo_record("m2", "g1", &input("v2", "transient")),
+        fifo_record("m3", "g2", &input("v3", "b")),
+        fifo_record("m4", "g1", &input("v4", "c")),
+    ];
+    let outcome = engine.process_batch(&records, None).await;
+    assert_eq!(failed_ids(&outcome), vec!["m2", "m3", "m4"]);
+    assert_eq!(published(&sink).len(), 1);
+    assert!(matches!(&outcome.outcomes[2].1, RecordOutcome::Retry(e) if e.code() == codes::FIFO_PREDECESSOR_FAILED));
+}
+
+#[tokio::test]
+async fn fifo_skip_group_fails_only_the_failed_group() {
+    let sink = Arc::new(MemorySink::default());
+    let config = EngineConfig { fifo_failure_mode: FifoFailureMode::SkipGroup, ..EngineConfig::default() };
+    let engine = engine_with(sink.clone(), None, config);
+    let records = vec![
+        fifo_record("m1", "g1", &input("v1", "a")),
+        fifo_record("m2", "g1", &input("v2", "transient")),
+        fifo_record("m3", "g2", &input("v3", "b")),
+        fifo_record("m4", "g1", &input("v4", "c")),
+        fifo_record("m5", "g2", &input("v5", "permanent")),
+    ];
+    let outcome = engine.process_batch(&records, None).await;
+    assert_eq!(failed_ids(&outcome), vec!["m2", "m4"]);
+    let subjects: Vec<_> = published(&sink).into_iter().map(|e| e.subject["video_id"].clone().unwrap()).collect();
+    assert_eq!(subjects, vec!["v1", "v3", "v5"], "published in input order");
+}
+
+#[tokio::test]
+async fn fifo_publish_failure_fails_its_successors() {
+    let sink = Arc::new(FlakySink { fail_videos: HashSet::from(["v2".to_owned()]), ..FlakySink::default() });
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let records: Vec<SqsMessage> =
+        (1..=4).map(|i| fifo_record(&format!("m{i}"), "g", &input(&format!("v{i}"), "x"))).collect();
+    let outcome = engine.process_batch(&records, None).await;
+    assert_eq!(failed_ids(&outcome), vec!["m2", "m3", "m4"]);
+}
+
+#[tokio::test]
+async fn fifo_output_topic_gets_group_and_dedup_ids() {
+    let sink = Arc::new(MemorySink::default());
+    let config = EngineConfig { output_is_fifo: true, ..EngineConfig::default() };
+    let engine = engine_with(sink.clone(), None, config);
+    engine.process_batch(&[fifo_record("m1", "seller-7", &input("v1", "x"))], None).await;
+    let entry = &sink.take()[0];
+    assert_eq!(entry.group_id.as_deref(), Some("seller-7"));
+    assert_eq!(entry.deduplication_id.as_deref(), Some(derive_event_id("test-worker", "m1").as_str()));
+}
+
+#[tokio::test]
+async fn deadline_returns_unstarted_and_unfinished_records() {
+    let sink = Arc::new(MemorySink::default());
+    let config = EngineConfig { deadline_margin: Duration::from_millis(50), max_concurrency: 1, ..EngineConfig::default() };
+    let engine = engine_with(sink.clone(), None, config);
+    let records = vec![
+        record("m1", &input("v1", "fast")),
+        record("m2", &input("v2", "slow")),
+        record("m3", &input("v3", "fast")),
+    ];
+    let outcome = engine.process_batch(&records, Some(Instant::now() + Duration::from_millis(200))).await;
+    assert_eq!(failed_ids(&outcome), vec!["m2", "m3"]);
+    let codes_seen: Vec<&str> = outcome
+        .outcomes
+        .iter()
+        .filter_map(|(_, o)| match o {
+            RecordOutcome::Retry(e) => Some(e.code()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes_seen, vec![codes::DEADLINE_EXCEEDED, codes::NOT_STARTED_DEADLINE]);
+    assert_eq!(published(&sink).len(), 1);
+}
+
+#[tokio::test]
+async fn a_panic_fails_only_its_record() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let records = vec![record("m1", &input("v1", "a")), record("m2", &input("v2", "panic")), record("m3", &input("v3", "b"))];
+    let outcome = engine.process_batch(&records, None).await;
+    assert_eq!(failed_ids(&outcome), vec!["m2"]);
+    assert!(matches!(&outcome.outcomes[1].1, RecordOutcome::Retry(e) if e.code() == codes::PANIC));
+    assert_eq!(published(&sink).len(), 2);
+}
+
+#[tokio::test]
+async fn concurrency_is_bounded() {
+    let sink = Arc::new(MemorySink::default());
+    let config = EngineConfig { max_concurrency: 3, ..EngineConfig::default() };
+    let engine = engine_with(sink.clone(), None, config);
+    let records: Vec<SqsMessage> = (0..10).map(|i| record(&format!("m{i}"), &input("v", "wait"))).collect();
+    engine.process_batch(&records, None).await;
+    assert_eq!(engine.worker().max_in_flight.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn all_failed_is_reported_or_raised() {
+    let engine = engine_with(Arc::new(MemorySink::default()), None, EngineConfig::default());
+    let event: SqsEvent = serde_json::from_value(json!({"Records": [
+        {"messageId": "m1", "body": input("v1", "transient")},
+        {"messageId": "m2", "body": input("v2", "transient")}
+    ]}))
+    .unwrap();
+    let lambda_event = |e: SqsEvent| lambda_runtime::LambdaEvent::new(e, lambda_runtime::Context::default());
+    let response = crate::lambda::handle(&engine, lambda_event(event.clone()), InvocationFacts::default(), AllFailedMode::Report)
+        .await
+        .unwrap();
+    assert_eq!(response.batch_item_failures.len(), 2);
+    let error = crate::lambda::handle(&engine, lambda_event(event), InvocationFacts::default(), AllFailedMode::Error)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("all 2 records"));
+}

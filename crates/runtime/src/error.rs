@@ -1,0 +1,60 @@
+//! Record-level errors, classified by what SQS should do with the record.
+
+/// Why one record could not produce an `ok` result.
+///
+/// `Permanent` errors are acknowledged: the engine publishes an `status: "error"` event
+/// with the stable `code`, and deletes the message, because retrying cannot help.
+/// `Transient` errors are reported in `batchItemFailures` so SQS redelivers the record
+/// (and moves it to the DLQ after `maxReceiveCount`). Nothing is dropped either way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("{code}: {message}")]
+    Permanent { code: &'static str, message: String },
+    #[error("{code}: {message}")]
+    Transient { code: &'static str, message: String },
+}
+
+impl RecordError {
+    pub fn permanent(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Permanent { code, message: message.into() }
+    }
+
+    pub fn transient(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Transient { code, message: message.into() }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Permanent { code, .. } | Self::Transient { code, .. } => code,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Permanent { message, .. } | Self::Transient { message, .. } => message,
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient { .. })
+    }
+}
+
+/// Stable error codes shared by every worker. Worker-specific codes live with the worker.
+pub mod codes {
+    pub const EMPTY_BODY: &str = "empty_body";
+    pub const INVALID_JSON: &str = "invalid_json";
+    pub const INVALID_ENVELOPE: &str = "invalid_envelope";
+    pub const SCHEMA_VIOLATION: &str = "schema_violation";
+    pub const INPUT_TOO_LARGE: &str = "input_too_large";
+    pub const CLAIM_CHECK_MISSING: &str = "claim_check_missing";
+    pub const CLAIM_CHECK_UNAVAILABLE: &str = "claim_check_unavailable";
+    pub const RESULT_TOO_LARGE: &str = "result_too_large";
+    pub const RESULT_OFFLOAD_FAILED: &str = "result_offload_failed";
+    pub const PUBLISH_FAILED: &str = "publish_failed";
+    pub const PANIC: &str = "panic";
+    pub const DEADLINE_EXCEEDED: &str = "deadline_exceeded";
+    pub const NOT_STARTED_DEADLINE: &str = "not_started_deadline";
+    pub const FIFO_PREDECESSOR_FAILED: &str = "fifo_predecessor_failed";
+    pub const SERIALIZE_FAILED: &str = "serialize_failed";
+}

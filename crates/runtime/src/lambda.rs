@@ -1,0 +1,99 @@
+//! The Lambda edge: build AWS clients once per container, then hand each SQS batch to
+//! the engine and return its partial batch response.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, Context, LambdaEvent};
+use tracing::{info, info_span, Instrument};
+
+use crate::config::{AllFailedMode, WorkerConfig};
+use crate::engine::{BatchEngine, Worker};
+use crate::metrics::{emf_line, InvocationFacts};
+use crate::sink::SnsSink;
+use crate::store::S3Store;
+
+/// The invocation failed as a whole (only with `ALL_FAILED_MODE=error`).
+#[derive(Debug, thiserror::Error)]
+#[error("all {0} records of the batch failed; failing the invocation (ALL_FAILED_MODE=error)")]
+pub struct AllRecordsFailed(pub usize);
+
+/// Loads the shared AWS config. `AWS_ENDPOINT_URL` (honoured by the SDK) points every client
+/// at a local emulator; S3 then needs path-style addressing.
+pub async fn aws_clients() -> (aws_sdk_sns::Client, aws_sdk_s3::Client) {
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let local = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let s3_config = aws_sdk_s3::config::Builder::from(&shared).force_path_style(local).build();
+    (aws_sdk_sns::Client::new(&shared), aws_sdk_s3::Client::from_conf(s3_config))
+}
+
+/// The engine wired to SNS and S3, as every worker binary uses it.
+pub async fn engine_from_env<W: Worker>(worker: W) -> Result<BatchEngine<W>, lambda_runtime::Error> {
+    let config = WorkerConfig::from_env()?;
+    let (sns, s3) = aws_clients().await;
+    Ok(BatchEngine::new(
+        worker,
+        Arc::new(SnsSink::new(sns, config.output_topic_arn)),
+        Some(Arc::new(S3Store::new(s3))),
+        config.engine,
+    ))
+}
+
+/// Serves SQS batches until the runtime stops. `process_started` measures the cold start.
+pub async fn run<W: Worker>(worker: W, process_started: Instant) -> Result<(), lambda_runtime::Error> {
+    let engine = Arc::new(engine_from_env(worker).await?);
+    let init_ms = process_started.elapsed().as_secs_f64() * 1e3;
+    let all_failed_mode = WorkerConfig::from_env()?.engine.all_failed_mode;
+    info!(init_ms, worker = engine.worker().descriptor().name, "worker ready");
+    let cold = Arc::new(AtomicBool::new(true));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let engine = engine.clone();
+        let cold = cold.clone();
+        async move {
+            let facts = InvocationFacts { cold_start: cold.swap(false, Ordering::Relaxed), init_ms: Some(init_ms) };
+            handle(&engine, event, facts, all_failed_mode).await
+        }
+    }))
+    .await
+}
+
+/// One invocation: process the batch, emit metrics, answer the partial batch response.
+pub async fn handle<W: Worker>(
+    engine: &BatchEngine<W>,
+    event: LambdaEvent<SqsEvent>,
+    facts: InvocationFacts,
+    all_failed_mode: AllFailedMode,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let (payload, context) = event.into_parts();
+    let span = info_span!("invocation", request_id = %context.request_id);
+    async move {
+        let outcome = engine.process_batch(&payload.records, deadline_instant(&context)).await;
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        println!("{}", emf_line(engine.worker().descriptor().name, &outcome.report, facts, now_ms));
+        info!(
+            records = outcome.report.records,
+            ok = outcome.report.ok,
+            error_events = outcome.report.error_events,
+            retried = outcome.report.retried,
+            "batch done"
+        );
+        if all_failed_mode == AllFailedMode::Error && outcome.all_failed() {
+            return Err(AllRecordsFailed(outcome.report.records).into());
+        }
+        Ok(outcome.response)
+    }
+    .instrument(span)
+    .await
+}
+
+/// The runtime's deadline (ms since the epoch) as an `Instant`; none when unset.
+pub fn deadline_instant(context: &Context) -> Option<Instant> {
+    if context.deadline == 0 {
+        return None;
+    }
+    let deadline = UNIX_EPOCH + Duration::from_millis(context.deadline);
+    let remaining = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    Some(Instant::now() + remaining)
+}

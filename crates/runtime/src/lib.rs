@@ -1,0 +1,26 @@
+//! The shared SQS → SNS batch runtime of the postlens Lambdas (DESIGN §4).
+//!
+//! Knows envelopes, error classes, SNS/S3 and Lambda; knows nothing about analysis.
+
+pub mod config;
+pub mod cpu;
+pub mod engine;
+pub mod envelope;
+pub mod error;
+pub mod event;
+pub mod lambda;
+pub mod logging;
+pub mod metrics;
+pub mod sink;
+pub mod store;
+
+#[cfg(test)]
+mod engine_tests;
+
+pub use config::{AllFailedMode, EngineConfig, FifoFailureMode, WorkerConfig};
+pub use cpu::CpuPool;
+pub use engine::{BatchEngine, BatchOutcome, BatchReport, RecordOutcome, Worker};
+pub use error::{codes, RecordError};
+pub use event::{OutputEvent, Status, WorkerDescriptor};
+pub use sink::{EventSink, MemorySink, PublishEntry};
+pub use store::{MemoryStore, ObjectStore, StoreError};

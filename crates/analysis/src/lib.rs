@@ -1,1 +1,3 @@
+//! Pure analysis for postlens: no AWS, no Lambda types, no I/O beyond model files.
 
+pub mod caption;

@@ -53,7 +53,11 @@ pub enum ConfigError {
     #[error("environment variable {0} is required")]
     Missing(&'static str),
     #[error("environment variable {name} has an invalid value {value:?}: {expected}")]
-    Invalid { name: &'static str, value: String, expected: &'static str },
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 /// Everything a Lambda worker needs from its environment.
@@ -71,14 +75,19 @@ impl WorkerConfig {
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let output_topic_arn = get("OUTPUT_TOPIC_ARN").ok_or(ConfigError::Missing("OUTPUT_TOPIC_ARN"))?;
+        let output_topic_arn =
+            get("OUTPUT_TOPIC_ARN").ok_or(ConfigError::Missing("OUTPUT_TOPIC_ARN"))?;
         let defaults = EngineConfig::default();
         let number = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
             match get(name) {
                 None => Ok(default),
                 Some(value) => match value.trim().parse::<usize>() {
                     Ok(n) if n > 0 => Ok(n),
-                    _ => Err(ConfigError::Invalid { name, value, expected: "a positive integer" }),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        value,
+                        expected: "a positive integer",
+                    }),
                 },
             }
         };
@@ -106,16 +115,20 @@ impl WorkerConfig {
         };
         let engine = EngineConfig {
             max_concurrency: number("MAX_CONCURRENCY", defaults.max_concurrency)?,
-            deadline_margin: std::time::Duration::from_millis(
-                number("DEADLINE_MARGIN_MS", defaults.deadline_margin.as_millis() as usize)? as u64,
-            ),
+            deadline_margin: std::time::Duration::from_millis(number(
+                "DEADLINE_MARGIN_MS",
+                defaults.deadline_margin.as_millis() as usize,
+            )? as u64),
             fifo_failure_mode,
             all_failed_mode,
             claim_check_bucket: get("CLAIM_CHECK_BUCKET"),
             max_claim_check_bytes: number("MAX_CLAIM_CHECK_BYTES", defaults.max_claim_check_bytes)?,
             output_is_fifo: output_topic_arn.ends_with(".fifo"),
         };
-        Ok(Self { output_topic_arn, engine })
+        Ok(Self {
+            output_topic_arn,
+            engine,
+        })
     }
 }
 
@@ -125,18 +138,26 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
     #[test]
     fn topic_is_required() {
-        assert_eq!(WorkerConfig::from_lookup(lookup(&[])).unwrap_err(), ConfigError::Missing("OUTPUT_TOPIC_ARN"));
+        assert_eq!(
+            WorkerConfig::from_lookup(lookup(&[])).unwrap_err(),
+            ConfigError::Missing("OUTPUT_TOPIC_ARN")
+        );
     }
 
     #[test]
     fn defaults_and_overrides() {
-        let config = WorkerConfig::from_lookup(lookup(&[("OUTPUT_TOPIC_ARN", "arn:aws:sns:r:1:t.fifo")])).unwrap();
+        let config =
+            WorkerConfig::from_lookup(lookup(&[("OUTPUT_TOPIC_ARN", "arn:aws:sns:r:1:t.fifo")]))
+                .unwrap();
         assert!(config.engine.output_is_fifo);
         assert_eq!(config.engine.fifo_failure_mode, FifoFailureMode::StopAll);
         let config = WorkerConfig::from_lookup(lookup(&[
@@ -150,16 +171,37 @@ mod tests {
         assert_eq!(config.engine.max_concurrency, 3);
         assert_eq!(config.engine.fifo_failure_mode, FifoFailureMode::SkipGroup);
         assert_eq!(config.engine.all_failed_mode, AllFailedMode::Error);
-        assert_eq!(config.engine.claim_check_bucket.as_deref(), Some("big-results"));
+        assert_eq!(
+            config.engine.claim_check_bucket.as_deref(),
+            Some("big-results")
+        );
     }
 
     #[test]
     fn bad_values_are_named() {
-        let err = WorkerConfig::from_lookup(lookup(&[("OUTPUT_TOPIC_ARN", "a"), ("MAX_CONCURRENCY", "0")]))
-            .unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: "MAX_CONCURRENCY", .. }));
-        let err = WorkerConfig::from_lookup(lookup(&[("OUTPUT_TOPIC_ARN", "a"), ("FIFO_FAILURE_MODE", "x")]))
-            .unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: "FIFO_FAILURE_MODE", .. }));
+        let err = WorkerConfig::from_lookup(lookup(&[
+            ("OUTPUT_TOPIC_ARN", "a"),
+            ("MAX_CONCURRENCY", "0"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "MAX_CONCURRENCY",
+                ..
+            }
+        ));
+        let err = WorkerConfig::from_lookup(lookup(&[
+            ("OUTPUT_TOPIC_ARN", "a"),
+            ("FIFO_FAILURE_MODE", "x"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "FIFO_FAILURE_MODE",
+                ..
+            }
+        ));
     }
 }

@@ -14,12 +14,18 @@ pub struct CpuPool {
 
 impl CpuPool {
     pub fn new(workers: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(workers.max(1))) }
+        Self {
+            permits: Arc::new(Semaphore::new(workers.max(1))),
+        }
     }
 
     /// One worker per vCPU the process may use.
     pub fn per_vcpu() -> Self {
-        Self::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        Self::new(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        )
     }
 
     /// Runs `work` on the blocking pool; a panic inside becomes a retryable record error.
@@ -33,9 +39,14 @@ impl CpuPool {
             .acquire()
             .await
             .map_err(|_| RecordError::transient(codes::PANIC, "CPU pool closed"))?;
-        tokio::task::spawn_blocking(work).await.map_err(|join_error| {
-            RecordError::transient(codes::PANIC, format!("analysis panicked: {}", panic_message(join_error)))
-        })
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|join_error| {
+                RecordError::transient(
+                    codes::PANIC,
+                    format!("analysis panicked: {}", panic_message(join_error)),
+                )
+            })
     }
 }
 

@@ -17,7 +17,10 @@ use tracing::{info_span, warn, Instrument};
 use crate::config::{EngineConfig, FifoFailureMode};
 use crate::envelope::{decode_body, Payload, S3Location};
 use crate::error::{codes, RecordError};
-use crate::event::{derive_event_id, ErrorBody, OutputEvent, ResultLocation, Status, WorkerDescriptor, WorkerInfo, SCHEMA_VERSION};
+use crate::event::{
+    derive_event_id, ErrorBody, OutputEvent, ResultLocation, Status, WorkerDescriptor, WorkerInfo,
+    SCHEMA_VERSION,
+};
 use crate::sink::{EventSink, PublishEntry, MAX_PUBLISH_BATCH, SNS_MAX_MESSAGE_BYTES};
 use crate::store::{ObjectStore, StoreError};
 
@@ -30,7 +33,10 @@ pub trait Worker: Send + Sync + 'static {
 
     /// Analyses one input. Return `RecordError::Permanent` for bad input (an error event is
     /// published) and `RecordError::Transient` for anything a retry may fix.
-    fn process(&self, input: Self::Input) -> impl Future<Output = Result<Self::Output, RecordError>> + Send;
+    fn process(
+        &self,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self::Output, RecordError>> + Send;
 
     /// Extra SNS message attributes for filter policies, e.g. `top_category`.
     fn attributes(&self, _output: &Self::Output) -> Vec<(String, String)> {
@@ -42,7 +48,11 @@ pub trait Worker: Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordOutcome {
     /// An event was published: `ok`, or `error` for a permanent failure. The record is acknowledged.
-    Published { event_id: String, status: Status, error_code: Option<&'static str> },
+    Published {
+        event_id: String,
+        status: Status,
+        error_code: Option<&'static str>,
+    },
     /// The record is returned in `batchItemFailures` for SQS to redeliver.
     Retry(RecordError),
 }
@@ -95,8 +105,18 @@ pub struct BatchEngine<W: Worker> {
 }
 
 impl<W: Worker> BatchEngine<W> {
-    pub fn new(worker: W, sink: Arc<dyn EventSink>, store: Option<Arc<dyn ObjectStore>>, config: EngineConfig) -> Self {
-        Self { worker: Arc::new(worker), sink, store, config }
+    pub fn new(
+        worker: W,
+        sink: Arc<dyn EventSink>,
+        store: Option<Arc<dyn ObjectStore>>,
+        config: EngineConfig,
+    ) -> Self {
+        Self {
+            worker: Arc::new(worker),
+            sink,
+            store,
+            config,
+        }
     }
 
     pub fn worker(&self) -> &W {
@@ -104,9 +124,16 @@ impl<W: Worker> BatchEngine<W> {
     }
 
     /// Processes one SQS batch. `deadline` is when the invocation times out.
-    pub async fn process_batch(&self, records: &[SqsMessage], deadline: Option<Instant>) -> BatchOutcome {
+    pub async fn process_batch(
+        &self,
+        records: &[SqsMessage],
+        deadline: Option<Instant>,
+    ) -> BatchOutcome {
         let started = Instant::now();
-        let cutoff = deadline.map(|d| d.checked_sub(self.config.deadline_margin).unwrap_or(started));
+        let cutoff = deadline.map(|d| {
+            d.checked_sub(self.config.deadline_margin)
+                .unwrap_or(started)
+        });
         let fifo = records.iter().any(is_fifo_record);
 
         let stages = if fifo {
@@ -139,7 +166,9 @@ impl<W: Worker> BatchEngine<W> {
         for (record, outcome) in records.iter().zip(outcomes) {
             let message_id = record.message_id.clone().unwrap_or_default();
             match &outcome {
-                RecordOutcome::Published { status: Status::Ok, .. } => report.ok += 1,
+                RecordOutcome::Published {
+                    status: Status::Ok, ..
+                } => report.ok += 1,
                 RecordOutcome::Published { .. } => report.error_events += 1,
                 RecordOutcome::Retry(error) => {
                     report.retried += 1;
@@ -156,11 +185,19 @@ impl<W: Worker> BatchEngine<W> {
             }
             labelled.push((message_id, outcome));
         }
-        BatchOutcome { response, report, outcomes: labelled }
+        BatchOutcome {
+            response,
+            report,
+            outcomes: labelled,
+        }
     }
 
     /// FIFO: one record at a time, in order; a failure blocks what follows it.
-    async fn prepare_in_order(&self, records: &[SqsMessage], cutoff: Option<Instant>) -> Vec<Stage> {
+    async fn prepare_in_order(
+        &self,
+        records: &[SqsMessage],
+        cutoff: Option<Instant>,
+    ) -> Vec<Stage> {
         let mut stages = Vec::with_capacity(records.len());
         let mut blocked = Blocked::default();
         for (index, record) in records.iter().enumerate() {
@@ -177,7 +214,12 @@ impl<W: Worker> BatchEngine<W> {
         stages
     }
 
-    async fn prepare_record(&self, index: usize, record: &SqsMessage, cutoff: Option<Instant>) -> Stage {
+    async fn prepare_record(
+        &self,
+        index: usize,
+        record: &SqsMessage,
+        cutoff: Option<Instant>,
+    ) -> Stage {
         let message_id = record.message_id.clone().unwrap_or_default();
         let span = info_span!("record", message_id = %message_id, event_id = tracing::field::Empty);
         async move {
@@ -239,13 +281,18 @@ impl<W: Worker> BatchEngine<W> {
         let input: W::Input = match serde_json::from_value(payload) {
             Ok(input) => input,
             Err(e) => {
-                let error = RecordError::permanent(codes::SCHEMA_VIOLATION, format!("input does not match the schema: {e}"));
+                let error = RecordError::permanent(
+                    codes::SCHEMA_VIOLATION,
+                    format!("input does not match the schema: {e}"),
+                );
                 return self.finish(index, record, event, Err(error), started);
             }
         };
         let analysis_started = Instant::now();
         let result = self.worker.process(input).await;
-        event.timings.insert("process".to_owned(), ms_since(analysis_started));
+        event
+            .timings
+            .insert("process".to_owned(), ms_since(analysis_started));
         let result = result.and_then(|output| {
             let attributes = self.worker.attributes(&output);
             serde_json::to_value(&output)
@@ -257,17 +304,33 @@ impl<W: Worker> BatchEngine<W> {
 
     async fn fetch_claim_check(&self, location: &S3Location) -> Result<Value, RecordError> {
         let store = self.store.as_ref().ok_or_else(|| {
-            RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, "claim-check pointer received but no object store is configured")
+            RecordError::transient(
+                codes::CLAIM_CHECK_UNAVAILABLE,
+                "claim-check pointer received but no object store is configured",
+            )
         })?;
-        let bytes = store.get(location, self.config.max_claim_check_bytes).await.map_err(|error| match error {
-            StoreError::NotFound(uri) => RecordError::permanent(codes::CLAIM_CHECK_MISSING, format!("{uri} does not exist")),
-            StoreError::TooLarge { uri, limit } => {
-                RecordError::permanent(codes::INPUT_TOO_LARGE, format!("{uri} is larger than {limit} bytes"))
-            }
-            StoreError::Unavailable(message) => RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message),
-        })?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| RecordError::permanent(codes::INVALID_JSON, format!("claim-checked payload is not JSON: {e}")))
+        let bytes = store
+            .get(location, self.config.max_claim_check_bytes)
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(uri) => RecordError::permanent(
+                    codes::CLAIM_CHECK_MISSING,
+                    format!("{uri} does not exist"),
+                ),
+                StoreError::TooLarge { uri, limit } => RecordError::permanent(
+                    codes::INPUT_TOO_LARGE,
+                    format!("{uri} is larger than {limit} bytes"),
+                ),
+                StoreError::Unavailable(message) => {
+                    RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message)
+                }
+            })?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            RecordError::permanent(
+                codes::INVALID_JSON,
+                format!("claim-checked payload is not JSON: {e}"),
+            )
+        })
     }
 
     /// Turns an analysis result into an event ready to publish, or a retry.
@@ -281,7 +344,9 @@ impl<W: Worker> BatchEngine<W> {
     ) -> Stage {
         let (result, extra_attributes, error) = match result {
             Ok((value, attributes)) => (Some(value), attributes, None),
-            Err(error @ RecordError::Transient { .. }) => return Stage::Done(RecordOutcome::Retry(error)),
+            Err(error @ RecordError::Transient { .. }) => {
+                return Stage::Done(RecordOutcome::Retry(error))
+            }
             Err(error) => (None, Vec::new(), Some(error)),
         };
         let event = draft.into_event(self.worker.descriptor(), result, error.as_ref(), started);
@@ -297,15 +362,29 @@ impl<W: Worker> BatchEngine<W> {
         attributes.extend(extra_attributes);
         let message = match serde_json::to_string(&event) {
             Ok(message) => message,
-            Err(e) => return Stage::Done(RecordOutcome::Retry(RecordError::transient(codes::SERIALIZE_FAILED, e.to_string()))),
+            Err(e) => {
+                return Stage::Done(RecordOutcome::Retry(RecordError::transient(
+                    codes::SERIALIZE_FAILED,
+                    e.to_string(),
+                )))
+            }
         };
         let (group_id, deduplication_id) = if self.config.output_is_fifo {
-            (Some(message_group(record).unwrap_or("default").to_owned()), Some(event.event_id.clone()))
+            (
+                Some(message_group(record).unwrap_or("default").to_owned()),
+                Some(event.event_id.clone()),
+            )
         } else {
             (None, None)
         };
         Stage::Ready(Prepared {
-            entry: PublishEntry { id: index.to_string(), message, attributes, group_id, deduplication_id },
+            entry: PublishEntry {
+                id: index.to_string(),
+                message,
+                attributes,
+                group_id,
+                deduplication_id,
+            },
             event_id: event.event_id,
             status: event.status,
             error_code: error.as_ref().map(RecordError::code),
@@ -318,7 +397,12 @@ impl<W: Worker> BatchEngine<W> {
         if prepared.entry.billed_size() <= SNS_MAX_MESSAGE_BYTES {
             return Ok((prepared, false));
         }
-        let too_large = || RecordError::permanent(codes::RESULT_TOO_LARGE, "result exceeds the SNS message limit and no CLAIM_CHECK_BUCKET is set");
+        let too_large = || {
+            RecordError::permanent(
+                codes::RESULT_TOO_LARGE,
+                "result exceeds the SNS message limit and no CLAIM_CHECK_BUCKET is set",
+            )
+        };
         let (Some(bucket), Some(store)) = (&self.config.claim_check_bucket, &self.store) else {
             return Ok((self.replace_with_error(prepared, too_large()), false));
         };
@@ -326,7 +410,11 @@ impl<W: Worker> BatchEngine<W> {
             .map_err(|e| RecordError::transient(codes::SERIALIZE_FAILED, e.to_string()))?;
         let location = S3Location {
             bucket: bucket.clone(),
-            key: format!("results/{}/{}.json", self.worker.descriptor().name, event.event_id),
+            key: format!(
+                "results/{}/{}.json",
+                self.worker.descriptor().name,
+                event.event_id
+            ),
         };
         let bytes = prepared.entry.message.clone().into_bytes();
         let size = bytes.len();
@@ -335,11 +423,17 @@ impl<W: Worker> BatchEngine<W> {
             .await
             .map_err(|e| RecordError::transient(codes::RESULT_OFFLOAD_FAILED, e.to_string()))?;
         event.result = None;
-        event.result_location = Some(ResultLocation { s3_uri: location.uri(), bytes: size });
-        let message = serde_json::to_string(&event).map_err(|e| RecordError::transient(codes::SERIALIZE_FAILED, e.to_string()))?;
+        event.result_location = Some(ResultLocation {
+            s3_uri: location.uri(),
+            bytes: size,
+        });
+        let message = serde_json::to_string(&event)
+            .map_err(|e| RecordError::transient(codes::SERIALIZE_FAILED, e.to_string()))?;
         let mut entry = prepared.entry;
         entry.message = message;
-        entry.attributes.push(("result_location".to_owned(), "s3".to_owned()));
+        entry
+            .attributes
+            .push(("result_location".to_owned(), "s3".to_owned()));
         Ok((Prepared { entry, ..prepared }, true))
     }
 
@@ -352,14 +446,30 @@ impl<W: Worker> BatchEngine<W> {
         event.error = Some(ErrorBody::from(&error));
         let mut entry = prepared.entry;
         entry.message = serde_json::to_string(&event).unwrap_or_default();
-        entry.attributes.retain(|(name, _)| name != "status" && name != "error_code");
-        entry.attributes.push(("status".to_owned(), "error".to_owned()));
-        entry.attributes.push(("error_code".to_owned(), error.code().to_owned()));
-        Prepared { entry, status: Status::Error, error_code: Some(error.code()), ..prepared }
+        entry
+            .attributes
+            .retain(|(name, _)| name != "status" && name != "error_code");
+        entry
+            .attributes
+            .push(("status".to_owned(), "error".to_owned()));
+        entry
+            .attributes
+            .push(("error_code".to_owned(), error.code().to_owned()));
+        Prepared {
+            entry,
+            status: Status::Error,
+            error_code: Some(error.code()),
+            ..prepared
+        }
     }
 
     /// Publishes prepared events in chunks of ten and maps each entry's fate to its record.
-    async fn publish(&self, records: &[SqsMessage], stages: Vec<Stage>, fifo: bool) -> (Vec<RecordOutcome>, usize, usize) {
+    async fn publish(
+        &self,
+        records: &[SqsMessage],
+        stages: Vec<Stage>,
+        fifo: bool,
+    ) -> (Vec<RecordOutcome>, usize, usize) {
         let mut outcomes: Vec<Option<RecordOutcome>> = vec![None; stages.len()];
         let mut ready = Vec::new();
         let mut offloaded = 0;
@@ -390,8 +500,12 @@ impl<W: Worker> BatchEngine<W> {
         while pending.peek().is_some() {
             let mut chunk = Vec::with_capacity(MAX_PUBLISH_BATCH);
             while chunk.len() < MAX_PUBLISH_BATCH {
-                let Some((index, prepared)) = pending.next() else { break };
-                if fifo && blocked.blocks_before(&records[index], index, self.config.fifo_failure_mode) {
+                let Some((index, prepared)) = pending.next() else {
+                    break;
+                };
+                if fifo
+                    && blocked.blocks_before(&records[index], index, self.config.fifo_failure_mode)
+                {
                     outcomes[index] = Some(RecordOutcome::Retry(predecessor_failed()));
                     continue;
                 }
@@ -423,8 +537,15 @@ impl<W: Worker> BatchEngine<W> {
                 // A failure inside a FIFO chunk also fails its successors that SNS accepted:
                 // they will be published again, in order, under the same event ids.
                 for index in 0..outcomes.len() {
-                    let published = matches!(outcomes[index], Some(RecordOutcome::Published { .. }));
-                    if published && blocked.blocks_before(&records[index], index, self.config.fifo_failure_mode) {
+                    let published =
+                        matches!(outcomes[index], Some(RecordOutcome::Published { .. }));
+                    if published
+                        && blocked.blocks_before(
+                            &records[index],
+                            index,
+                            self.config.fifo_failure_mode,
+                        )
+                    {
                         outcomes[index] = Some(RecordOutcome::Retry(predecessor_failed()));
                     }
                 }
@@ -432,7 +553,14 @@ impl<W: Worker> BatchEngine<W> {
         }
         let outcomes = outcomes
             .into_iter()
-            .map(|o| o.unwrap_or_else(|| RecordOutcome::Retry(RecordError::transient(codes::PUBLISH_FAILED, "record was never published"))))
+            .map(|o| {
+                o.unwrap_or_else(|| {
+                    RecordOutcome::Retry(RecordError::transient(
+                        codes::PUBLISH_FAILED,
+                        "record was never published",
+                    ))
+                })
+            })
             .collect();
         (outcomes, calls, offloaded)
     }
@@ -448,12 +576,21 @@ struct EventDraft {
 
 impl EventDraft {
     fn new(message_id: &str) -> Self {
-        Self { source_key: message_id.to_owned(), source_event_id: None, subject_id: None, timings: BTreeMap::new() }
+        Self {
+            source_key: message_id.to_owned(),
+            source_event_id: None,
+            subject_id: None,
+            timings: BTreeMap::new(),
+        }
     }
 
     /// Best effort: an input that fails the schema still names its subject in the error event.
     fn read_identity(&mut self, payload: &Value, subject_key: &str) {
-        if let Some(id) = payload.get("event_id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        if let Some(id) = payload
+            .get("event_id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
             self.source_event_id = Some(id.to_owned());
             self.source_key = id.to_owned();
         }
@@ -479,11 +616,18 @@ impl EventDraft {
             event_id: derive_event_id(descriptor.name, &self.source_key),
             source_event_id: self.source_event_id,
             subject: BTreeMap::from([(descriptor.subject_key.to_owned(), self.subject_id)]),
-            status: if error.is_some() { Status::Error } else { Status::Ok },
+            status: if error.is_some() {
+                Status::Error
+            } else {
+                Status::Ok
+            },
             result,
             result_location: None,
             error: error.map(ErrorBody::from),
-            worker: WorkerInfo { name: descriptor.name.to_owned(), version: descriptor.version.to_owned() },
+            worker: WorkerInfo {
+                name: descriptor.name.to_owned(),
+                version: descriptor.version.to_owned(),
+            },
             timings_ms: timings,
         }
     }
@@ -507,7 +651,9 @@ impl Blocked {
     fn blocks(&self, record: &SqsMessage, mode: FifoFailureMode) -> bool {
         match mode {
             FifoFailureMode::StopAll => self.first_failure.is_some(),
-            FifoFailureMode::SkipGroup => self.groups.contains_key(message_group(record).unwrap_or_default()),
+            FifoFailureMode::SkipGroup => self
+                .groups
+                .contains_key(message_group(record).unwrap_or_default()),
         }
     }
 
@@ -515,19 +661,26 @@ impl Blocked {
     fn blocks_before(&self, record: &SqsMessage, index: usize, mode: FifoFailureMode) -> bool {
         match mode {
             FifoFailureMode::StopAll => self.first_failure.is_some_and(|f| f < index),
-            FifoFailureMode::SkipGroup => {
-                self.groups.get(message_group(record).unwrap_or_default()).is_some_and(|&f| f < index)
-            }
+            FifoFailureMode::SkipGroup => self
+                .groups
+                .get(message_group(record).unwrap_or_default())
+                .is_some_and(|&f| f < index),
         }
     }
 }
 
 fn predecessor_failed() -> RecordError {
-    RecordError::transient(codes::FIFO_PREDECESSOR_FAILED, "an earlier record of this FIFO batch failed")
+    RecordError::transient(
+        codes::FIFO_PREDECESSOR_FAILED,
+        "an earlier record of this FIFO batch failed",
+    )
 }
 
 fn is_fifo_record(record: &SqsMessage) -> bool {
-    record.event_source_arn.as_deref().is_some_and(|arn| arn.ends_with(".fifo"))
+    record
+        .event_source_arn
+        .as_deref()
+        .is_some_and(|arn| arn.ends_with(".fifo"))
         || record.attributes.contains_key("MessageGroupId")
 }
 

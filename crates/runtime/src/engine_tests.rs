@@ -19,8 +19,12 @@ use crate::metrics::InvocationFacts;
 use crate::sink::{EventSink, MemorySink, PublishEntry};
 use crate::store::MemoryStore;
 
-const DESCRIPTOR: WorkerDescriptor =
-    WorkerDescriptor { name: "test-worker", version: "0.0.1", event_type: "tested", subject_key: "video_id" };
+const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
+    name: "test-worker",
+    version: "0.0.1",
+    event_type: "tested",
+    subject_key: "video_id",
+};
 
 #[derive(Debug, Deserialize)]
 struct TestInput {
@@ -58,14 +62,22 @@ impl Worker for TestWorker {
             "panic" => panic!("worker exploded"),
             "slow" => {
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                Ok(TestOutput { echo: "slow".into() })
+                Ok(TestOutput {
+                    echo: "slow".into(),
+                })
             }
             "wait" => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                Ok(TestOutput { echo: "wait".into() })
+                Ok(TestOutput {
+                    echo: "wait".into(),
+                })
             }
-            "big" => Ok(TestOutput { echo: "x".repeat(300 * 1024) }),
-            other => Ok(TestOutput { echo: other.to_owned() }),
+            "big" => Ok(TestOutput {
+                echo: "x".repeat(300 * 1024),
+            }),
+            other => Ok(TestOutput {
+                echo: other.to_owned(),
+            }),
         };
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         result
@@ -87,19 +99,31 @@ struct FlakySink {
 }
 
 impl EventSink for FlakySink {
-    fn publish_batch(&self, entries: Vec<PublishEntry>) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
+    fn publish_batch(
+        &self,
+        entries: Vec<PublishEntry>,
+    ) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
         Box::pin(async move {
             let call = self.calls.fetch_add(1, Ordering::SeqCst);
             self.call_sizes.lock().unwrap().push(entries.len());
             if Some(call) == self.fail_call {
-                return entries.iter().map(|_| Err(RecordError::transient(codes::PUBLISH_FAILED, "throttled"))).collect();
+                return entries
+                    .iter()
+                    .map(|_| Err(RecordError::transient(codes::PUBLISH_FAILED, "throttled")))
+                    .collect();
             }
             let mut results = Vec::new();
             let mut accepted = Vec::new();
             for entry in entries {
                 let event: Value = serde_json::from_str(&entry.message).unwrap();
-                if self.fail_videos.contains(event["video_id"].as_str().unwrap_or_default()) {
-                    results.push(Err(RecordError::transient(codes::PUBLISH_FAILED, "entry failed")));
+                if self
+                    .fail_videos
+                    .contains(event["video_id"].as_str().unwrap_or_default())
+                {
+                    results.push(Err(RecordError::transient(
+                        codes::PUBLISH_FAILED,
+                        "entry failed",
+                    )));
                 } else {
                     results.push(Ok(()));
                     accepted.push(entry);
@@ -131,23 +155,42 @@ fn input(video_id: &str, mode: &str) -> String {
     json!({"video_id": video_id, "mode": mode}).to_string()
 }
 
-fn engine_with(sink: Arc<dyn EventSink>, store: Option<Arc<MemoryStore>>, config: EngineConfig) -> BatchEngine<TestWorker> {
-    BatchEngine::new(TestWorker::default(), sink, store.map(|s| s as Arc<dyn crate::store::ObjectStore>), config)
+fn engine_with(
+    sink: Arc<dyn EventSink>,
+    store: Option<Arc<MemoryStore>>,
+    config: EngineConfig,
+) -> BatchEngine<TestWorker> {
+    BatchEngine::new(
+        TestWorker::default(),
+        sink,
+        store.map(|s| s as Arc<dyn crate::store::ObjectStore>),
+        config,
+    )
 }
 
 fn failed_ids(outcome: &crate::engine::BatchOutcome) -> Vec<String> {
-    outcome.response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect()
+    outcome
+        .response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
 }
 
 fn published(sink: &MemorySink) -> Vec<OutputEvent> {
-    sink.take().iter().map(|e| serde_json::from_str(&e.message).unwrap()).collect()
+    sink.take()
+        .iter()
+        .map(|e| serde_json::from_str(&e.message).unwrap())
+        .collect()
 }
 
 #[tokio::test]
 async fn mixed_batch_acks_permanent_errors_and_retries_only_transient_ones() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
-    let sns_not_json = json!({"Type":"Notification","TopicArn":"arn","MessageId":"s1","Message":"not json"}).to_string();
+    let sns_not_json =
+        json!({"Type":"Notification","TopicArn":"arn","MessageId":"s1","Message":"not json"})
+            .to_string();
     let records = vec![
         record("m1", &input("v1", "fine")),
         record("m2", "{broken"),
@@ -159,13 +202,26 @@ async fn mixed_batch_acks_permanent_errors_and_retries_only_transient_ones() {
     ];
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m4"]);
-    assert_eq!((outcome.report.ok, outcome.report.error_events, outcome.report.retried), (1, 5, 1));
+    assert_eq!(
+        (
+            outcome.report.ok,
+            outcome.report.error_events,
+            outcome.report.retried
+        ),
+        (1, 5, 1)
+    );
 
     let events = published(&sink);
     assert_eq!(events.len(), 6, "one event per record that is not retried");
     let codes_by_subject: Vec<(Option<String>, Status, Option<String>)> = events
         .iter()
-        .map(|e| (e.subject["video_id"].clone(), e.status, e.error.as_ref().map(|x| x.code.clone())))
+        .map(|e| {
+            (
+                e.subject["video_id"].clone(),
+                e.status,
+                e.error.as_ref().map(|x| x.code.clone()),
+            )
+        })
         .collect();
     assert_eq!(
         codes_by_subject,
@@ -173,7 +229,11 @@ async fn mixed_batch_acks_permanent_errors_and_retries_only_transient_ones() {
             (Some("v1".into()), Status::Ok, None),
             (None, Status::Error, Some(codes::INVALID_JSON.into())),
             (Some("v3".into()), Status::Error, Some("bad_caption".into())),
-            (Some("v5".into()), Status::Error, Some(codes::SCHEMA_VIOLATION.into())),
+            (
+                Some("v5".into()),
+                Status::Error,
+                Some(codes::SCHEMA_VIOLATION.into())
+            ),
             (None, Status::Error, Some(codes::INVALID_JSON.into())),
             (None, Status::Error, Some(codes::EMPTY_BODY.into())),
         ]
@@ -181,17 +241,36 @@ async fn mixed_batch_acks_permanent_errors_and_retries_only_transient_ones() {
     let ok = &events[0];
     assert_eq!(ok.result.as_ref().unwrap()["echo"], "fine");
     assert_eq!(ok.event_id, derive_event_id("test-worker", "m1"));
-    assert!(events.iter().all(|e| e.event_type == "tested" && e.schema_version == "1"));
-    assert!(events.iter().filter_map(|e| e.error.as_ref()).all(|e| !e.retryable));
+    assert!(events
+        .iter()
+        .all(|e| e.event_type == "tested" && e.schema_version == "1"));
+    assert!(events
+        .iter()
+        .filter_map(|e| e.error.as_ref())
+        .all(|e| !e.retryable));
 }
 
 #[tokio::test]
 async fn attributes_support_filter_policies() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
-    engine.process_batch(&[record("m1", &input("v1", "abc")), record("m2", &input("v2", "permanent"))], None).await;
+    engine
+        .process_batch(
+            &[
+                record("m1", &input("v1", "abc")),
+                record("m2", &input("v2", "permanent")),
+            ],
+            None,
+        )
+        .await;
     let entries = sink.take();
-    let attrs = |i: usize| entries[i].attributes.iter().cloned().collect::<std::collections::HashMap<_, _>>();
+    let attrs = |i: usize| {
+        entries[i]
+            .attributes
+            .iter()
+            .cloned()
+            .collect::<std::collections::HashMap<_, _>>()
+    };
     assert_eq!(attrs(0)["status"], "ok");
     assert_eq!(attrs(0)["event_type"], "tested");
     assert_eq!(attrs(0)["echo_len"], "3");
@@ -213,11 +292,17 @@ async fn empty_batch_publishes_nothing() {
 async fn duplicate_message_ids_are_reported_once() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
-    let records = vec![record("dup", &input("v1", "transient")), record("dup", &input("v1", "transient"))];
+    let records = vec![
+        record("dup", &input("v1", "transient")),
+        record("dup", &input("v1", "transient")),
+    ];
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["dup"]);
     // Two successes with one id publish two events with one event_id: consumers dedupe.
-    let records = vec![record("same", &input("v1", "a")), record("same", &input("v1", "a"))];
+    let records = vec![
+        record("same", &input("v1", "a")),
+        record("same", &input("v1", "a")),
+    ];
     engine.process_batch(&records, None).await;
     let events = published(&sink);
     assert_eq!(events.len(), 2);
@@ -230,7 +315,9 @@ async fn event_id_prefers_input_event_id_then_sns_message_id() {
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let with_event_id = json!({"event_id": "evt-9", "video_id": "v1"}).to_string();
     let sns = json!({"Type":"Notification","TopicArn":"arn","MessageId":"sns-7","Message": input("v2", "x")}).to_string();
-    engine.process_batch(&[record("m1", &with_event_id), record("m2", &sns)], None).await;
+    engine
+        .process_batch(&[record("m1", &with_event_id), record("m2", &sns)], None)
+        .await;
     let events = published(&sink);
     assert_eq!(events[0].event_id, derive_event_id("test-worker", "evt-9"));
     assert_eq!(events[0].source_event_id.as_deref(), Some("evt-9"));
@@ -246,7 +333,9 @@ async fn publishes_in_chunks_of_ten_and_maps_entry_failures_back() {
         ..FlakySink::default()
     });
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
-    let records: Vec<SqsMessage> = (0..23).map(|i| record(&format!("m{i}"), &input(&format!("v{i}"), "x"))).collect();
+    let records: Vec<SqsMessage> = (0..23)
+        .map(|i| record(&format!("m{i}"), &input(&format!("v{i}"), "x")))
+        .collect();
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(*sink.call_sizes.lock().unwrap(), vec![10, 10, 3]);
     let mut expected = vec!["m4".to_owned()];
@@ -259,7 +348,9 @@ async fn publishes_in_chunks_of_ten_and_maps_entry_failures_back() {
 async fn oversized_result_without_bucket_becomes_an_error_event() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
-    let outcome = engine.process_batch(&[record("m1", &input("v1", "big"))], None).await;
+    let outcome = engine
+        .process_batch(&[record("m1", &input("v1", "big"))], None)
+        .await;
     assert!(outcome.response.batch_item_failures.is_empty());
     let entries = sink.take();
     assert!(entries[0].message.len() < 4096);
@@ -272,9 +363,14 @@ async fn oversized_result_without_bucket_becomes_an_error_event() {
 async fn oversized_result_is_claim_checked_to_s3() {
     let sink = Arc::new(MemorySink::default());
     let store = Arc::new(MemoryStore::default());
-    let config = EngineConfig { claim_check_bucket: Some("results".into()), ..EngineConfig::default() };
+    let config = EngineConfig {
+        claim_check_bucket: Some("results".into()),
+        ..EngineConfig::default()
+    };
     let engine = engine_with(sink.clone(), Some(store.clone()), config);
-    let outcome = engine.process_batch(&[record("m1", &input("v1", "big"))], None).await;
+    let outcome = engine
+        .process_batch(&[record("m1", &input("v1", "big"))], None)
+        .await;
     assert_eq!(outcome.report.offloaded, 1);
     let event: OutputEvent = serde_json::from_str(&sink.take()[0].message).unwrap();
     assert_eq!(event.status, Status::Ok);
@@ -283,30 +379,61 @@ async fn oversized_result_is_claim_checked_to_s3() {
     let stored = store.object(&location.s3_uri).expect("result stored");
     assert_eq!(stored.len(), location.bytes);
     let full: OutputEvent = serde_json::from_slice(&stored).unwrap();
-    assert_eq!(full.result.unwrap()["echo"].as_str().unwrap().len(), 300 * 1024);
+    assert_eq!(
+        full.result.unwrap()["echo"].as_str().unwrap().len(),
+        300 * 1024
+    );
 }
 
 #[tokio::test]
 async fn claim_checked_inputs_are_fetched_or_classified() {
     let sink = Arc::new(MemorySink::default());
     let store = Arc::new(MemoryStore::default());
-    store.insert(&S3Location::parse("s3://in/p1.json").unwrap(), input("v1", "from-s3").into_bytes());
-    store.insert(&S3Location::parse("s3://in/huge.json").unwrap(), vec![b' '; 100]);
-    let config = EngineConfig { max_claim_check_bytes: 64, ..EngineConfig::default() };
+    store.insert(
+        &S3Location::parse("s3://in/p1.json").unwrap(),
+        input("v1", "from-s3").into_bytes(),
+    );
+    store.insert(
+        &S3Location::parse("s3://in/huge.json").unwrap(),
+        vec![b' '; 100],
+    );
+    let config = EngineConfig {
+        max_claim_check_bytes: 64,
+        ..EngineConfig::default()
+    };
     let engine = engine_with(sink.clone(), Some(store), config);
     let pointer = |uri: &str| json!({"claim_check": {"s3_uri": uri}}).to_string();
-    let records =
-        vec![record("m1", &pointer("s3://in/p1.json")), record("m2", &pointer("s3://in/gone.json")), record("m3", &pointer("s3://in/huge.json"))];
+    let records = vec![
+        record("m1", &pointer("s3://in/p1.json")),
+        record("m2", &pointer("s3://in/gone.json")),
+        record("m3", &pointer("s3://in/huge.json")),
+    ];
     let outcome = engine.process_batch(&records, None).await;
     assert!(outcome.response.batch_item_failures.is_empty());
     let events = published(&sink);
     assert_eq!(events[0].result.as_ref().unwrap()["echo"], "from-s3");
-    assert_eq!(events[1].error.as_ref().unwrap().code, codes::CLAIM_CHECK_MISSING);
-    assert_eq!(events[2].error.as_ref().unwrap().code, codes::INPUT_TOO_LARGE);
+    assert_eq!(
+        events[1].error.as_ref().unwrap().code,
+        codes::CLAIM_CHECK_MISSING
+    );
+    assert_eq!(
+        events[2].error.as_ref().unwrap().code,
+        codes::INPUT_TOO_LARGE
+    );
 
-    let no_store = engine_with(Arc::new(MemorySink::default()), None, EngineConfig::default());
-    let outcome = no_store.process_batch(&[record("m1", &pointer("s3://in/p1.json"))], None).await;
-    assert_eq!(failed_ids(&outcome), vec!["m1"], "a pointer we cannot follow yet is retried, not dropped");
+    let no_store = engine_with(
+        Arc::new(MemorySink::default()),
+        None,
+        EngineConfig::default(),
+    );
+    let outcome = no_store
+        .process_batch(&[record("m1", &pointer("s3://in/p1.json"))], None)
+        .await;
+    assert_eq!(
+        failed_ids(&outcome),
+        vec!["m1"],
+        "a pointer we cannot follow yet is retried, not dropped"
+    );
 }
 
 #[tokio::test]
@@ -322,13 +449,18 @@ async fn fifo_stops_at_the_first_failure() {
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m2", "m3", "m4"]);
     assert_eq!(published(&sink).len(), 1);
-    assert!(matches!(&outcome.outcomes[2].1, RecordOutcome::Retry(e) if e.code() == codes::FIFO_PREDECESSOR_FAILED));
+    assert!(
+        matches!(&outcome.outcomes[2].1, RecordOutcome::Retry(e) if e.code() == codes::FIFO_PREDECESSOR_FAILED)
+    );
 }
 
 #[tokio::test]
 async fn fifo_skip_group_fails_only_the_failed_group() {
     let sink = Arc::new(MemorySink::default());
-    let config = EngineConfig { fifo_failure_mode: FifoFailureMode::SkipGroup, ..EngineConfig::default() };
+    let config = EngineConfig {
+        fifo_failure_mode: FifoFailureMode::SkipGroup,
+        ..EngineConfig::default()
+    };
     let engine = engine_with(sink.clone(), None, config);
     let records = vec![
         fifo_record("m1", "g1", &input("v1", "a")),
@@ -339,16 +471,23 @@ async fn fifo_skip_group_fails_only_the_failed_group() {
     ];
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m2", "m4"]);
-    let subjects: Vec<_> = published(&sink).into_iter().map(|e| e.subject["video_id"].clone().unwrap()).collect();
+    let subjects: Vec<_> = published(&sink)
+        .into_iter()
+        .map(|e| e.subject["video_id"].clone().unwrap())
+        .collect();
     assert_eq!(subjects, vec!["v1", "v3", "v5"], "published in input order");
 }
 
 #[tokio::test]
 async fn fifo_publish_failure_fails_its_successors() {
-    let sink = Arc::new(FlakySink { fail_videos: HashSet::from(["v2".to_owned()]), ..FlakySink::default() });
+    let sink = Arc::new(FlakySink {
+        fail_videos: HashSet::from(["v2".to_owned()]),
+        ..FlakySink::default()
+    });
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
-    let records: Vec<SqsMessage> =
-        (1..=4).map(|i| fifo_record(&format!("m{i}"), "g", &input(&format!("v{i}"), "x"))).collect();
+    let records: Vec<SqsMessage> = (1..=4)
+        .map(|i| fifo_record(&format!("m{i}"), "g", &input(&format!("v{i}"), "x")))
+        .collect();
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m2", "m3", "m4"]);
 }
@@ -356,25 +495,39 @@ async fn fifo_publish_failure_fails_its_successors() {
 #[tokio::test]
 async fn fifo_output_topic_gets_group_and_dedup_ids() {
     let sink = Arc::new(MemorySink::default());
-    let config = EngineConfig { output_is_fifo: true, ..EngineConfig::default() };
+    let config = EngineConfig {
+        output_is_fifo: true,
+        ..EngineConfig::default()
+    };
     let engine = engine_with(sink.clone(), None, config);
-    engine.process_batch(&[fifo_record("m1", "seller-7", &input("v1", "x"))], None).await;
+    engine
+        .process_batch(&[fifo_record("m1", "seller-7", &input("v1", "x"))], None)
+        .await;
     let entry = &sink.take()[0];
     assert_eq!(entry.group_id.as_deref(), Some("seller-7"));
-    assert_eq!(entry.deduplication_id.as_deref(), Some(derive_event_id("test-worker", "m1").as_str()));
+    assert_eq!(
+        entry.deduplication_id.as_deref(),
+        Some(derive_event_id("test-worker", "m1").as_str())
+    );
 }
 
 #[tokio::test]
 async fn deadline_returns_unstarted_and_unfinished_records() {
     let sink = Arc::new(MemorySink::default());
-    let config = EngineConfig { deadline_margin: Duration::from_millis(50), max_concurrency: 1, ..EngineConfig::default() };
+    let config = EngineConfig {
+        deadline_margin: Duration::from_millis(50),
+        max_concurrency: 1,
+        ..EngineConfig::default()
+    };
     let engine = engine_with(sink.clone(), None, config);
     let records = vec![
         record("m1", &input("v1", "fast")),
         record("m2", &input("v2", "slow")),
         record("m3", &input("v3", "fast")),
     ];
-    let outcome = engine.process_batch(&records, Some(Instant::now() + Duration::from_millis(200))).await;
+    let outcome = engine
+        .process_batch(&records, Some(Instant::now() + Duration::from_millis(200)))
+        .await;
     assert_eq!(failed_ids(&outcome), vec!["m2", "m3"]);
     let codes_seen: Vec<&str> = outcome
         .outcomes
@@ -384,7 +537,10 @@ async fn deadline_returns_unstarted_and_unfinished_records() {
             _ => None,
         })
         .collect();
-    assert_eq!(codes_seen, vec![codes::DEADLINE_EXCEEDED, codes::NOT_STARTED_DEADLINE]);
+    assert_eq!(
+        codes_seen,
+        vec![codes::DEADLINE_EXCEEDED, codes::NOT_STARTED_DEADLINE]
+    );
     assert_eq!(published(&sink).len(), 1);
 }
 
@@ -392,7 +548,11 @@ async fn deadline_returns_unstarted_and_unfinished_records() {
 async fn a_panic_fails_only_its_record() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
-    let records = vec![record("m1", &input("v1", "a")), record("m2", &input("v2", "panic")), record("m3", &input("v3", "b"))];
+    let records = vec![
+        record("m1", &input("v1", "a")),
+        record("m2", &input("v2", "panic")),
+        record("m3", &input("v3", "b")),
+    ];
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m2"]);
     assert!(matches!(&outcome.outcomes[1].1, RecordOutcome::Retry(e) if e.code() == codes::PANIC));
@@ -402,28 +562,48 @@ async fn a_panic_fails_only_its_record() {
 #[tokio::test]
 async fn concurrency_is_bounded() {
     let sink = Arc::new(MemorySink::default());
-    let config = EngineConfig { max_concurrency: 3, ..EngineConfig::default() };
+    let config = EngineConfig {
+        max_concurrency: 3,
+        ..EngineConfig::default()
+    };
     let engine = engine_with(sink.clone(), None, config);
-    let records: Vec<SqsMessage> = (0..10).map(|i| record(&format!("m{i}"), &input("v", "wait"))).collect();
+    let records: Vec<SqsMessage> = (0..10)
+        .map(|i| record(&format!("m{i}"), &input("v", "wait")))
+        .collect();
     engine.process_batch(&records, None).await;
     assert_eq!(engine.worker().max_in_flight.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]
 async fn all_failed_is_reported_or_raised() {
-    let engine = engine_with(Arc::new(MemorySink::default()), None, EngineConfig::default());
+    let engine = engine_with(
+        Arc::new(MemorySink::default()),
+        None,
+        EngineConfig::default(),
+    );
     let event: SqsEvent = serde_json::from_value(json!({"Records": [
         {"messageId": "m1", "body": input("v1", "transient")},
         {"messageId": "m2", "body": input("v2", "transient")}
     ]}))
     .unwrap();
-    let lambda_event = |e: SqsEvent| lambda_runtime::LambdaEvent::new(e, lambda_runtime::Context::default());
-    let response = crate::lambda::handle(&engine, lambda_event(event.clone()), InvocationFacts::default(), AllFailedMode::Report)
-        .await
-        .unwrap();
+    let lambda_event =
+        |e: SqsEvent| lambda_runtime::LambdaEvent::new(e, lambda_runtime::Context::default());
+    let response = crate::lambda::handle(
+        &engine,
+        lambda_event(event.clone()),
+        InvocationFacts::default(),
+        AllFailedMode::Report,
+    )
+    .await
+    .unwrap();
     assert_eq!(response.batch_item_failures.len(), 2);
-    let error = crate::lambda::handle(&engine, lambda_event(event), InvocationFacts::default(), AllFailedMode::Error)
-        .await
-        .unwrap_err();
+    let error = crate::lambda::handle(
+        &engine,
+        lambda_event(event),
+        InvocationFacts::default(),
+        AllFailedMode::Error,
+    )
+    .await
+    .unwrap_err();
     assert!(error.to_string().contains("all 2 records"));
 }

@@ -34,7 +34,10 @@ impl S3Location {
         if bucket.is_empty() || key.is_empty() {
             return None;
         }
-        Some(Self { bucket: bucket.to_owned(), key: key.to_owned() })
+        Some(Self {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        })
     }
 
     pub fn uri(&self) -> String {
@@ -61,10 +64,14 @@ pub struct DecodedBody {
 pub fn decode_body(body: Option<&str>) -> Result<DecodedBody, RecordError> {
     let body = body.unwrap_or_default();
     if body.trim().is_empty() {
-        return Err(RecordError::permanent(codes::EMPTY_BODY, "message body is empty"));
+        return Err(RecordError::permanent(
+            codes::EMPTY_BODY,
+            "message body is empty",
+        ));
     }
-    let outer: Value = serde_json::from_str(body)
-        .map_err(|e| RecordError::permanent(codes::INVALID_JSON, format!("body is not JSON: {e}")))?;
+    let outer: Value = serde_json::from_str(body).map_err(|e| {
+        RecordError::permanent(codes::INVALID_JSON, format!("body is not JSON: {e}"))
+    })?;
 
     if let Some(sns) = as_sns_notification(&outer)? {
         let inner: Value = serde_json::from_str(sns.message).map_err(|e| {
@@ -76,7 +83,11 @@ pub fn decode_body(body: Option<&str>) -> Result<DecodedBody, RecordError> {
             payload: classify_payload(inner)?,
         });
     }
-    Ok(DecodedBody { envelope: EnvelopeKind::Plain, sns_message_id: None, payload: classify_payload(outer)? })
+    Ok(DecodedBody {
+        envelope: EnvelopeKind::Plain,
+        sns_message_id: None,
+        payload: classify_payload(outer)?,
+    })
 }
 
 struct SnsNotification<'a> {
@@ -85,17 +96,31 @@ struct SnsNotification<'a> {
 }
 
 fn as_sns_notification(value: &Value) -> Result<Option<SnsNotification<'_>>, RecordError> {
-    let Some(object) = value.as_object() else { return Ok(None) };
+    let Some(object) = value.as_object() else {
+        return Ok(None);
+    };
     let is_sns = object.get("Type").and_then(Value::as_str) == Some("Notification")
         && object.contains_key("TopicArn");
     if !is_sns {
         return Ok(None);
     }
-    let message = object.get("Message").and_then(Value::as_str).ok_or_else(|| {
-        RecordError::permanent(codes::INVALID_ENVELOPE, "SNS notification has no string Message")
-    })?;
-    let message_id = object.get("MessageId").and_then(Value::as_str).map(str::to_owned);
-    Ok(Some(SnsNotification { message_id, message }))
+    let message = object
+        .get("Message")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            RecordError::permanent(
+                codes::INVALID_ENVELOPE,
+                "SNS notification has no string Message",
+            )
+        })?;
+    let message_id = object
+        .get("MessageId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(Some(SnsNotification {
+        message_id,
+        message,
+    }))
 }
 
 fn classify_payload(value: Value) -> Result<Payload, RecordError> {
@@ -108,7 +133,10 @@ fn classify_payload(value: Value) -> Result<Payload, RecordError> {
             .and_then(Value::as_str)
             .and_then(S3Location::parse)
             .ok_or_else(|| {
-                RecordError::permanent(codes::INVALID_ENVELOPE, "claim_check needs s3_uri of the form s3://bucket/key")
+                RecordError::permanent(
+                    codes::INVALID_ENVELOPE,
+                    "claim_check needs s3_uri of the form s3://bucket/key",
+                )
             })?;
         return Ok(Payload::ClaimCheck(location));
     }
@@ -122,7 +150,10 @@ fn aws_extended_client_pointer(value: &Value) -> Option<S3Location> {
     }
     let bucket = items[1].get("s3BucketName")?.as_str()?;
     let key = items[1].get("s3Key")?.as_str()?;
-    Some(S3Location { bucket: bucket.to_owned(), key: key.to_owned() })
+    Some(S3Location {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -134,7 +165,10 @@ mod tests {
     fn plain_body_is_the_payload() {
         let decoded = decode_body(Some(r#"{"video_id":"v1","caption":"hi"}"#)).unwrap();
         assert_eq!(decoded.envelope, EnvelopeKind::Plain);
-        assert_eq!(decoded.payload, Payload::Inline(json!({"video_id":"v1","caption":"hi"})));
+        assert_eq!(
+            decoded.payload,
+            Payload::Inline(json!({"video_id":"v1","caption":"hi"}))
+        );
     }
 
     #[test]
@@ -152,7 +186,8 @@ mod tests {
 
     #[test]
     fn sns_message_that_is_not_json_is_permanent() {
-        let body = json!({"Type":"Notification","TopicArn":"arn","Message":"hello there"}).to_string();
+        let body =
+            json!({"Type":"Notification","TopicArn":"arn","Message":"hello there"}).to_string();
         let err = decode_body(Some(&body)).unwrap_err();
         assert_eq!(err.code(), codes::INVALID_JSON);
         assert!(!err.is_retryable());
@@ -161,25 +196,41 @@ mod tests {
     #[test]
     fn sns_notification_without_message_is_invalid_envelope() {
         let body = json!({"Type":"Notification","TopicArn":"arn","Message": 5}).to_string();
-        assert_eq!(decode_body(Some(&body)).unwrap_err().code(), codes::INVALID_ENVELOPE);
+        assert_eq!(
+            decode_body(Some(&body)).unwrap_err().code(),
+            codes::INVALID_ENVELOPE
+        );
     }
 
     #[test]
     fn empty_and_non_json_bodies_are_permanent() {
         assert_eq!(decode_body(None).unwrap_err().code(), codes::EMPTY_BODY);
-        assert_eq!(decode_body(Some("  ")).unwrap_err().code(), codes::EMPTY_BODY);
-        assert_eq!(decode_body(Some("{nope")).unwrap_err().code(), codes::INVALID_JSON);
+        assert_eq!(
+            decode_body(Some("  ")).unwrap_err().code(),
+            codes::EMPTY_BODY
+        );
+        assert_eq!(
+            decode_body(Some("{nope")).unwrap_err().code(),
+            codes::INVALID_JSON
+        );
     }
 
     #[test]
     fn claim_check_pointers_in_both_formats() {
-        let aws = json!([AWS_POINTER_CLASS, {"s3BucketName": "b", "s3Key": "k/1.json"}]).to_string();
+        let aws =
+            json!([AWS_POINTER_CLASS, {"s3BucketName": "b", "s3Key": "k/1.json"}]).to_string();
         let ours = json!({"claim_check": {"s3_uri": "s3://b/k/1.json"}}).to_string();
-        let expected = Payload::ClaimCheck(S3Location { bucket: "b".into(), key: "k/1.json".into() });
+        let expected = Payload::ClaimCheck(S3Location {
+            bucket: "b".into(),
+            key: "k/1.json".into(),
+        });
         assert_eq!(decode_body(Some(&aws)).unwrap().payload, expected);
         assert_eq!(decode_body(Some(&ours)).unwrap().payload, expected);
         let broken = json!({"claim_check": {"s3_uri": "https://x"}}).to_string();
-        assert_eq!(decode_body(Some(&broken)).unwrap_err().code(), codes::INVALID_ENVELOPE);
+        assert_eq!(
+            decode_body(Some(&broken)).unwrap_err().code(),
+            codes::INVALID_ENVELOPE
+        );
     }
 
     #[test]

@@ -16,11 +16,17 @@ pub enum RecordError {
 
 impl RecordError {
     pub fn permanent(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Permanent { code, message: message.into() }
+        Self::Permanent {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn transient(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Transient { code, message: message.into() }
+        Self::Transient {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn code(&self) -> &'static str {

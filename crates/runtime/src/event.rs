@@ -46,7 +46,11 @@ pub struct ErrorBody {
 
 impl From<&RecordError> for ErrorBody {
     fn from(error: &RecordError) -> Self {
-        Self { code: error.code().to_owned(), message: error.message().to_owned(), retryable: error.is_retryable() }
+        Self {
+            code: error.code().to_owned(),
+            message: error.message().to_owned(),
+            retryable: error.is_retryable(),
+        }
     }
 }
 
@@ -123,7 +127,10 @@ mod tests {
             result: Some(serde_json::json!({"title": "x"})),
             result_location: None,
             error: None,
-            worker: WorkerInfo { name: "caption-parser".into(), version: "0.1.0".into() },
+            worker: WorkerInfo {
+                name: "caption-parser".into(),
+                version: "0.1.0".into(),
+            },
             timings_ms: BTreeMap::new(),
         };
         let json = serde_json::to_value(&event).unwrap();

@@ -24,13 +24,21 @@ pub struct AllRecordsFailed(pub usize);
 /// at a local emulator; S3 then needs path-style addressing.
 pub async fn aws_clients() -> (aws_sdk_sns::Client, aws_sdk_s3::Client) {
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let local = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    let s3_config = aws_sdk_s3::config::Builder::from(&shared).force_path_style(local).build();
-    (aws_sdk_sns::Client::new(&shared), aws_sdk_s3::Client::from_conf(s3_config))
+    let local = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let s3_config = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(local)
+        .build();
+    (
+        aws_sdk_sns::Client::new(&shared),
+        aws_sdk_s3::Client::from_conf(s3_config),
+    )
 }
 
 /// The engine wired to SNS and S3, as every worker binary uses it.
-pub async fn engine_from_env<W: Worker>(worker: W) -> Result<BatchEngine<W>, lambda_runtime::Error> {
+pub async fn engine_from_env<W: Worker>(
+    worker: W,
+) -> Result<BatchEngine<W>, lambda_runtime::Error> {
     let config = WorkerConfig::from_env()?;
     let (sns, s3) = aws_clients().await;
     Ok(BatchEngine::new(
@@ -42,17 +50,27 @@ pub async fn engine_from_env<W: Worker>(worker: W) -> Result<BatchEngine<W>, lam
 }
 
 /// Serves SQS batches until the runtime stops. `process_started` measures the cold start.
-pub async fn run<W: Worker>(worker: W, process_started: Instant) -> Result<(), lambda_runtime::Error> {
+pub async fn run<W: Worker>(
+    worker: W,
+    process_started: Instant,
+) -> Result<(), lambda_runtime::Error> {
     let engine = Arc::new(engine_from_env(worker).await?);
     let init_ms = process_started.elapsed().as_secs_f64() * 1e3;
     let all_failed_mode = WorkerConfig::from_env()?.engine.all_failed_mode;
-    info!(init_ms, worker = engine.worker().descriptor().name, "worker ready");
+    info!(
+        init_ms,
+        worker = engine.worker().descriptor().name,
+        "worker ready"
+    );
     let cold = Arc::new(AtomicBool::new(true));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let engine = engine.clone();
         let cold = cold.clone();
         async move {
-            let facts = InvocationFacts { cold_start: cold.swap(false, Ordering::Relaxed), init_ms: Some(init_ms) };
+            let facts = InvocationFacts {
+                cold_start: cold.swap(false, Ordering::Relaxed),
+                init_ms: Some(init_ms),
+            };
             handle(&engine, event, facts, all_failed_mode).await
         }
     }))
@@ -69,9 +87,22 @@ pub async fn handle<W: Worker>(
     let (payload, context) = event.into_parts();
     let span = info_span!("invocation", request_id = %context.request_id);
     async move {
-        let outcome = engine.process_batch(&payload.records, deadline_instant(&context)).await;
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-        println!("{}", emf_line(engine.worker().descriptor().name, &outcome.report, facts, now_ms));
+        let outcome = engine
+            .process_batch(&payload.records, deadline_instant(&context))
+            .await;
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        println!(
+            "{}",
+            emf_line(
+                engine.worker().descriptor().name,
+                &outcome.report,
+                facts,
+                now_ms
+            )
+        );
         info!(
             records = outcome.report.records,
             ok = outcome.report.ok,
@@ -94,6 +125,8 @@ pub fn deadline_instant(context: &Context) -> Option<Instant> {
         return None;
     }
     let deadline = UNIX_EPOCH + Duration::from_millis(context.deadline);
-    let remaining = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    let remaining = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
     Some(Instant::now() + remaining)
 }

@@ -12,7 +12,12 @@ pub enum LogTarget {
 /// Installs the JSON subscriber once; later calls are ignored (tests may race to it).
 pub fn init(target: LogTarget) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().json().with_env_filter(filter).with_current_span(true).with_span_list(false).with_ansi(false);
+    let builder = fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_ansi(false);
     let _ = match target {
         LogTarget::Stdout => builder.with_writer(std::io::stdout).try_init(),
         LogTarget::Stderr => builder.with_writer(std::io::stderr).try_init(),

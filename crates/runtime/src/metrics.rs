@@ -15,7 +15,12 @@ pub struct InvocationFacts {
     pub init_ms: Option<f64>,
 }
 
-pub fn emf_line(worker: &str, report: &BatchReport, facts: InvocationFacts, timestamp_ms: u64) -> String {
+pub fn emf_line(
+    worker: &str,
+    report: &BatchReport,
+    facts: InvocationFacts,
+    timestamp_ms: u64,
+) -> String {
     let mut metrics: Vec<(&str, f64, &str)> = vec![
         ("RecordsReceived", report.records as f64, "Count"),
         ("RecordsOk", report.ok as f64, "Count"),
@@ -26,12 +31,19 @@ pub fn emf_line(worker: &str, report: &BatchReport, facts: InvocationFacts, time
         ("ProcessMs", report.process_ms, "Milliseconds"),
         ("PublishMs", report.publish_ms, "Milliseconds"),
         ("BatchMs", report.total_ms, "Milliseconds"),
-        ("ColdStart", if facts.cold_start { 1.0 } else { 0.0 }, "Count"),
+        (
+            "ColdStart",
+            if facts.cold_start { 1.0 } else { 0.0 },
+            "Count",
+        ),
     ];
     if let (true, Some(init_ms)) = (facts.cold_start, facts.init_ms) {
         metrics.push(("InitMs", init_ms, "Milliseconds"));
     }
-    let definitions: Vec<Value> = metrics.iter().map(|(name, _, unit)| json!({"Name": name, "Unit": unit})).collect();
+    let definitions: Vec<Value> = metrics
+        .iter()
+        .map(|(name, _, unit)| json!({"Name": name, "Unit": unit}))
+        .collect();
     let mut line = Map::new();
     line.insert(
         "_aws".to_owned(),
@@ -53,10 +65,26 @@ mod tests {
 
     #[test]
     fn emf_line_declares_every_metric_it_carries() {
-        let report = BatchReport { records: 3, ok: 1, error_events: 1, retried: 1, ..BatchReport::default() };
-        let line = emf_line("caption-parser", &report, InvocationFacts { cold_start: true, init_ms: Some(12.5) }, 1);
+        let report = BatchReport {
+            records: 3,
+            ok: 1,
+            error_events: 1,
+            retried: 1,
+            ..BatchReport::default()
+        };
+        let line = emf_line(
+            "caption-parser",
+            &report,
+            InvocationFacts {
+                cold_start: true,
+                init_ms: Some(12.5),
+            },
+            1,
+        );
         let value: Value = serde_json::from_str(&line).unwrap();
-        let declared = value["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
+        let declared = value["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap();
         for definition in declared {
             let name = definition["Name"].as_str().unwrap();
             assert!(value.get(name).is_some(), "{name} declared but missing");

@@ -37,7 +37,10 @@ impl PublishEntry {
 /// Publishes up to [`MAX_PUBLISH_BATCH`] entries in one call and answers one result per
 /// entry, in order. A failure of the whole call is reported on every entry.
 pub trait EventSink: Send + Sync {
-    fn publish_batch(&self, entries: Vec<PublishEntry>) -> BoxFuture<'_, Vec<Result<(), RecordError>>>;
+    fn publish_batch(
+        &self,
+        entries: Vec<PublishEntry>,
+    ) -> BoxFuture<'_, Vec<Result<(), RecordError>>>;
 }
 
 /// Keeps published entries in memory, in publish order.
@@ -53,10 +56,16 @@ impl MemorySink {
 }
 
 impl EventSink for MemorySink {
-    fn publish_batch(&self, entries: Vec<PublishEntry>) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
+    fn publish_batch(
+        &self,
+        entries: Vec<PublishEntry>,
+    ) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
         Box::pin(async move {
             let results = entries.iter().map(|_| Ok(())).collect();
-            self.entries.lock().unwrap_or_else(|p| p.into_inner()).extend(entries);
+            self.entries
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(entries);
             results
         })
     }
@@ -71,10 +80,15 @@ pub struct SnsSink {
 
 impl SnsSink {
     pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
-        Self { client, topic_arn: topic_arn.into() }
+        Self {
+            client,
+            topic_arn: topic_arn.into(),
+        }
     }
 
-    fn request_entry(entry: &PublishEntry) -> Result<aws_sdk_sns::types::PublishBatchRequestEntry, RecordError> {
+    fn request_entry(
+        entry: &PublishEntry,
+    ) -> Result<aws_sdk_sns::types::PublishBatchRequestEntry, RecordError> {
         use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
         let mut builder = PublishBatchRequestEntry::builder()
             .id(&entry.id)
@@ -89,12 +103,17 @@ impl SnsSink {
                 .map_err(|e| RecordError::permanent(codes::PUBLISH_FAILED, e.to_string()))?;
             builder = builder.message_attributes(name, attribute);
         }
-        builder.build().map_err(|e| RecordError::permanent(codes::PUBLISH_FAILED, e.to_string()))
+        builder
+            .build()
+            .map_err(|e| RecordError::permanent(codes::PUBLISH_FAILED, e.to_string()))
     }
 }
 
 impl EventSink for SnsSink {
-    fn publish_batch(&self, entries: Vec<PublishEntry>) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
+    fn publish_batch(
+        &self,
+        entries: Vec<PublishEntry>,
+    ) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
         Box::pin(async move {
             let mut results: Vec<Result<(), RecordError>> = vec![Ok(()); entries.len()];
             let mut request_entries = Vec::with_capacity(entries.len());
@@ -125,14 +144,21 @@ impl EventSink for SnsSink {
                                 failed.code(),
                                 failed.sender_fault()
                             );
-                            results[index] = Err(RecordError::transient(codes::PUBLISH_FAILED, message));
+                            results[index] =
+                                Err(RecordError::transient(codes::PUBLISH_FAILED, message));
                         }
                     }
                 }
                 Err(error) => {
-                    let message = format!("PublishBatch failed: {}", aws_sdk_sns::error::DisplayErrorContext(&error));
+                    let message = format!(
+                        "PublishBatch failed: {}",
+                        aws_sdk_sns::error::DisplayErrorContext(&error)
+                    );
                     for result in results.iter_mut().filter(|r| r.is_ok()) {
-                        *result = Err(RecordError::transient(codes::PUBLISH_FAILED, message.clone()));
+                        *result = Err(RecordError::transient(
+                            codes::PUBLISH_FAILED,
+                            message.clone(),
+                        ));
                     }
                 }
             }

@@ -1,0 +1,572 @@
+//! Word lists: colours in several languages and as emoji, item condition, caption language.
+
+use super::text::{Kind, Text};
+
+/// Colour words (folded) to English base names.
+const COLOURS: &[(&str, &str)] = &[
+    // English
+    ("black", "black"),
+    ("white", "white"),
+    ("red", "red"),
+    ("blue", "blue"),
+    ("green", "green"),
+    ("yellow", "yellow"),
+    ("orange", "orange"),
+    ("pink", "pink"),
+    ("purple", "purple"),
+    ("brown", "brown"),
+    ("grey", "grey"),
+    ("gray", "grey"),
+    ("beige", "beige"),
+    ("gold", "gold"),
+    ("golden", "gold"),
+    ("silver", "silver"),
+    ("navy", "blue"),
+    ("maroon", "red"),
+    ("burgundy", "red"),
+    ("wine", "red"),
+    ("crimson", "red"),
+    ("scarlet", "red"),
+    ("teal", "blue"),
+    ("turquoise", "blue"),
+    ("aqua", "blue"),
+    ("cyan", "blue"),
+    ("indigo", "blue"),
+    ("khaki", "beige"),
+    ("camel", "beige"),
+    ("tan", "beige"),
+    ("nude", "beige"),
+    ("ivory", "white"),
+    ("cream", "beige"),
+    ("offwhite", "white"),
+    ("charcoal", "grey"),
+    ("lilac", "purple"),
+    ("lavender", "purple"),
+    ("violet", "purple"),
+    ("mauve", "purple"),
+    ("plum", "purple"),
+    ("fuchsia", "pink"),
+    ("magenta", "pink"),
+    ("peach", "orange"),
+    ("coral", "orange"),
+    ("mustard", "yellow"),
+    ("olive", "green"),
+    ("mint", "green"),
+    ("emerald", "green"),
+    ("lime", "green"),
+    ("sage", "green"),
+    ("multicolor", "multicolor"),
+    ("multicolour", "multicolor"),
+    ("multicoloured", "multicolor"),
+    ("multicolored", "multicolor"),
+    ("rainbow", "multicolor"),
+    ("assorted", "multicolor"),
+    // French
+    ("noir", "black"),
+    ("noire", "black"),
+    ("blanc", "white"),
+    ("blanche", "white"),
+    ("rouge", "red"),
+    ("bleu", "blue"),
+    ("bleue", "blue"),
+    ("vert", "green"),
+    ("verte", "green"),
+    ("jaune", "yellow"),
+    ("rose", "pink"),
+    ("violette", "purple"),
+    ("marron", "brown"),
+    ("gris", "grey"),
+    ("grise", "grey"),
+    ("dore", "gold"),
+    ("doree", "gold"),
+    ("argente", "silver"),
+    ("argentee", "silver"),
+    ("bordeaux", "red"),
+    ("kaki", "beige"),
+    ("creme", "beige"),
+    // Spanish
+    ("negro", "black"),
+    ("negra", "black"),
+    ("blanco", "white"),
+    ("blanca", "white"),
+    ("rojo", "red"),
+    ("roja", "red"),
+    ("azul", "blue"),
+    ("verde", "green"),
+    ("amarillo", "yellow"),
+    ("amarilla", "yellow"),
+    ("rosa", "pink"),
+    ("rosado", "pink"),
+    ("morado", "purple"),
+    ("morada", "purple"),
+    ("lila", "purple"),
+    ("gris", "grey"),
+    ("naranja", "orange"),
+    ("dorado", "gold"),
+    ("dorada", "gold"),
+    ("plateado", "silver"),
+    ("plateada", "silver"),
+    ("celeste", "blue"),
+    ("fucsia", "pink"),
+    ("turquesa", "blue"),
+    ("vino", "red"),
+    // Portuguese
+    ("preto", "black"),
+    ("preta", "black"),
+    ("branco", "white"),
+    ("branca", "white"),
+    ("vermelho", "red"),
+    ("vermelha", "red"),
+    ("amarelo", "yellow"),
+    ("amarela", "yellow"),
+    ("roxo", "purple"),
+    ("roxa", "purple"),
+    ("marrom", "brown"),
+    ("castanho", "brown"),
+    ("castanha", "brown"),
+    ("cinza", "grey"),
+    ("laranja", "orange"),
+    ("prateado", "silver"),
+    ("prateada", "silver"),
+    ("bege", "beige"),
+    ("vinho", "red"),
+    // Swahili
+    ("nyeusi", "black"),
+    ("nyeupe", "white"),
+    ("nyekundu", "red"),
+    ("bluu", "blue"),
+    ("buluu", "blue"),
+    ("kijani", "green"),
+    ("njano", "yellow"),
+    ("manjano", "yellow"),
+    ("pinki", "pink"),
+    ("zambarau", "purple"),
+    ("kahawia", "brown"),
+    ("hudhurungi", "brown"),
+    ("kijivu", "grey"),
+    ("dhahabu", "gold"),
+    ("machungwa", "orange"),
+    // Malay / Indonesian
+    ("hitam", "black"),
+    ("putih", "white"),
+    ("merah", "red"),
+    ("biru", "blue"),
+    ("hijau", "green"),
+    ("kuning", "yellow"),
+    ("ungu", "purple"),
+    ("coklat", "brown"),
+    ("cokelat", "brown"),
+    ("kelabu", "grey"),
+    ("abu", "grey"),
+    ("emas", "gold"),
+    ("perak", "silver"),
+    ("oren", "orange"),
+    ("oranye", "orange"),
+    ("jingga", "orange"),
+    ("krim", "beige"),
+];
+
+const COLOUR_EMOJI: &[(char, &str)] = &[
+    ('⚫', "black"),
+    ('⬛', "black"),
+    ('⚪', "white"),
+    ('⬜', "white"),
+    ('🔴', "red"),
+    ('🟥', "red"),
+    ('🔵', "blue"),
+    ('🟦', "blue"),
+    ('🟢', "green"),
+    ('🟩', "green"),
+    ('🟡', "yellow"),
+    ('🟨', "yellow"),
+    ('🟠', "orange"),
+    ('🟧', "orange"),
+    ('🟣', "purple"),
+    ('🟪', "purple"),
+    ('🟤', "brown"),
+    ('🟫', "brown"),
+];
+
+/// Word pairs where a colour word is not a colour.
+const NOT_COLOUR_PAIRS: &[(&str, &str)] = &[
+    ("black", "friday"),
+    ("orange", "money"),
+    ("red", "bull"),
+    ("green", "card"),
+    ("blue", "tick"),
+    ("gold", "coast"),
+    ("white", "castle"),
+    ("red", "carpet"),
+    ("face", "cream"),
+    ("body", "cream"),
+    ("hand", "cream"),
+    ("eye", "cream"),
+    ("cream", "cleanser"),
+    ("ice", "cream"),
+    ("night", "cream"),
+    ("day", "cream"),
+    ("hair", "cream"),
+    ("cafe", "con"),
+    ("rose", "water"),
+    ("mint", "condition"),
+    ("olive", "oil"),
+    ("silver", "plated"),
+    ("gold", "plated"),
+];
+
+/// Words after which the next colour word is part of a compound: "merah jambu" is pink, "abu abu" grey.
+const COMPOUNDS: &[(&str, &str, &str)] = &[
+    ("merah", "jambu", "pink"),
+    ("rose", "gold", "gold"),
+    ("off", "white", "white"),
+];
+
+pub(crate) fn find_colours(text: &Text) -> Vec<String> {
+    let mut colours: Vec<String> = Vec::new();
+    let mut push = |c: &str| {
+        if !colours.iter().any(|x| x == c) {
+            colours.push(c.to_owned());
+        }
+    };
+    let solid: Vec<usize> = (0..text.tokens.len())
+        .filter(|&i| !matches!(text.tokens[i].kind, Kind::Space | Kind::Newline))
+        .collect();
+    let mut skip_next = false;
+    for (position, &index) in solid.iter().enumerate() {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        let token = text.tokens[index];
+        match token.kind {
+            Kind::Word => {
+                let word = text.folded[index].as_str();
+                let next = solid
+                    .get(position + 1)
+                    .map(|&n| text.folded[n].as_str())
+                    .unwrap_or_default();
+                let prev = position
+                    .checked_sub(1)
+                    .map(|p| text.folded[solid[p]].as_str())
+                    .unwrap_or_default();
+                if let Some(&(_, _, base)) =
+                    COMPOUNDS.iter().find(|(a, b, _)| *a == word && *b == next)
+                {
+                    push(base);
+                    skip_next = true;
+                    continue;
+                }
+                if NOT_COLOUR_PAIRS.contains(&(word, next))
+                    || NOT_COLOUR_PAIRS.contains(&(prev, word))
+                {
+                    continue;
+                }
+                if let Some(&(_, base)) = COLOURS.iter().find(|(w, _)| *w == word) {
+                    push(base);
+                }
+            }
+            Kind::Emoji => {
+                if let Some(first) = text.token_text(index).chars().next() {
+                    if let Some(&(_, base)) = COLOUR_EMOJI.iter().find(|(e, _)| *e == first) {
+                        push(base);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    colours
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    New,
+    Used,
+    Refurbished,
+}
+
+/// Reads condition words; answers the condition and how sure the reading is.
+pub(crate) fn find_condition(text: &Text) -> Option<(Condition, f32)> {
+    let words: Vec<&str> = (0..text.tokens.len())
+        .filter(|&i| matches!(text.tokens[i].kind, Kind::Word | Kind::Hashtag))
+        .map(|i| text.folded[i].trim_start_matches('#'))
+        .collect();
+    let has = |w: &str| words.contains(&w);
+    let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
+    if has("refurbished")
+        || has("refurb")
+        || has("renewed")
+        || has("recondicionado")
+        || has("reacondicionado")
+    {
+        return Some((Condition::Refurbished, 0.9));
+    }
+    let used = [
+        "used",
+        "preowned",
+        "preloved",
+        "secondhand",
+        "thrift",
+        "thrifted",
+        "mitumba",
+        "okrika",
+        "tokunbo",
+        "usado",
+        "usada",
+        "seminovo",
+        "seminova",
+        "bekas",
+        "d'occasion",
+        "vintage",
+    ];
+    if used.iter().any(|w| has(w))
+        || pair("pre", "owned")
+        || pair("pre", "loved")
+        || pair("second", "hand")
+        || pair("like", "new")
+        || pair("uk", "used")
+        || pair("foreign", "used")
+        || pair("comme", "neuf")
+        || pair("como", "nuevo")
+    {
+        return Some((Condition::Used, 0.9));
+    }
+    let new_strong = [
+        "bnib", "bnwt", "bnwot", "sealed", "neuf", "neuve", "nuevo", "nueva", "novo", "nova",
+        "mpya", "baru", "unused",
+    ];
+    if new_strong.iter().any(|w| has(w))
+        || pair("brand", "new")
+        || pair("new", "with")
+        || pair("never", "used")
+        || pair("in", "box")
+    {
+        return Some((Condition::New, 0.9));
+    }
+    let loose_new = words.windows(2).enumerate().any(|(i, p)| {
+        p[0] == "new"
+            && !matches!(
+                p[1],
+                "price"
+                    | "prices"
+                    | "year"
+                    | "month"
+                    | "week"
+                    | "account"
+                    | "page"
+                    | "number"
+                    | "customers"
+            )
+            && (i == 0 || words[i - 1] != "happy")
+    }) || words.last() == Some(&"new");
+    loose_new.then_some((Condition::New, 0.6))
+}
+
+/// Caption language by function words. Answers an ISO 639-1 code and a confidence.
+pub(crate) fn detect_language(text: &Text) -> Option<(&'static str, f32)> {
+    const LANGUAGES: &[(&str, &[&str])] = &[
+        (
+            "en",
+            &[
+                "the",
+                "and",
+                "for",
+                "with",
+                "is",
+                "this",
+                "available",
+                "price",
+                "only",
+                "new",
+                "in",
+                "to",
+                "of",
+                "now",
+                "order",
+                "size",
+                "sizes",
+                "delivery",
+                "our",
+                "your",
+                "dm",
+                "get",
+            ],
+        ),
+        (
+            "fr",
+            &[
+                "le",
+                "la",
+                "les",
+                "et",
+                "pour",
+                "avec",
+                "est",
+                "disponible",
+                "disponibles",
+                "prix",
+                "taille",
+                "tailles",
+                "des",
+                "du",
+                "en",
+                "une",
+                "un",
+                "livraison",
+                "neuf",
+                "commandez",
+            ],
+        ),
+        (
+            "es",
+            &[
+                "el",
+                "la",
+                "los",
+                "las",
+                "y",
+                "para",
+                "con",
+                "disponible",
+                "disponibles",
+                "precio",
+                "talla",
+                "tallas",
+                "envio",
+                "por",
+                "del",
+                "una",
+                "un",
+                "nuevo",
+                "nueva",
+                "pedidos",
+                "en",
+                "ahora",
+                "antes",
+                "solo",
+                "hoy",
+            ],
+        ),
+        (
+            "pt",
+            &[
+                "o",
+                "os",
+                "as",
+                "e",
+                "para",
+                "com",
+                "disponivel",
+                "preco",
+                "tamanho",
+                "tamanhos",
+                "frete",
+                "do",
+                "da",
+                "uma",
+                "um",
+                "novo",
+                "nova",
+                "pedido",
+                "por",
+                "no",
+                "na",
+                "agora",
+                "enviamos",
+                "todo",
+                "frete",
+            ],
+        ),
+        (
+            "sw",
+            &[
+                "na",
+                "kwa",
+                "ya",
+                "bei",
+                "za",
+                "wa",
+                "hii",
+                "tuko",
+                "mzigo",
+                "nguo",
+                "viatu",
+                "karibu",
+                "sasa",
+                "mpya",
+                "piga",
+                "tunauza",
+                "ni",
+                "cha",
+                "la",
+                "inapatikana",
+                "bure",
+            ],
+        ),
+        (
+            "id",
+            &[
+                "dan", "yang", "untuk", "dengan", "harga", "ukuran", "ongkir", "kak", "gratis",
+                "banget", "aja", "murah", "ready", "stok", "bisa", "nggak", "tidak", "baru",
+                "warna",
+            ],
+        ),
+        (
+            "ms",
+            &[
+                "dan", "yang", "untuk", "dengan", "harga", "saiz", "sahaja", "percuma", "tak",
+                "boleh", "murah", "baju", "ready", "stok", "warna", "pos", "baru", "je",
+            ],
+        ),
+    ];
+    let words: Vec<&str> = (0..text.tokens.len())
+        .filter(|&i| text.is(i, Kind::Word))
+        .map(|i| text.folded[i].as_str())
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let mut best: Option<(&str, usize)> = None;
+    let mut total = 0;
+    for &(code, list) in LANGUAGES {
+        let hits = words.iter().filter(|w| list.contains(w)).count();
+        total += hits;
+        if hits > best.map_or(0, |b| b.1) {
+            best = Some((code, hits));
+        }
+    }
+    let (code, hits) = best?;
+    if hits < 2 {
+        return None;
+    }
+    Some((code, (hits as f32 / total as f32).min(1.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_across_languages_and_emoji() {
+        let text =
+            Text::new("Disponible en noir, Rouge et 🔵 • preta • merah jambu • Black Friday deal");
+        assert_eq!(find_colours(&text), vec!["black", "red", "blue", "pink"]);
+    }
+
+    #[test]
+    fn condition_words() {
+        assert_eq!(
+            find_condition(&Text::new("UK used iPhone")).map(|c| c.0),
+            Some(Condition::Used)
+        );
+        assert_eq!(
+            find_condition(&Text::new("Brand new in box")).map(|c| c.0),
+            Some(Condition::New)
+        );
+        assert_eq!(find_condition(&Text::new("New price 5000!")), None);
+        assert_eq!(
+            find_condition(&Text::new("Refurbished laptop")).map(|c| c.0),
+            Some(Condition::Refurbished)
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! Caption parsing: a seller's caption (and the post's market) to structured product data.
+//!
+//! Rules, not a model: captions are short and formulaic, rules are exact and run in
+//! microseconds, and every decision can be traced to a word list or pattern here.
+//! Spans are character (Unicode code point) offsets into the caption as received.
+
+mod contacts;
+mod currency;
+mod lexicon;
+mod money;
+mod sizes;
+mod text;
+mod title;
+
+use serde::{Deserialize, Serialize};
+
+pub use contacts::ContactKind;
+pub use currency::market_currency;
+pub use lexicon::Condition;
+
+use money::{Money, Role};
+use text::Text;
+
+/// `[start, end)` in characters (code points) of the caption as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurrencySource {
+    /// Written in the caption (sign, code or word).
+    Caption,
+    /// Not written; taken from the post's market.
+    Market,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Price {
+    pub amount: f64,
+    /// ISO 4217, or null when neither the caption nor the market says.
+    pub currency: Option<String>,
+    pub currency_source: Option<CurrencySource>,
+    /// The text as written (the caption's own characters), e.g. "₦15,000" or "89,90 €".
+    pub raw: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Offer {
+    /// Items in the bundle.
+    pub quantity: u32,
+    /// Bundle price; null for "buy 2 get 1 free".
+    pub amount: Option<f64>,
+    pub currency: Option<String>,
+    /// Free items in "buy N get M free" deals.
+    pub free_quantity: Option<u32>,
+    pub raw: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub kind: ContactKind,
+    /// E.164 where the number or the market says enough, else the digits as written.
+    pub value: String,
+    pub raw: String,
+    pub span: Span,
+}
+
+/// How sure each field is, 0–1; 0 when the field is empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldConfidence {
+    pub title: f32,
+    pub price: f32,
+    pub currency: f32,
+    pub sizes: f32,
+    pub colors: f32,
+    pub condition: f32,
+    pub language: f32,
+}
+
+/// The `caption-parsed` result (DESIGN §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptionParse {
+    pub title: Option<String>,
+    pub price: Option<Price>,
+    pub compare_at_price: Option<Price>,
+    pub price_on_request: bool,
+    pub offers: Vec<Offer>,
+    pub sizes: Vec<String>,
+    /// `EU`, `UK`, `US`, `numeric` (unmarked numbers), `letter`, `age`, `one_size` or `mixed`.
+    pub size_system: Option<String>,
+    /// English base colour names.
+    pub colors: Vec<String>,
+    /// Lower case, without `#`.
+    pub hashtags: Vec<String>,
+    /// Lower case, without `@`.
+    pub mentions: Vec<String>,
+    pub contacts: Vec<Contact>,
+    pub condition: Option<Condition>,
+    /// ISO 639-1 code of the caption's language, when function words make it clear.
+    pub language: Option<String>,
+    pub confidence: FieldConfidence,
+}
+
+/// Parses one caption. `market` is the post's ISO-3166 alpha-2 country, used for the
+/// currency when none is written and for phone numbers and size systems.
+pub fn parse_caption(caption: &str, market: Option<&str>) -> CaptionParse {
+    let market = market.map(str::trim).filter(|m| m.len() == 2);
+    let text = Text::new(caption);
+    let mut claimed = vec![false; text.tokens.len()];
+
+    let phones = contacts::find_phones(&text, market);
+    for phone in &phones {
+        mark_bytes(&text, &mut claimed, phone.start, phone.end);
+    }
+    let sizes = sizes::find_sizes(&text, market);
+    for &index in &sizes.claimed {
+        claimed[index] = true;
+    }
+    let mut money = money::find_money(&text, &claimed, market);
+    let offers = money::find_offers(&text, &mut money);
+    money::mark_compare_at(&text, &mut money);
+
+    let price_index = pick(&money, Role::Price);
+    let mut compare_index = pick(&money, Role::CompareAt);
+    if let (Some(p), Some(c)) = (price_index, compare_index) {
+        if money[c].amount <= money[p].amount {
+            compare_index = None;
+        }
+    }
+    // A lone struck or "was" price with no sale price is still the only price we have.
+    let (price_index, compare_index) = match (price_index, compare_index) {
+        (None, Some(c)) => (Some(c), None),
+        other => other,
+    };
+    let price = price_index.map(|i| to_price(caption, &text, &money[i], market));
+    let compare_at_price = compare_index.map(|i| to_price(caption, &text, &money[i], market));
+
+    let mut excluded = claimed.clone();
+    for m in &money {
+        excluded[m.first..=m.last]
+            .iter_mut()
+            .for_each(|e| *e = true);
+    }
+    for offer in &offers {
+        excluded[offer.first..=offer.last]
+            .iter_mut()
+            .for_each(|e| *e = true);
+    }
+    let offers = offers
+        .iter()
+        .map(|offer| {
+            let priced = offer
+                .money
+                .map(|i| to_price(caption, &text, &money[i], market));
+            let (start, end) = (text.tokens[offer.first].start, text.tokens[offer.last].end);
+            Offer {
+                quantity: offer.quantity,
+                amount: priced.as_ref().map(|p| p.amount),
+                currency: priced.and_then(|p| p.currency),
+                free_quantity: offer.free_quantity,
+                raw: original(caption, span(&text, start, end)),
+                span: span(&text, start, end),
+            }
+        })
+        .collect::<Vec<_>>();
+
+    let price_on_request =
+        price.is_none() && offers.is_empty() && money::asks_for_price(&text::fold(&text.norm));
+    let colors = lexicon::find_colours(&text);
+    let condition = lexicon::find_condition(&text);
+    let language = lexicon::detect_language(&text);
+    let title = title::find_title(&text, &excluded);
+    let contacts = phones
+        .into_iter()
+        .map(|p| {
+            let span = span(&text, p.start, p.end);
+            Contact {
+                kind: p.kind,
+                value: p.value,
+                raw: original(caption, span),
+                span,
+            }
+        })
+        .collect();
+
+    let confidence = FieldConfidence {
+        title: title.as_ref().map_or(0.0, |t| t.1),
+        price: price_index.map_or(0.0, |i| price_confidence(&money, i)),
+        currency: price.as_ref().map_or(0.0, |p| match p.currency_source {
+            Some(CurrencySource::Caption) => 0.95,
+            Some(CurrencySource::Market) => 0.7,
+            None => 0.0,
+        }),
+        sizes: if sizes.sizes.is_empty() {
+            0.0
+        } else if sizes.from_keyword {
+            0.9
+        } else {
+            0.75
+        },
+        colors: if colors.is_empty() { 0.0 } else { 0.8 },
+        condition: condition.map_or(0.0, |c| c.1),
+        language: language.map_or(0.0, |l| l.1),
+    };
+    CaptionParse {
+        title: title.map(|t| t.0),
+        price,
+        compare_at_price,
+        price_on_request,
+        offers,
+        size_system: sizes.size_system().map(str::to_owned),
+        sizes: sizes.sizes,
+        colors,
+        hashtags: contacts::hashtags(&text),
+        mentions: contacts::mentions(&text),
+        contacts,
+        condition: condition.map(|c| c.0),
+        language: language.map(|l| l.0.to_owned()),
+        confidence,
+    }
+}
+
+/// The best-scoring amount with `role`; the first one wins a tie.
+fn pick(money: &[Money], role: Role) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (index, m) in money.iter().enumerate().filter(|(_, m)| m.role == role) {
+        if best.is_none_or(|b| m.score > money[b].score) {
+            best = Some(index);
+        }
+    }
+    best
+}
+
+fn price_confidence(money: &[Money], index: usize) -> f32 {
+    let competing = money.iter().filter(|m| m.role == Role::Price).count();
+    let base = match money[index].score {
+        s if s >= 6 => 0.95,
+        s if s >= 4 => 0.9,
+        s if s >= 3 => 0.75,
+        _ => 0.55,
+    };
+    if competing > 1 {
+        base * 0.85
+    } else {
+        base
+    }
+}
+
+fn to_price(caption: &str, text: &Text, money: &Money, market: Option<&str>) -> Price {
+    let (start, end) = money.byte_span(text);
+    let written = money.marker.and_then(|m| m.resolve(market));
+    let from_market = market.and_then(market_currency);
+    let (currency, source) = match (written, money.marker, from_market) {
+        (Some(code), _, _) => (Some(code), Some(CurrencySource::Caption)),
+        // A marker that needs the market ("/=") and a market that has none: unknown.
+        (None, Some(_), _) => (None, None),
+        (None, None, Some(code)) => (Some(code), Some(CurrencySource::Market)),
+        (None, None, None) => (None, None),
+    };
+    Price {
+        amount: money.amount,
+        currency: currency.map(str::to_owned),
+        currency_source: source,
+        raw: original(caption, span(text, start, end)),
+        span: span(text, start, end),
+    }
+}
+
+/// The caption's own characters under `span`: "raw" fields show what the seller wrote.
+fn original(caption: &str, span: Span) -> String {
+    caption
+        .chars()
+        .skip(span.start)
+        .take(span.end - span.start)
+        .collect()
+}
+
+fn span(text: &Text, start: usize, end: usize) -> Span {
+    let (start, end) = text.original_span(start, end);
+    Span { start, end }
+}
+
+fn mark_bytes(text: &Text, claimed: &mut [bool], start: usize, end: usize) {
+    for (index, token) in text.tokens.iter().enumerate() {
+        if token.start < end && token.end > start {
+            claimed[index] = true;
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Table-driven caption tests: `fixtures/captions/labelled.jsonl`, one labelled caption a line.
+//! `price`, `sizes` and `colors` are checked on every case (null / [] mean "none");
+//! the other fields only where a case labels them.
+
+use postlens_analysis::caption::{parse_caption, CaptionParse};
+use serde_json::Value;
+
+fn cases() -> Vec<Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/captions/labelled.jsonl"
+    );
+    let text = std::fs::read_to_string(path).expect("labelled captions fixture");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("valid JSONL"))
+        .collect()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check(parsed: &CaptionParse, expect: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut differ = |field: &str, got: String, want: String| {
+        if got != want {
+            problems.push(format!("{field}: got {got}, want {want}"));
+        }
+    };
+    let price = parsed
+        .price
+        .as_ref()
+        .map(|p| (p.amount, p.currency.clone()));
+    let want_price = match &expect["price"] {
+        Value::Null => None,
+        v => Some((
+            v[0].as_f64().unwrap_or(f64::NAN),
+            v[1].as_str().map(str::to_owned),
+        )),
+    };
+    differ("price", format!("{price:?}"), format!("{want_price:?}"));
+    differ(
+        "sizes",
+        format!("{:?}", parsed.sizes),
+        format!("{:?}", strings(&expect["sizes"])),
+    );
+    differ(
+        "colors",
+        format!("{:?}", parsed.colors),
+        format!("{:?}", strings(&expect["colors"])),
+    );
+    if let Some(want) = expect.get("compare_at") {
+        differ(
+            "compare_at",
+            format!("{:?}", parsed.compare_at_price.as_ref().map(|p| p.amount)),
+            format!("{:?}", want.as_f64()),
+        );
+    }
+    if let Some(want) = expect.get("price_on_request") {
+        differ(
+            "price_on_request",
+            parsed.price_on_request.to_string(),
+            want.to_string(),
+        );
+    }
+    if let Some(want) = expect.get("size_system") {
+        differ(
+            "size_system",
+            format!("{:?}", parsed.size_system),
+            format!("{:?}", want.as_str()),
+        );
+    }
+    if let Some(want) = expect.get("condition") {
+        let got = parsed
+            .condition
+            .map(|c| serde_json::to_value(c).unwrap_or_default());
+        differ("condition", format!("{got:?}"), format!("{:?}", Some(want)));
+    }
+    if let Some(want) = expect.get("language") {
+        differ(
+            "language",
+            format!("{:?}", parsed.language),
+            format!("{:?}", want.as_str()),
+        );
+    }
+    if let Some(want) = expect.get("hashtags") {
+        differ(
+            "hashtags",
+            format!("{:?}", parsed.hashtags),
+            format!("{:?}", strings(want)),
+        );
+    }
+    if let Some(want) = expect.get("mentions") {
+        differ(
+            "mentions",
+            format!("{:?}", parsed.mentions),
+            format!("{:?}", strings(want)),
+        );
+    }
+    if let Some(want) = expect.get("contacts") {
+        let got: Vec<String> = parsed.contacts.iter().map(|c| c.value.clone()).collect();
+        differ(
+            "contacts",
+            format!("{got:?}"),
+            format!("{:?}", strings(want)),
+        );
+    }
+    if let Some(want) = expect.get("offers") {
+        let got: Vec<(u32, Option<f64>)> = parsed
+            .offers
+            .iter()
+            .map(|o| (o.quantity, o.amount))
+            .collect();
+        let want: Vec<(u32, Option<f64>)> = want
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| (o[0].as_u64().unwrap_or(0) as u32, o[1].as_f64()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        differ("offers", format!("{got:?}"), format!("{want:?}"));
+    }
+    if let Some(want) = expect.get("title").and_then(Value::as_str) {
+        let got = parsed.title.clone().unwrap_or_default();
+        if !got.contains(want) {
+            problems.push(format!("title: got {got:?}, want it to contain {want:?}"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn labelled_captions_parse_as_labelled() {
+    let cases = cases();
+    assert!(
+        cases.len() >= 80,
+        "the table needs at least 80 captions, has {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        let caption = case["caption"].as_str().expect("caption");
+        assert!(
+            case["expect"].get("price").is_some(),
+            "every case labels price: {caption}"
+        );
+        let parsed = parse_caption(caption, case["market"].as_str());
+        let problems = check(&parsed, &case["expect"]);
+        if !problems.is_empty() {
+            failures.push(format!("{caption:?}\n    {}", problems.join("\n    ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} captions differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn spans_point_at_the_text_as_received() {
+    for case in cases() {
+        let caption = case["caption"].as_str().expect("caption");
+        let parsed = parse_caption(caption, case["market"].as_str());
+        let chars: Vec<char> = caption.chars().collect();
+        let prices = parsed.price.iter().chain(parsed.compare_at_price.iter());
+        for price in prices {
+            let slice: String = chars[price.span.start..price.span.end].iter().collect();
+            assert_eq!(slice, price.raw, "{caption}");
+            assert!(
+                slice.chars().any(|c| c.is_numeric()),
+                "{caption}: span {slice:?} holds no digit"
+            );
+        }
+        for contact in &parsed.contacts {
+            let slice: String = chars[contact.span.start..contact.span.end].iter().collect();
+            assert_eq!(slice, contact.raw, "{caption}");
+        }
+    }
+}
+
+#[test]
+fn decorated_caption_spans_cover_the_original_characters() {
+    let caption = "🔥 𝐏𝐫𝐢𝐜𝐞 ₦𝟏𝟐,𝟎𝟎𝟎";
+    let price = parse_caption(caption, Some("NG")).price.expect("price");
+    let slice: String = caption
+        .chars()
+        .skip(price.span.start)
+        .take(price.span.end - price.span.start)
+        .collect();
+    assert_eq!(slice, "₦𝟏𝟐,𝟎𝟎𝟎");
+    assert_eq!(price.amount, 12000.0);
+}
+
+#[test]
+fn empty_and_odd_captions_do_not_panic() {
+    for caption in [
+        "",
+        " ",
+        "\n\n",
+        "🔥🔥🔥",
+        "#",
+        "@",
+        "₦",
+        "1",
+        "0000000000000000000000000",
+        "size",
+        "S-",
+        "- 5k",
+        "a\u{336}",
+    ] {
+        let parsed = parse_caption(caption, None);
+        assert!(parsed.price.is_none() || parsed.price.as_ref().is_some_and(|p| p.amount > 0.0));
+    }
+}

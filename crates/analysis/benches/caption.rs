@@ -1,1 +1,52 @@
-fn main() {}
+//! Caption parsing speed over the labelled captions (budget: ≤ 50 µs per caption).
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use postlens_analysis::caption::parse_caption;
+
+fn labelled() -> Vec<(String, Option<String>)> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/captions/labelled.jsonl"
+    );
+    std::fs::read_to_string(path)
+        .expect("labelled captions")
+        .lines()
+        .map(|line| {
+            let case: serde_json::Value = serde_json::from_str(line).expect("JSONL");
+            (
+                case["caption"].as_str().unwrap_or_default().to_owned(),
+                case["market"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let captions = labelled();
+    let mut group = c.benchmark_group("caption");
+    group.throughput(Throughput::Elements(captions.len() as u64));
+    group.bench_function("parse_all_labelled", |b| {
+        b.iter(|| {
+            for (caption, market) in &captions {
+                black_box(parse_caption(black_box(caption), market.as_deref()));
+            }
+        })
+    });
+    let longest = captions
+        .iter()
+        .max_by_key(|(c, _)| c.len())
+        .cloned()
+        .unwrap_or_default();
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("parse_longest", |b| {
+        b.iter(|| black_box(parse_caption(black_box(&longest.0), longest.1.as_deref())))
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);

@@ -1,1 +1,10 @@
-fn main() {}
+use std::time::Instant;
+
+use postlens_runtime::logging::{self, LogTarget};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let started = Instant::now();
+    logging::init(LogTarget::Stdout);
+    postlens_runtime::lambda::run(caption_parser::CaptionParser::new(), started).await
+}

@@ -1,1 +1,60 @@
-fn main() {}
+//! `postlens`: the workers' analysis on JSON lines, the real handlers in-process, and the
+//! local stack. Every command runs the same batch engine the Lambdas run.
+
+mod jsonl;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "postlens", version, about = "postlens workers on your machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// new-video-posted JSON lines on stdin → caption-parsed events on stdout, one per line.
+    Caption,
+    /// Run a worker's real handler in-process on an SQS event file; print the batch
+    /// response and the events it would publish.
+    Invoke {
+        worker: WorkerName,
+        /// An SQS event, as `cargo lambda invoke --data-file` takes it.
+        #[arg(long)]
+        event: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WorkerName {
+    CaptionParser,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<ExitCode> {
+    postlens_runtime::logging::init(postlens_runtime::logging::LogTarget::Stderr);
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Caption => {
+            let stdin = tokio::io::stdin();
+            let stdout = tokio::io::stdout();
+            let summary = jsonl::run(caption_parser::CaptionParser::new(), stdin, stdout).await?;
+            Ok(summary.exit_code())
+        }
+        Command::Invoke {
+            worker: WorkerName::CaptionParser,
+            event,
+        } => {
+            let text = std::fs::read_to_string(&event)
+                .with_context(|| format!("reading {}", event.display()))?;
+            let output = jsonl::invoke(caption_parser::CaptionParser::new(), &text).await?;
+            println!("{}", serde_json::to_string_pretty(&output)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -3,12 +3,15 @@
 //! Knows envelopes, error classes, SNS/S3 and Lambda; knows nothing about analysis.
 
 pub mod config;
+pub mod contracts;
 pub mod cpu;
+pub mod emulator;
 pub mod engine;
 pub mod envelope;
 pub mod error;
 pub mod event;
 pub mod lambda;
+pub mod local;
 pub mod logging;
 pub mod metrics;
 pub mod sink;

@@ -416,7 +416,8 @@ fn read_money(text: &Text, number: usize, market: Option<&str>) -> Option<Money>
                 && text.adjacent(last, next)
                 && text.is(next + 1, Kind::Number);
             // "128GB", "10:30", "6 months": measurements, not money, unless a currency says so.
-            if (unit && (text.adjacent(last, next) || text.tokens[next].kind == Kind::Word)) || time {
+            if (unit && (text.adjacent(last, next) || text.tokens[next].kind == Kind::Word)) || time
+            {
                 prefix?;
             }
         }

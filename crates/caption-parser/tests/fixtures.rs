@@ -1,0 +1,89 @@
+//! The SQS event fixtures (the files `cargo lambda invoke --data-file` takes) give the
+//! batch responses and events the README promises.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use caption_parser::CaptionParser;
+use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, OutputEvent, Status};
+
+async fn run(name: &str) -> (Vec<String>, Vec<OutputEvent>) {
+    let path = format!(
+        "{}/../../fixtures/events/caption-parser/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let event: SqsEvent =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("SQS event");
+    let sink = Arc::new(MemorySink::default());
+    let engine = BatchEngine::new(
+        CaptionParser::new(),
+        sink.clone(),
+        None,
+        EngineConfig::default(),
+    );
+    let outcome = engine.process_batch(&event.records, None).await;
+    let failures = outcome
+        .response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    let events = sink
+        .take()
+        .iter()
+        .map(|e| serde_json::from_str(&e.message).expect("event"))
+        .collect();
+    (failures, events)
+}
+
+#[tokio::test]
+async fn direct_sns_and_raw_fixtures_all_succeed() {
+    for name in [
+        "sqs-direct.json",
+        "sqs-sns-envelope.json",
+        "sqs-sns-raw.json",
+    ] {
+        let (failures, events) = run(name).await;
+        assert!(failures.is_empty(), "{name}");
+        assert!(
+            !events.is_empty() && events.iter().all(|e| e.status == Status::Ok),
+            "{name}"
+        );
+        assert!(
+            events
+                .iter()
+                .all(|e| e.result.as_ref().is_some_and(|r| !r["title"].is_null())),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn mixed_batch_acknowledges_every_record_with_an_event() {
+    let (failures, events) = run("sqs-mixed-batch.json").await;
+    assert!(
+        failures.is_empty(),
+        "malformed records are permanent errors, not retries"
+    );
+    let codes: Vec<Option<String>> = events
+        .iter()
+        .map(|e| e.error.as_ref().map(|x| x.code.clone()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            None,
+            None,
+            Some("invalid_json".to_owned()),
+            Some("schema_violation".to_owned()),
+            Some("invalid_json".to_owned()),
+            Some("schema_violation".to_owned()),
+            None,
+        ]
+    );
+    assert_eq!(events[1].result.as_ref().unwrap()["price_on_request"], true);
+    assert_eq!(
+        events[6].result.as_ref().unwrap()["compare_at_price"]["amount"],
+        45.0
+    );
+}

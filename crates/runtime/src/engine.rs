@@ -123,6 +123,10 @@ impl<W: Worker> BatchEngine<W> {
         &self.worker
     }
 
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
     /// Processes one SQS batch. `deadline` is when the invocation times out.
     pub async fn process_batch(
         &self,

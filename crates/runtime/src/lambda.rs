@@ -56,7 +56,7 @@ pub async fn run<W: Worker>(
 ) -> Result<(), lambda_runtime::Error> {
     let engine = Arc::new(engine_from_env(worker).await?);
     let init_ms = process_started.elapsed().as_secs_f64() * 1e3;
-    let all_failed_mode = WorkerConfig::from_env()?.engine.all_failed_mode;
+    let all_failed_mode = engine.config().all_failed_mode;
     info!(
         init_ms,
         worker = engine.worker().descriptor().name,

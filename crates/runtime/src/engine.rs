@@ -143,8 +143,10 @@ impl<W: Worker> BatchEngine<W> {
         let stages = if fifo {
             self.prepare_in_order(records, cutoff).await
         } else {
-            futures::stream::iter(records.iter().enumerate())
-                .map(|(index, record)| self.prepare_record(index, record, cutoff))
+            // Index, not `&SqsMessage`, as the closure's argument: a borrowed argument makes
+            // the batch future fail the higher-ranked `Send` check callers need to box it.
+            futures::stream::iter(0..records.len())
+                .map(|index| self.prepare_record(index, &records[index], cutoff))
                 .buffered(self.config.max_concurrency.max(1))
                 .collect::<Vec<_>>()
                 .await

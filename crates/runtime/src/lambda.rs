@@ -10,7 +10,7 @@ use lambda_runtime::{service_fn, Context, LambdaEvent};
 use tracing::{info, info_span, Instrument};
 
 use crate::config::{AllFailedMode, WorkerConfig};
-use crate::engine::{BatchEngine, Worker};
+use crate::engine::{BatchEngine, BatchReport, Worker};
 use crate::metrics::{emf_line, InvocationFacts};
 use crate::sink::SnsSink;
 use crate::store::S3Store;
@@ -84,25 +84,31 @@ pub async fn handle<W: Worker>(
     facts: InvocationFacts,
     all_failed_mode: AllFailedMode,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let (answer, report) = handle_batch(engine, event, all_failed_mode).await;
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    println!(
+        "{}",
+        emf_line(engine.worker().descriptor().name, &report, facts, now_ms)
+    );
+    answer
+}
+
+/// [`handle`] without the metrics line: what the local event source mapping invokes, so
+/// the local stack runs the same code path without EMF on its stdout.
+pub async fn handle_batch<W: Worker>(
+    engine: &BatchEngine<W>,
+    event: LambdaEvent<SqsEvent>,
+    all_failed_mode: AllFailedMode,
+) -> (Result<SqsBatchResponse, lambda_runtime::Error>, BatchReport) {
     let (payload, context) = event.into_parts();
     let span = info_span!("invocation", request_id = %context.request_id);
     async move {
         let outcome = engine
             .process_batch(&payload.records, deadline_instant(&context))
             .await;
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        println!(
-            "{}",
-            emf_line(
-                engine.worker().descriptor().name,
-                &outcome.report,
-                facts,
-                now_ms
-            )
-        );
         info!(
             records = outcome.report.records,
             ok = outcome.report.ok,
@@ -110,10 +116,12 @@ pub async fn handle<W: Worker>(
             retried = outcome.report.retried,
             "batch done"
         );
-        if all_failed_mode == AllFailedMode::Error && outcome.all_failed() {
-            return Err(AllRecordsFailed(outcome.report.records).into());
-        }
-        Ok(outcome.response)
+        let answer = if all_failed_mode == AllFailedMode::Error && outcome.all_failed() {
+            Err(AllRecordsFailed(outcome.report.records).into())
+        } else {
+            Ok(outcome.response)
+        };
+        (answer, outcome.report)
     }
     .instrument(span)
     .await

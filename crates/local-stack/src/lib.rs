@@ -1,0 +1,27 @@
+//! The local stack: the production topology (`infra/template.yaml`) created on a local
+//! emulator, and event source mappings that feed the real handlers in-process.
+//!
+//! Used by `postlens demo` and by the end-to-end tests.
+
+pub mod drain;
+pub mod mapping;
+pub mod stack;
+pub mod tap;
+pub mod topology;
+
+pub use drain::{queue_depth, run_until_drained, DrainOptions, DrainReport, QueueDepth};
+pub use mapping::{
+    EngineFunction, EventSourceMapping, LocalFunction, MappingSettings, MappingStats,
+};
+pub use stack::{LocalQueue, LocalStack, StackError, WiringError};
+pub use tap::Tap;
+pub use topology::{FunctionSpec, Topology, TopologyError};
+
+/// `infra/template.yaml`, found from the current directory or one of its parents.
+pub fn find_template() -> Option<std::path::PathBuf> {
+    let start = std::env::current_dir().ok()?;
+    start
+        .ancestors()
+        .map(|dir| dir.join("infra/template.yaml"))
+        .find(|candidate| candidate.is_file())
+}

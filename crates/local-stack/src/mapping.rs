@@ -1,0 +1,355 @@
+//! A local SQS event source mapping that behaves like Lambda's: long-poll, gather a batch
+//! within the batching window, invoke the handler, delete the records that succeeded, and
+//! leave the rest to reappear after the visibility timeout (the queue's redrive policy
+//! moves them to the DLQ after maxReceiveCount receives).
+//!
+//! One deliberate difference: failed records are made visible again after `retry_after`
+//! (default 1 s) rather than the queue's full visibility timeout (minutes in the
+//! template), so a local run shows retries and DLQ moves in seconds.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageSystemAttributeName,
+};
+use futures::future::BoxFuture;
+use lambda_runtime::{Context, LambdaEvent};
+use postlens_runtime::{BatchEngine, Worker};
+
+use crate::stack::LocalQueue;
+use crate::topology::FunctionSpec;
+
+/// What the mapping invokes: the real handler, in-process.
+pub trait LocalFunction: Send + Sync {
+    fn invoke(
+        &self,
+        event: LambdaEvent<SqsEvent>,
+    ) -> BoxFuture<'_, Result<SqsBatchResponse, lambda_runtime::Error>>;
+}
+
+/// A worker's batch engine behind the same entry point the Lambda binary uses.
+pub struct EngineFunction<W: Worker> {
+    engine: Arc<BatchEngine<W>>,
+}
+
+impl<W: Worker> EngineFunction<W> {
+    pub fn new(engine: BatchEngine<W>) -> Self {
+        Self {
+            engine: Arc::new(engine),
+        }
+    }
+}
+
+impl<W: Worker> LocalFunction for EngineFunction<W> {
+    fn invoke(
+        &self,
+        event: LambdaEvent<SqsEvent>,
+    ) -> BoxFuture<'_, Result<SqsBatchResponse, lambda_runtime::Error>> {
+        // The future owns its engine handle, as in `lambda::run`: borrowing `self` across
+        // the await trips a higher-ranked Send check on the worker's future.
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            let mode = engine.config().all_failed_mode;
+            postlens_runtime::lambda::handle_batch(&engine, event, mode)
+                .await
+                .0
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MappingSettings {
+    pub batch_size: usize,
+    pub batching_window: Duration,
+    pub function_timeout: Duration,
+    /// How long a failed record stays invisible before redelivery (see the module docs).
+    pub retry_after: Duration,
+    /// Long-poll wait per ReceiveMessage call.
+    pub poll_wait: Duration,
+    pub report_batch_item_failures: bool,
+}
+
+impl MappingSettings {
+    pub fn for_function(function: &FunctionSpec) -> Self {
+        Self {
+            batch_size: function.source.batch_size.max(1) as usize,
+            batching_window: Duration::from_secs(function.source.batching_window_s.into()),
+            function_timeout: Duration::from_secs(function.timeout_s.into()),
+            retry_after: Duration::from_secs(1),
+            poll_wait: Duration::from_secs(1),
+            report_batch_item_failures: function.source.report_batch_item_failures,
+        }
+    }
+}
+
+/// Counters for the summary; updated after each invocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MappingStats {
+    pub invocations: u64,
+    pub records: u64,
+    pub deleted: u64,
+    pub returned_for_retry: u64,
+    pub invocation_errors: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("{operation} on {queue}: {message}")]
+    Sqs {
+        operation: &'static str,
+        queue: String,
+        message: String,
+    },
+    /// The handler is run inside a panic boundary, so this is a bug in the mapping itself.
+    #[error("a poller stopped unexpectedly: {0}")]
+    PollerCrashed(String),
+}
+
+pub struct EventSourceMapping {
+    pub function_name: String,
+    sqs: aws_sdk_sqs::Client,
+    queue: LocalQueue,
+    settings: MappingSettings,
+    function: Arc<dyn LocalFunction>,
+    stats: Mutex<MappingStats>,
+    request_counter: AtomicU64,
+}
+
+impl EventSourceMapping {
+    pub fn new(
+        function_name: impl Into<String>,
+        sqs: aws_sdk_sqs::Client,
+        queue: LocalQueue,
+        settings: MappingSettings,
+        function: Arc<dyn LocalFunction>,
+    ) -> Self {
+        Self {
+            function_name: function_name.into(),
+            sqs,
+            queue,
+            settings,
+            function,
+            stats: Mutex::new(MappingStats::default()),
+            request_counter: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> MappingStats {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn queue(&self) -> &LocalQueue {
+        &self.queue
+    }
+
+    fn sqs_error(&self, operation: &'static str, error: impl std::error::Error) -> MappingError {
+        let mut message = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
+        MappingError::Sqs {
+            operation,
+            queue: self.queue.url.clone(),
+            message,
+        }
+    }
+
+    /// Polls until `stop` is set. Several pollers may share one mapping.
+    pub async fn run(&self, stop: &AtomicBool) -> Result<(), MappingError> {
+        while !stop.load(Ordering::Relaxed) {
+            self.poll_once().await?;
+        }
+        Ok(())
+    }
+
+    /// One receive → invoke → delete cycle. Returns the number of records handled.
+    pub async fn poll_once(&self) -> Result<usize, MappingError> {
+        let messages = self.gather_batch().await?;
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        let records: Vec<SqsMessage> = messages
+            .iter()
+            .map(|m| postlens_runtime::local::lambda_record(m, &self.queue.arn))
+            .collect();
+        let failed = self.invoke(records).await;
+
+        let (retry, done): (Vec<_>, Vec<_>) = messages.iter().partition(|m| {
+            m.message_id()
+                .is_some_and(|id| failed.as_ref().is_none_or(|ids| ids.contains(id)))
+        });
+        self.delete(&done).await?;
+        self.return_for_retry(&retry).await?;
+
+        let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        stats.invocations += 1;
+        stats.records += messages.len() as u64;
+        stats.deleted += done.len() as u64;
+        stats.returned_for_retry += retry.len() as u64;
+        if failed.is_none() {
+            stats.invocation_errors += 1;
+        }
+        Ok(messages.len())
+    }
+
+    /// Long-polls for the first message, then keeps receiving until the batch is full or
+    /// the batching window has passed.
+    async fn gather_batch(&self) -> Result<Vec<aws_sdk_sqs::types::Message>, MappingError> {
+        let mut batch = Vec::new();
+        let mut window_ends: Option<Instant> = None;
+        while batch.len() < self.settings.batch_size {
+            let wait = match window_ends {
+                None => self.settings.poll_wait,
+                Some(end) => end.saturating_duration_since(Instant::now()),
+            };
+            let wanted = (self.settings.batch_size - batch.len()).min(10);
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue.url)
+                .max_number_of_messages(wanted as i32)
+                .wait_time_seconds(wait.as_secs().min(20) as i32)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .map_err(|e| self.sqs_error("ReceiveMessage", e))?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty()
+                && (batch.is_empty() || window_ends.is_some_and(|end| Instant::now() >= end))
+            {
+                break;
+            }
+            if window_ends.is_none() {
+                window_ends = Some(Instant::now() + self.settings.batching_window);
+            }
+            batch.extend(messages);
+            if window_ends.is_some_and(|end| Instant::now() >= end) {
+                break;
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Invokes the function. `Some(ids)` are the records to retry; `None` means the whole
+    /// batch failed (invocation error, timeout, or a response Lambda would reject).
+    async fn invoke(&self, records: Vec<SqsMessage>) -> Option<HashSet<String>> {
+        let in_batch: HashSet<String> = records
+            .iter()
+            .filter_map(|r| r.message_id.clone())
+            .collect();
+        let mut event = SqsEvent::default();
+        event.records = records;
+        let mut context = Context::default();
+        let request = self.request_counter.fetch_add(1, Ordering::Relaxed);
+        context.request_id = format!("local-{}-{request}", self.function_name);
+        context.invoked_function_arn = format!(
+            "arn:aws:lambda:{}:000000000000:function:{}",
+            postlens_runtime::emulator::REGION,
+            self.function_name
+        );
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        context.deadline = now_ms + self.settings.function_timeout.as_millis() as u64;
+
+        let invocation = self.function.invoke(LambdaEvent::new(event, context));
+        let response = match tokio::time::timeout(self.settings.function_timeout, invocation).await
+        {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => {
+                tracing::warn!(function = %self.function_name, %error, "invocation failed; the whole batch will be retried");
+                return None;
+            }
+            Err(_) => {
+                tracing::warn!(function = %self.function_name, "invocation timed out; the whole batch will be retried");
+                return None;
+            }
+        };
+        let failures: Vec<String> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        if !failures.is_empty() && !self.settings.report_batch_item_failures {
+            // Without ReportBatchItemFailures Lambda ignores the list: the batch succeeded.
+            return Some(HashSet::new());
+        }
+        // Lambda treats an empty or unknown identifier as a failure of the whole batch.
+        let mut retry = HashSet::new();
+        for id in failures {
+            if !in_batch.contains(&id) {
+                return None;
+            }
+            retry.insert(id);
+        }
+        Some(retry)
+    }
+
+    async fn delete(&self, messages: &[&aws_sdk_sqs::types::Message]) -> Result<(), MappingError> {
+        for chunk in messages.chunks(10) {
+            let entries: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(m.receipt_handle()?)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            if entries.is_empty() {
+                continue;
+            }
+            self.sqs
+                .delete_message_batch()
+                .queue_url(&self.queue.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| self.sqs_error("DeleteMessageBatch", e))?;
+        }
+        Ok(())
+    }
+
+    async fn return_for_retry(
+        &self,
+        messages: &[&aws_sdk_sqs::types::Message],
+    ) -> Result<(), MappingError> {
+        let timeout = self.settings.retry_after.as_secs() as i32;
+        for chunk in messages.chunks(10) {
+            let entries: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(m.receipt_handle()?)
+                        .visibility_timeout(timeout)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            if entries.is_empty() {
+                continue;
+            }
+            self.sqs
+                .change_message_visibility_batch()
+                .queue_url(&self.queue.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| self.sqs_error("ChangeMessageVisibilityBatch", e))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,301 @@
+//! Creates a [`Topology`] on an emulator (or any SQS/SNS/S3 endpoint) and resolves the
+//! names the functions' environments refer to.
+
+use std::collections::{BTreeMap, HashMap};
+
+use std::sync::Arc;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use postlens_runtime::sink::SnsSink;
+use postlens_runtime::store::S3Store;
+use postlens_runtime::{BatchEngine, Worker, WorkerConfig};
+
+use crate::topology::{EnvValue, FunctionSpec, Topology};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("{operation} {resource}: {message}")]
+    Aws {
+        operation: &'static str,
+        resource: String,
+        message: String,
+    },
+    #[error("{0} refers to {1}, which the template does not define")]
+    Unknown(String, String),
+}
+
+fn aws_error(operation: &'static str, resource: &str, error: impl std::error::Error) -> StackError {
+    // The SDK's Display is terse ("service error"); the source chain has the reason.
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message = format!("{message}: {cause}");
+        source = cause.source();
+    }
+    StackError::Aws {
+        operation,
+        resource: resource.to_owned(),
+        message,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalQueue {
+    pub url: String,
+    pub arn: String,
+    pub visibility_timeout_s: u32,
+}
+
+/// The created resources, by logical id.
+#[derive(Debug, Clone)]
+pub struct LocalStack {
+    pub topology: Topology,
+    pub topics: HashMap<String, String>,
+    pub queues: HashMap<String, LocalQueue>,
+    pub buckets: HashMap<String, String>,
+}
+
+/// `NewVideoPostedTopic` → `new-video-posted-topic`: a valid name for topics, queues and buckets.
+pub fn physical_name(logical_id: &str) -> String {
+    let mut name = String::with_capacity(logical_id.len() + 4);
+    for (i, c) in logical_id.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            name.push('-');
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    name
+}
+
+impl LocalStack {
+    /// Creates buckets, topics, queues (dead-letter queues first), and subscriptions.
+    pub async fn create(
+        topology: Topology,
+        config: &aws_config::SdkConfig,
+    ) -> Result<Self, StackError> {
+        let sns = aws_sdk_sns::Client::new(config);
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let s3 = postlens_runtime::emulator::s3_client(config);
+
+        let mut buckets = HashMap::new();
+        for id in &topology.buckets {
+            let name = physical_name(id);
+            s3.create_bucket()
+                .bucket(&name)
+                .send()
+                .await
+                .map_err(|e| aws_error("CreateBucket", id, e))?;
+            buckets.insert(id.clone(), name);
+        }
+
+        let mut topics = HashMap::new();
+        for id in &topology.topics {
+            let created = sns
+                .create_topic()
+                .name(physical_name(id))
+                .send()
+                .await
+                .map_err(|e| aws_error("CreateTopic", id, e))?;
+            topics.insert(
+                id.clone(),
+                created.topic_arn().unwrap_or_default().to_owned(),
+            );
+        }
+
+        // Queues that others redrive to come first, so their ARNs exist.
+        let mut ordered: Vec<_> = topology.queues.iter().collect();
+        ordered.sort_by_key(|q| q.redrive.is_some());
+        let mut queues: HashMap<String, LocalQueue> = HashMap::new();
+        for spec in ordered {
+            let mut request = sqs
+                .create_queue()
+                .queue_name(physical_name(&spec.id))
+                .attributes(
+                    QueueAttributeName::VisibilityTimeout,
+                    spec.visibility_timeout_s.to_string(),
+                );
+            if let Some(redrive) = &spec.redrive {
+                let target = queues.get(&redrive.dead_letter_queue).ok_or_else(|| {
+                    StackError::Unknown(spec.id.clone(), redrive.dead_letter_queue.clone())
+                })?;
+                let policy = serde_json::json!({
+                    "deadLetterTargetArn": target.arn,
+                    "maxReceiveCount": redrive.max_receive_count,
+                });
+                request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
+            }
+            let url = request
+                .send()
+                .await
+                .map_err(|e| aws_error("CreateQueue", &spec.id, e))?
+                .queue_url()
+                .unwrap_or_default()
+                .to_owned();
+            let arn = queue_arn(&sqs, &url)
+                .await
+                .map_err(|e| aws_error("GetQueueAttributes", &spec.id, e))?;
+            queues.insert(
+                spec.id.clone(),
+                LocalQueue {
+                    url,
+                    arn,
+                    visibility_timeout_s: spec.visibility_timeout_s,
+                },
+            );
+        }
+
+        for subscription in &topology.subscriptions {
+            let topic = topics.get(&subscription.topic).ok_or_else(|| {
+                StackError::Unknown(subscription.id.clone(), subscription.topic.clone())
+            })?;
+            let queue = queues.get(&subscription.queue).ok_or_else(|| {
+                StackError::Unknown(subscription.id.clone(), subscription.queue.clone())
+            })?;
+            let mut request = sns
+                .subscribe()
+                .topic_arn(topic)
+                .protocol("sqs")
+                .endpoint(&queue.arn)
+                .attributes(
+                    "RawMessageDelivery",
+                    subscription.raw_message_delivery.to_string(),
+                );
+            if let Some(policy) = &subscription.filter_policy {
+                request = request.attributes("FilterPolicy", policy.to_string());
+            }
+            request
+                .send()
+                .await
+                .map_err(|e| aws_error("Subscribe", &subscription.id, e))?;
+        }
+
+        Ok(Self {
+            topology,
+            topics,
+            queues,
+            buckets,
+        })
+    }
+
+    pub fn topic_arn(&self, id: &str) -> Option<&str> {
+        self.topics.get(id).map(String::as_str)
+    }
+
+    /// The queue a function's event source mapping reads, and the DLQ behind it.
+    pub fn source_queues(
+        &self,
+        function: &FunctionSpec,
+    ) -> (Option<&LocalQueue>, Option<&LocalQueue>) {
+        let source = self.queues.get(&function.source.queue);
+        let dead_letter = self
+            .topology
+            .queue(&function.source.queue)
+            .and_then(|q| q.redrive.as_ref())
+            .and_then(|r| self.queues.get(&r.dead_letter_queue));
+        (source, dead_letter)
+    }
+
+    /// The function's environment with references resolved as CloudFormation would:
+    /// a topic's ARN, a queue's URL, a bucket's name.
+    pub fn environment(
+        &self,
+        function: &FunctionSpec,
+    ) -> Result<BTreeMap<String, String>, StackError> {
+        function
+            .environment
+            .iter()
+            .map(|(name, value)| {
+                let resolved = match value {
+                    EnvValue::Literal(text) => text.clone(),
+                    EnvValue::Ref(id) => self
+                        .topics
+                        .get(id)
+                        .cloned()
+                        .or_else(|| self.queues.get(id).map(|q| q.url.clone()))
+                        .or_else(|| self.buckets.get(id).cloned())
+                        .ok_or_else(|| {
+                            StackError::Unknown(format!("{}.{name}", function.id), id.clone())
+                        })?,
+                };
+                Ok((name.clone(), resolved))
+            })
+            .collect()
+    }
+}
+
+/// Why a worker could not be wired to the local stack.
+#[derive(Debug, thiserror::Error)]
+pub enum WiringError {
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    #[error("{function}: {source}")]
+    Config {
+        function: String,
+        source: postlens_runtime::config::ConfigError,
+    },
+}
+
+impl LocalStack {
+    /// The worker's batch engine configured exactly as in Lambda: from the function's
+    /// environment in the template, with SNS and S3 clients for this stack's endpoint.
+    pub fn engine<W: Worker>(
+        &self,
+        worker: W,
+        function: &FunctionSpec,
+        config: &aws_config::SdkConfig,
+    ) -> Result<BatchEngine<W>, WiringError> {
+        let environment = self.environment(function)?;
+        let worker_config = WorkerConfig::from_lookup(|name| environment.get(name).cloned())
+            .map_err(|source| WiringError::Config {
+                function: function.id.clone(),
+                source,
+            })?;
+        Ok(BatchEngine::new(
+            worker,
+            Arc::new(SnsSink::new(
+                aws_sdk_sns::Client::new(config),
+                worker_config.output_topic_arn,
+            )),
+            Some(Arc::new(S3Store::new(
+                postlens_runtime::emulator::s3_client(config),
+            ))),
+            worker_config.engine,
+        ))
+    }
+}
+
+async fn queue_arn(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+) -> Result<
+    String,
+    aws_sdk_sqs::error::SdkError<
+        aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesError,
+    >,
+> {
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?;
+    Ok(attributes
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .cloned()
+        .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::physical_name;
+
+    #[test]
+    fn logical_ids_become_kebab_case_names() {
+        assert_eq!(
+            physical_name("NewVideoPostedTopic"),
+            "new-video-posted-topic"
+        );
+        assert_eq!(physical_name("MediaBucket"), "media-bucket");
+    }
+}

@@ -1,0 +1,397 @@
+//! End to end on the template's topology in moto, with faults injected: 300 posts go
+//! through SNS → SQS → the local event source mapping → the caption-parser handler → SNS,
+//! while publishes fail at random, S3 reads fail once, some records panic, and some fail
+//! transiently forever. Every input must end as exactly one result event (repeats only
+//! with the same event_id) or in the dead-letter queue; nothing may be lost.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use caption_parser::CaptionParser;
+use futures::future::BoxFuture;
+use postlens_local::{
+    find_template, run_until_drained, DrainOptions, EngineFunction, EventSourceMapping, LocalStack,
+    MappingSettings, Tap, Topology,
+};
+use postlens_runtime::contracts::NewVideoPosted;
+use postlens_runtime::emulator::{s3_client, Emulator};
+use postlens_runtime::envelope::S3Location;
+use postlens_runtime::event::WorkerDescriptor;
+use postlens_runtime::sink::SnsSink;
+use postlens_runtime::store::S3Store;
+use postlens_runtime::{
+    codes, BatchEngine, EventSink, ObjectStore, PublishEntry, RecordError, StoreError, Worker,
+    WorkerConfig,
+};
+use serde_json::{json, Value};
+
+/// The caption parser, plus two kinds of records that never succeed.
+struct ChaosParser {
+    inner: CaptionParser,
+    panics: AtomicUsize,
+}
+
+impl Worker for ChaosParser {
+    type Input = NewVideoPosted;
+    type Output = <CaptionParser as Worker>::Output;
+
+    fn descriptor(&self) -> &WorkerDescriptor {
+        self.inner.descriptor()
+    }
+
+    async fn process(&self, post: NewVideoPosted) -> Result<Self::Output, RecordError> {
+        if post.caption.contains("[panic]") {
+            self.panics.fetch_add(1, Ordering::Relaxed);
+            panic!("injected panic");
+        }
+        if post.caption.contains("[transient]") {
+            return Err(RecordError::transient(
+                codes::PUBLISH_FAILED,
+                "injected: downstream never recovers",
+            ));
+        }
+        self.inner.process(post).await
+    }
+}
+
+/// Fails roughly one publish entry in five, deterministically, as a throttled SNS would.
+struct FlakySink {
+    inner: SnsSink,
+    calls: AtomicUsize,
+    failed_entries: AtomicUsize,
+}
+
+impl EventSink for FlakySink {
+    fn publish_batch(
+        &self,
+        entries: Vec<PublishEntry>,
+    ) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
+        Box::pin(async move {
+            let call = self.calls.fetch_add(1, Ordering::Relaxed);
+            let fail: Vec<bool> = (0..entries.len())
+                .map(|i| (call * 7 + i * 3).is_multiple_of(5))
+                .collect();
+            let forwarded: Vec<PublishEntry> = entries
+                .into_iter()
+                .zip(&fail)
+                .filter(|(_, failed)| !**failed)
+                .map(|(entry, _)| entry)
+                .collect();
+            let mut published = self.inner.publish_batch(forwarded).await.into_iter();
+            fail.iter()
+                .map(|failed| {
+                    if *failed {
+                        self.failed_entries.fetch_add(1, Ordering::Relaxed);
+                        Err(RecordError::transient(
+                            codes::PUBLISH_FAILED,
+                            "injected throttle",
+                        ))
+                    } else {
+                        published.next().unwrap_or_else(|| {
+                            Err(RecordError::transient(
+                                codes::PUBLISH_FAILED,
+                                "missing result",
+                            ))
+                        })
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+/// S3 whose first read of every object fails.
+struct FlakyStore {
+    inner: S3Store,
+    seen: Mutex<HashSet<String>>,
+    failed_reads: AtomicUsize,
+}
+
+impl ObjectStore for FlakyStore {
+    fn get(
+        &self,
+        location: &S3Location,
+        max_bytes: usize,
+    ) -> BoxFuture<'_, Result<Vec<u8>, StoreError>> {
+        let first = self
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(location.uri());
+        if first {
+            self.failed_reads.fetch_add(1, Ordering::Relaxed);
+            return Box::pin(async {
+                Err(StoreError::Unavailable("injected: S3 503 SlowDown".into()))
+            });
+        }
+        self.inner.get(location, max_bytes)
+    }
+
+    fn put(
+        &self,
+        location: &S3Location,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.put(location, bytes, content_type)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Ok,
+    ErrorEvent(&'static str),
+    DeadLetter,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_input_ends_as_one_result_or_in_the_dlq() {
+    let emulator = Emulator::start().await.expect("moto starts (make venv)");
+    let config = emulator.sdk_config().await;
+    let template = find_template().expect("infra/template.yaml");
+    let stack = LocalStack::create(Topology::from_file(&template).expect("template"), &config)
+        .await
+        .expect("stack");
+    let function = stack
+        .topology
+        .function("caption-parser")
+        .expect("function")
+        .clone();
+    let environment = stack.environment(&function).expect("environment");
+    let worker_config = WorkerConfig::from_lookup(|k| environment.get(k).cloned()).expect("config");
+
+    let sns = aws_sdk_sns::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let s3 = s3_client(&config);
+    let tap = Tap::subscribe(
+        "test-tap",
+        &worker_config.output_topic_arn,
+        sqs.clone(),
+        &sns,
+    )
+    .await
+    .expect("tap");
+
+    // Inputs: what each should become.
+    let bucket = stack.buckets["ClaimCheckBucket"].clone();
+    let mut expected: BTreeMap<String, Expect> = BTreeMap::new();
+    let mut bodies = Vec::new();
+    for i in 0..300 {
+        let video_id = format!("v-{i:04}");
+        let post = |caption: &str| json!({"event_id": format!("e-{i:04}"), "video_id": video_id, "caption": caption, "market": "NG"});
+        let (body, expect) = match i % 30 {
+            0 => (post("Ankara gown [panic]").to_string(), Expect::DeadLetter),
+            1 => (post("Sneakers [transient]").to_string(), Expect::DeadLetter),
+            2 => (
+                json!({"video_id": video_id, "caption": "Shoes", "market": "Nigeria"}).to_string(),
+                Expect::ErrorEvent(codes::SCHEMA_VIOLATION),
+            ),
+            3 => {
+                // Claimed-checked: the post itself is in S3.
+                let key = format!("posts/{video_id}.json");
+                s3.put_object()
+                    .bucket(&bucket)
+                    .key(&key)
+                    .body(post("Bag ₦12,000 only").to_string().into_bytes().into())
+                    .send()
+                    .await
+                    .expect("put");
+                (
+                    json!({"claim_check": {"s3_uri": format!("s3://{bucket}/{key}")}}).to_string(),
+                    Expect::Ok,
+                )
+            }
+            _ => (
+                post(&format!("Item {i} ₦{},000 sizes 38-44 #lagos", 5 + i % 40)).to_string(),
+                Expect::Ok,
+            ),
+        };
+        expected.insert(video_id, expect);
+        bodies.push(body);
+    }
+    // Poison bodies that are not JSON at all: error events without a subject.
+    for i in 0..5 {
+        bodies.push(format!("not json {i} {{"));
+    }
+
+    let input_topic = stack
+        .topic_arn("NewVideoPostedTopic")
+        .expect("input topic")
+        .to_owned();
+    for (chunk_index, chunk) in bodies.chunks(10).enumerate() {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                aws_sdk_sns::types::PublishBatchRequestEntry::builder()
+                    .id(format!("{chunk_index}-{i}"))
+                    .message(body)
+                    .build()
+                    .expect("entry")
+            })
+            .collect();
+        let response = sns
+            .publish_batch()
+            .topic_arn(&input_topic)
+            .set_publish_batch_request_entries(Some(entries))
+            .send()
+            .await
+            .expect("publish");
+        assert!(response.failed().is_empty(), "{:?}", response.failed());
+    }
+
+    let chaos = Arc::new(ChaosParser {
+        inner: CaptionParser::new(),
+        panics: AtomicUsize::new(0),
+    });
+    let sink = Arc::new(FlakySink {
+        inner: SnsSink::new(sns.clone(), worker_config.output_topic_arn.clone()),
+        calls: AtomicUsize::new(0),
+        failed_entries: AtomicUsize::new(0),
+    });
+    let store = Arc::new(FlakyStore {
+        inner: S3Store::new(s3.clone()),
+        seen: Mutex::new(HashSet::new()),
+        failed_reads: AtomicUsize::new(0),
+    });
+    let engine = BatchEngine::new(
+        SharedWorker(chaos.clone()),
+        sink.clone(),
+        Some(store.clone()),
+        worker_config.engine,
+    );
+    let (source, dead_letter) = stack.source_queues(&function);
+    let source = source.expect("source queue").clone();
+    let dead_letter = dead_letter.expect("dlq").clone();
+    let mut settings = MappingSettings::for_function(&function);
+    settings.retry_after = Duration::ZERO;
+    let mapping = Arc::new(EventSourceMapping::new(
+        "caption-parser",
+        sqs.clone(),
+        source,
+        settings,
+        Arc::new(EngineFunction::new(engine)),
+    ));
+    let report = run_until_drained(
+        &[mapping],
+        &sqs,
+        &DrainOptions {
+            pollers: 2,
+            max_duration: Duration::from_secs(120),
+            check_every: Duration::from_millis(300),
+        },
+        |_| {},
+    )
+    .await
+    .expect("drain");
+    assert!(
+        report.drained,
+        "queue not drained in time: {:?}",
+        report.stats
+    );
+
+    // What came out.
+    let events = tap.drain().await.expect("tap");
+    let dlq_tap = Tap::existing(dead_letter.url.clone(), sqs.clone());
+    let dead: Vec<Value> = dlq_tap.drain().await.expect("dlq");
+
+    let mut event_ids: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut statuses: HashMap<String, (String, Option<String>)> = HashMap::new();
+    let mut subjectless_errors = Vec::new();
+    for event in &events {
+        let event_id = event["event_id"].as_str().expect("event_id").to_owned();
+        let code = event["error"]["code"].as_str().map(str::to_owned);
+        match event["video_id"].as_str() {
+            Some(video_id) => {
+                event_ids
+                    .entry(video_id.to_owned())
+                    .or_default()
+                    .insert(event_id);
+                statuses.insert(
+                    video_id.to_owned(),
+                    (
+                        event["status"].as_str().unwrap_or_default().to_owned(),
+                        code,
+                    ),
+                );
+            }
+            None => subjectless_errors.push(code),
+        }
+    }
+    let dead_ids: HashSet<String> = dead
+        .iter()
+        .filter_map(|body| body["video_id"].as_str().map(str::to_owned))
+        .collect();
+
+    for (video_id, expect) in &expected {
+        let ids = event_ids.get(video_id);
+        let in_dlq = dead_ids.contains(video_id);
+        assert!(
+            ids.is_some() != in_dlq,
+            "{video_id}: must end as a result event xor in the DLQ (event: {ids:?}, dlq: {in_dlq})"
+        );
+        if let Some(ids) = ids {
+            assert_eq!(
+                ids.len(),
+                1,
+                "{video_id}: repeats with different event ids {ids:?}"
+            );
+        }
+        match expect {
+            Expect::Ok => assert_eq!(statuses[video_id].0, "ok", "{video_id}"),
+            Expect::ErrorEvent(code) => {
+                assert_eq!(
+                    statuses[video_id],
+                    ("error".into(), Some((*code).into())),
+                    "{video_id}"
+                )
+            }
+            Expect::DeadLetter => assert!(in_dlq, "{video_id} should be in the DLQ"),
+        }
+    }
+    assert_eq!(
+        dead.len(),
+        20,
+        "only the panicking and always-failing records reach the DLQ"
+    );
+    assert_eq!(
+        subjectless_errors,
+        vec![Some(codes::INVALID_JSON.to_owned()); 5],
+        "each non-JSON body becomes one invalid_json error event"
+    );
+
+    // The faults really happened.
+    assert!(
+        sink.failed_entries.load(Ordering::Relaxed) >= 20,
+        "publish faults injected"
+    );
+    assert_eq!(
+        store.failed_reads.load(Ordering::Relaxed),
+        10,
+        "one failed read per claim check"
+    );
+    assert_eq!(
+        chaos.panics.load(Ordering::Relaxed),
+        10 * 5,
+        "each panicking record tried maxReceiveCount times"
+    );
+    emulator.stop().await;
+}
+
+/// Lets the test keep a handle on the worker's counters while the engine owns it.
+struct SharedWorker(Arc<ChaosParser>);
+
+impl Worker for SharedWorker {
+    type Input = NewVideoPosted;
+    type Output = <CaptionParser as Worker>::Output;
+
+    fn descriptor(&self) -> &WorkerDescriptor {
+        self.0.descriptor()
+    }
+
+    async fn process(&self, post: NewVideoPosted) -> Result<Self::Output, RecordError> {
+        self.0.process(post).await
+    }
+}

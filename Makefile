@@ -3,7 +3,11 @@ SHELL := bash
 VENV := .venv
 MOTO := $(VENV)/bin/moto_server
 
-.PHONY: test venv fmt-check clippy unit infra-check bench lambda-build
+.PHONY: demo test venv fmt-check clippy unit infra-check bench lambda-build
+
+# The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
+demo: venv
+	cargo run --quiet -p postlens -- demo
 
 test: venv fmt-check clippy infra-check unit
 

@@ -1,6 +1,7 @@
 //! `postlens`: the workers' analysis on JSON lines, the real handlers in-process, and the
 //! local stack. Every command runs the same batch engine the Lambdas run.
 
+mod demo;
 mod jsonl;
 
 use std::path::PathBuf;
@@ -28,6 +29,24 @@ enum Command {
         #[arg(long)]
         event: PathBuf,
     },
+    /// The whole fan-out on this machine: moto, the template's topology, fixture events,
+    /// every implemented worker behind a local event source mapping, and a summary.
+    Demo {
+        #[arg(long, default_value = "infra/template.yaml")]
+        template: PathBuf,
+        /// new-video-posted events, one JSON object per line (bad lines are sent too).
+        #[arg(long, default_value = "fixtures/posts/posts.jsonl")]
+        posts: PathBuf,
+        /// text-submitted events, one per line; skipped when the file does not exist.
+        #[arg(long, default_value = "fixtures/texts/documents.jsonl")]
+        documents: PathBuf,
+        /// Where result events (and thumbnails) are written.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Stop waiting for queues to drain after this many seconds.
+        #[arg(long, default_value_t = 180)]
+        max_seconds: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -37,7 +56,7 @@ enum WorkerName {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
-    postlens_runtime::logging::init(postlens_runtime::logging::LogTarget::Stderr);
+    postlens_runtime::logging::init(postlens_runtime::logging::LogTarget::Stderr, "warn");
     let cli = Cli::parse();
     match cli.command {
         Command::Caption => {
@@ -54,6 +73,23 @@ async fn main() -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("reading {}", event.display()))?;
             let output = jsonl::invoke(caption_parser::CaptionParser::new(), &text).await?;
             println!("{}", serde_json::to_string_pretty(&output)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            template,
+            posts,
+            documents,
+            out,
+            max_seconds,
+        } => {
+            demo::run(demo::DemoOptions {
+                template,
+                posts,
+                documents: Some(documents),
+                out_dir: out,
+                max_duration: std::time::Duration::from_secs(max_seconds),
+            })
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
     }

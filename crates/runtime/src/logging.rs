@@ -10,8 +10,10 @@ pub enum LogTarget {
 }
 
 /// Installs the JSON subscriber once; later calls are ignored (tests may race to it).
-pub fn init(target: LogTarget) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// `RUST_LOG` overrides `default_level` (Lambdas log at `info`, the CLI at `warn`).
+pub fn init(target: LogTarget, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = fmt()
         .json()
         .with_env_filter(filter)

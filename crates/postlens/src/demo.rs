@@ -1,0 +1,288 @@
+//! `postlens demo`: the whole fan-out on this machine. moto plays AWS, the topology comes
+//! from `infra/template.yaml`, and each implemented worker's real handler is fed by a local
+//! event source mapping. Progress goes to stderr, the summary to stdout.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use postlens_local::{
+    run_until_drained, DrainOptions, EngineFunction, EventSourceMapping, FunctionSpec,
+    LocalFunction, LocalStack, MappingSettings, MappingStats, QueueDepth, Tap, Topology,
+};
+use postlens_runtime::emulator::Emulator;
+use serde_json::Value;
+
+pub struct DemoOptions {
+    pub template: PathBuf,
+    pub posts: PathBuf,
+    pub documents: Option<PathBuf>,
+    pub out_dir: PathBuf,
+    pub max_duration: Duration,
+}
+
+/// The handler behind each binary the template names; `None` for workers not built yet.
+fn local_function(
+    stack: &LocalStack,
+    function: &FunctionSpec,
+    config: &aws_config::SdkConfig,
+) -> anyhow::Result<Option<Arc<dyn LocalFunction>>> {
+    let function: Arc<dyn LocalFunction> = match function.binary.as_str() {
+        "caption-parser" => Arc::new(EngineFunction::new(stack.engine(
+            caption_parser::CaptionParser::new(),
+            function,
+            config,
+        )?)),
+        _ => return Ok(None),
+    };
+    Ok(Some(function))
+}
+
+struct Worker {
+    spec: FunctionSpec,
+    tap: Tap,
+    mapping: Option<Arc<EventSourceMapping>>,
+    dead_letter_url: Option<String>,
+}
+
+pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
+    eprintln!("▶ starting moto server (local AWS) …");
+    let emulator = Emulator::start().await?;
+    eprintln!("  listening on {}", emulator.endpoint);
+    let outcome = run_on(&emulator, &options).await;
+    emulator.stop().await;
+    eprintln!("▶ moto stopped");
+    outcome
+}
+
+async fn run_on(emulator: &Emulator, options: &DemoOptions) -> anyhow::Result<()> {
+    let config = emulator.sdk_config().await;
+    let topology = Topology::from_file(&options.template)?;
+    let stack = LocalStack::create(topology, &config).await?;
+    eprintln!(
+        "▶ created from {}: {} topics, {} queues (with DLQs), {} subscriptions, {} buckets",
+        options.template.display(),
+        stack.topics.len(),
+        stack.queues.len(),
+        stack.topology.subscriptions.len(),
+        stack.buckets.len()
+    );
+
+    let sns = aws_sdk_sns::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let mut workers = Vec::new();
+    for spec in &stack.topology.functions {
+        let environment = stack.environment(spec)?;
+        let Some(output_topic) = environment.get("OUTPUT_TOPIC_ARN") else {
+            bail!("{} has no OUTPUT_TOPIC_ARN in the template", spec.id);
+        };
+        let tap = Tap::subscribe(
+            &format!("demo-tap-{}", spec.binary),
+            output_topic,
+            sqs.clone(),
+            &sns,
+        )
+        .await?;
+        let (source, dead_letter) = stack.source_queues(spec);
+        let mapping = match (local_function(&stack, spec, &config)?, source) {
+            (Some(function), Some(queue)) => Some(Arc::new(EventSourceMapping::new(
+                spec.binary.clone(),
+                sqs.clone(),
+                queue.clone(),
+                MappingSettings::for_function(spec),
+                function,
+            ))),
+            _ => None,
+        };
+        workers.push(Worker {
+            spec: spec.clone(),
+            tap,
+            mapping,
+            dead_letter_url: dead_letter.map(|q| q.url.clone()),
+        });
+    }
+
+    let posts = publish_lines(&sns, &stack, "NewVideoPostedTopic", &options.posts).await?;
+    eprintln!(
+        "▶ published {posts} new-video-posted events from {}",
+        options.posts.display()
+    );
+    if let Some(documents) = options.documents.as_deref().filter(|p| p.is_file()) {
+        let count = publish_lines(&sns, &stack, "TextSubmittedTopic", documents).await?;
+        eprintln!(
+            "▶ published {count} text-submitted events from {}",
+            documents.display()
+        );
+    }
+    for worker in workers.iter().filter(|w| w.mapping.is_none()) {
+        eprintln!(
+            "  {}: not implemented yet; its queue keeps its records",
+            worker.spec.binary
+        );
+    }
+
+    let mappings: Vec<_> = workers.iter().filter_map(|w| w.mapping.clone()).collect();
+    eprintln!(
+        "▶ running {} worker(s) through local event source mappings …",
+        mappings.len()
+    );
+    let mut last_line = String::new();
+    let report = run_until_drained(
+        &mappings,
+        &sqs,
+        &DrainOptions {
+            max_duration: options.max_duration,
+            ..DrainOptions::default()
+        },
+        |snapshot| {
+            let line = progress_line(&mappings, snapshot);
+            if line != last_line {
+                eprintln!("  {line}");
+                last_line = line;
+            }
+        },
+    )
+    .await?;
+    if !report.drained {
+        eprintln!(
+            "  stopped after {:?} with records still queued",
+            report.elapsed
+        );
+    }
+
+    std::fs::create_dir_all(&options.out_dir)
+        .with_context(|| format!("creating {}", options.out_dir.display()))?;
+    let events_path = options.out_dir.join("events.jsonl");
+    let mut all_events = String::new();
+    println!("postlens demo: results");
+    for worker in &workers {
+        let events = worker.tap.drain().await?;
+        let dead = match &worker.dead_letter_url {
+            Some(url) => postlens_local::queue_depth(&sqs, url).await?.total(),
+            None => 0,
+        };
+        print_worker(worker, &events, dead);
+        for event in &events {
+            all_events.push_str(&event.to_string());
+            all_events.push('\n');
+        }
+    }
+    std::fs::write(&events_path, all_events)
+        .with_context(|| format!("writing {}", events_path.display()))?;
+    println!("\nall result events: {}", events_path.display());
+    Ok(())
+}
+
+async fn publish_lines(
+    sns: &aws_sdk_sns::Client,
+    stack: &LocalStack,
+    topic: &str,
+    path: &Path,
+) -> anyhow::Result<usize> {
+    let Some(topic_arn) = stack.topic_arn(topic) else {
+        bail!("the template has no {topic}");
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut count = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        // Bad lines are published too: the workers must turn them into error events.
+        sns.publish()
+            .topic_arn(topic_arn)
+            .message(line)
+            .send()
+            .await
+            .with_context(|| format!("publishing to {topic}"))?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn progress_line(
+    mappings: &[Arc<EventSourceMapping>],
+    snapshot: &[(MappingStats, QueueDepth)],
+) -> String {
+    mappings
+        .iter()
+        .zip(snapshot)
+        .map(|(mapping, (stats, depth))| {
+            format!(
+                "{}: {} invocations, {} records done, {} returned for retry, queue {} waiting / {} in flight",
+                mapping.function_name,
+                stats.invocations,
+                stats.deleted,
+                stats.returned_for_retry,
+                depth.visible,
+                depth.in_flight
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn print_worker(worker: &Worker, events: &[Value], dead: u64) {
+    let ok = events.iter().filter(|e| e["status"] == "ok").count();
+    println!(
+        "\n{} ({}): {} events, {} ok, {} error, {} in the DLQ{}",
+        worker.spec.binary,
+        worker.spec.id,
+        events.len(),
+        ok,
+        events.len() - ok,
+        dead,
+        if worker.mapping.is_none() {
+            " (not implemented yet)"
+        } else {
+            ""
+        }
+    );
+    for event in events {
+        println!("  {}", summarise(event));
+    }
+}
+
+/// One readable line per event.
+fn summarise(event: &Value) -> String {
+    let subject = ["video_id", "doc_id"]
+        .iter()
+        .find_map(|key| event[key].as_str())
+        .unwrap_or("(no id)");
+    if event["status"] != "ok" {
+        return format!(
+            "{subject:<14} error {}: {}",
+            event["error"]["code"].as_str().unwrap_or("?"),
+            event["error"]["message"].as_str().unwrap_or("")
+        );
+    }
+    let result = &event["result"];
+    match event["event_type"].as_str() {
+        Some("caption-parsed") => {
+            let price = match (
+                &result["price"]["amount"],
+                result["price"]["currency"].as_str(),
+            ) {
+                (Value::Null, _) => "no price".to_owned(),
+                (amount, currency) => {
+                    format!("{amount} {}", currency.unwrap_or("(currency unknown)"))
+                }
+            };
+            format!(
+                "{subject:<14} ok    {:?} · {price} · sizes {} · colours {}",
+                result["title"].as_str().unwrap_or(""),
+                compact(&result["sizes"]),
+                compact(&result["colors"]),
+            )
+        }
+        _ => format!("{subject:<14} ok    {}", compact(result)),
+    }
+}
+
+fn compact(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 100 {
+        format!("{}…", text.chars().take(100).collect::<String>())
+    } else {
+        text
+    }
+}

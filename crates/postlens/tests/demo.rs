@@ -1,0 +1,34 @@
+//! `postlens demo` end to end, as `make demo` runs it: the binary against moto, reading
+//! the real template and fixtures.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn demo_runs_the_fan_out_and_writes_every_result_event() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = std::env::temp_dir().join(format!("postlens-demo-test-{}", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_postlens"))
+        .current_dir(&root)
+        .args(["demo", "--max-seconds", "60", "--out"])
+        .arg(&out)
+        .output()
+        .expect("postlens runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "demo failed:\n{stdout}\n{stderr}");
+
+    let events = std::fs::read_to_string(out.join("events.jsonl")).expect("events.jsonl");
+    let events: Vec<serde_json::Value> = events
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("event is JSON"))
+        .collect();
+    // fixtures/posts/posts.jsonl: eight posts and two malformed lines.
+    let ok = events.iter().filter(|e| e["status"] == "ok").count();
+    let errors = events.iter().filter(|e| e["status"] == "error").count();
+    assert_eq!((ok, errors), (8, 2), "{stdout}");
+    assert!(events.iter().all(|e| e["event_type"] == "caption-parsed"));
+    assert!(stdout.contains("vid-ng-001") && stdout.contains("15000"), "{stdout}");
+    assert!(stderr.contains("moto stopped"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&out);
+}

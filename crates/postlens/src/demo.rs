@@ -174,6 +174,51 @@ async fn run_on(emulator: &Emulator, options: &DemoOptions) -> anyhow::Result<()
     Ok(())
 }
 
+/// `postlens stack`: the template's topology on moto, kept running for `cargo lambda watch`.
+/// Writes one env file per function (`<out>/env/<binary>.env`) with the emulator endpoint,
+/// test credentials and the function's resolved environment, then waits for Ctrl-C.
+pub async fn serve(template: &Path, out_dir: &Path) -> anyhow::Result<()> {
+    let emulator = Emulator::start().await?;
+    let config = emulator.sdk_config().await;
+    let stack = LocalStack::create(Topology::from_file(template)?, &config).await?;
+    let env_dir = out_dir.join("env");
+    std::fs::create_dir_all(&env_dir).with_context(|| format!("creating {}", env_dir.display()))?;
+    println!(
+        "moto is serving the {} topology on {}",
+        template.display(),
+        emulator.endpoint
+    );
+    for function in &stack.topology.functions {
+        let mut lines = vec![
+            format!("AWS_ENDPOINT_URL={}", emulator.endpoint),
+            "AWS_ACCESS_KEY_ID=testing".to_owned(),
+            "AWS_SECRET_ACCESS_KEY=testing".to_owned(),
+            format!("AWS_REGION={}", postlens_runtime::emulator::REGION),
+        ];
+        for (name, value) in stack.environment(function)? {
+            lines.push(format!("{name}={value}"));
+        }
+        let path = env_dir.join(format!("{}.env", function.binary));
+        std::fs::write(&path, lines.join("\n") + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "  {:<20} cargo lambda watch -p {} -A 127.0.0.1 --env-file {}",
+            function.binary,
+            function.binary,
+            path.display()
+        );
+    }
+    for (id, arn) in &stack.topics {
+        println!("  topic {id:<24} {arn}");
+    }
+    println!("Ctrl-C stops the emulator.");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    emulator.stop().await;
+    Ok(())
+}
+
 async fn publish_lines(
     sns: &aws_sdk_sns::Client,
     stack: &LocalStack,

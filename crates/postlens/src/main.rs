@@ -47,6 +47,14 @@ enum Command {
         #[arg(long, default_value_t = 180)]
         max_seconds: u64,
     },
+    /// Start moto with the template's topology and keep it running, writing one env file per
+    /// function for `cargo lambda watch --env-file`.
+    Stack {
+        #[arg(long, default_value = "infra/template.yaml")]
+        template: PathBuf,
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -90,6 +98,10 @@ async fn main() -> anyhow::Result<ExitCode> {
                 max_duration: std::time::Duration::from_secs(max_seconds),
             })
             .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stack { template, out } => {
+            demo::serve(&template, &out).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -28,7 +28,10 @@ fn demo_runs_the_fan_out_and_writes_every_result_event() {
     let errors = events.iter().filter(|e| e["status"] == "error").count();
     assert_eq!((ok, errors), (8, 2), "{stdout}");
     assert!(events.iter().all(|e| e["event_type"] == "caption-parsed"));
-    assert!(stdout.contains("vid-ng-001") && stdout.contains("15000"), "{stdout}");
+    assert!(
+        stdout.contains("vid-ng-001") && stdout.contains("15000"),
+        "{stdout}"
+    );
     assert!(stderr.contains("moto stopped"), "{stderr}");
     let _ = std::fs::remove_dir_all(&out);
 }

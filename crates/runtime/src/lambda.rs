@@ -106,14 +106,16 @@ pub async fn handle_batch<W: Worker>(
     let (payload, context) = event.into_parts();
     let span = info_span!("invocation", request_id = %context.request_id);
     async move {
-        let outcome = engine
-            .process_batch(&payload.records, deadline_instant(&context))
-            .await;
+        let deadline = deadline_instant(&context);
+        let remaining_ms =
+            deadline.map(|d| d.saturating_duration_since(Instant::now()).as_millis() as u64);
+        let outcome = engine.process_batch(&payload.records, deadline).await;
         info!(
             records = outcome.report.records,
             ok = outcome.report.ok,
             error_events = outcome.report.error_events,
             retried = outcome.report.retried,
+            remaining_ms_at_start = remaining_ms,
             "batch done"
         );
         let answer = if all_failed_mode == AllFailedMode::Error && outcome.all_failed() {
@@ -127,14 +129,71 @@ pub async fn handle_batch<W: Worker>(
     .await
 }
 
-/// The runtime's deadline (ms since the epoch) as an `Instant`; none when unset.
+/// Epoch milliseconds before this (2001-09-09) cannot be a real deadline.
+const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
+
+/// The runtime's deadline as an `Instant`; none when unset.
+///
+/// Lambda sends milliseconds since the epoch. `cargo lambda watch` (1.9) sends the
+/// function timeout itself (e.g. `600000`); read as a timestamp that is 1970 and every
+/// record would be refused as out of time, so a value that small is taken as the time left.
 pub fn deadline_instant(context: &Context) -> Option<Instant> {
     if context.deadline == 0 {
         return None;
+    }
+    if context.deadline < PLAUSIBLE_EPOCH_MS {
+        return Some(Instant::now() + Duration::from_millis(context.deadline));
     }
     let deadline = UNIX_EPOCH + Duration::from_millis(context.deadline);
     let remaining = deadline
         .duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO);
     Some(Instant::now() + remaining)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context_with_deadline(deadline: u64) -> Context {
+        let mut context = Context::default();
+        context.deadline = deadline;
+        context
+    }
+
+    #[test]
+    fn epoch_deadlines_give_the_time_left() {
+        let in_ten_s = SystemTime::now() + Duration::from_secs(10);
+        let epoch_ms = in_ten_s
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let left = deadline_instant(&context_with_deadline(epoch_ms))
+            .map(|d| d.saturating_duration_since(Instant::now()))
+            .unwrap_or_default();
+        assert!(
+            left > Duration::from_secs(9) && left <= Duration::from_secs(10),
+            "{left:?}"
+        );
+    }
+
+    #[test]
+    fn past_deadlines_leave_no_time() {
+        let past = SystemTime::now() - Duration::from_secs(5);
+        let epoch_ms = past
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let deadline = deadline_instant(&context_with_deadline(epoch_ms)).expect("deadline");
+        assert!(deadline <= Instant::now());
+    }
+
+    #[test]
+    fn cargo_lambda_watch_timeouts_are_read_as_time_left() {
+        let left = deadline_instant(&context_with_deadline(600_000))
+            .map(|d| d.saturating_duration_since(Instant::now()))
+            .unwrap_or_default();
+        assert!(left > Duration::from_secs(599), "{left:?}");
+        assert_eq!(deadline_instant(&context_with_deadline(0)), None);
+    }
 }

@@ -3,7 +3,7 @@ SHELL := bash
 VENV := .venv
 MOTO := $(VENV)/bin/moto_server
 
-.PHONY: demo test venv fmt-check clippy unit infra-check bench lambda-build
+.PHONY: demo test venv fmt-check clippy unit infra-check bench lambda-build models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
 demo: venv
@@ -37,5 +37,19 @@ unit: venv
 bench:
 	taskset -c 0 cargo bench -p postlens-analysis -p caption-parser
 
-lambda-build:
-	cargo lambda build --release --arm64 -p caption-parser
+# cargo-lambda (with zig) only for building and deploying; tests do not need it.
+CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
+$(CARGO_LAMBDA): $(MOTO)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2
+
+lambda-build: $(CARGO_LAMBDA)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 -p caption-parser
+
+# Stage models/ as the layer's content: the layer unpacks to /opt/models.
+models-layer:
+	rm -rf target/models-layer && mkdir -p target/models-layer
+	if [ -d models ]; then cp -r models target/models-layer/models; fi
+
+deploy: $(CARGO_LAMBDA) models-layer
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam build -t infra/template.yaml --beta-features
+	$(VENV)/bin/sam deploy --guided

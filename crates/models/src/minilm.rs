@@ -56,7 +56,8 @@ impl SentenceEmbedder {
         // while mapped; mapping avoids copying 90 MB at cold start.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
             .map_err(|e| load_error(&weights, e.to_string()))?;
-        let model = BertModel::load(vb, &config).map_err(|e| load_error(&weights, e.to_string()))?;
+        let model =
+            BertModel::load(vb, &config).map_err(|e| load_error(&weights, e.to_string()))?;
         Ok(Self {
             model,
             tokenizer,

@@ -8,12 +8,15 @@ use postlens_models::{model_dir, SentenceEmbedder};
 use serde_json::Value;
 
 fn reference() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models/minilm-reference.json");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/models/minilm-reference.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("reference file")).expect("json")
 }
 
 fn embedder() -> SentenceEmbedder {
-    let dir = model_dir().expect("models/ (run `make models`)").join("minilm-l6-v2");
+    let dir = model_dir()
+        .expect("models/ (run `make models`)")
+        .join("minilm-l6-v2");
     SentenceEmbedder::load(&dir).expect("MiniLM loads")
 }
 
@@ -46,7 +49,10 @@ fn embeddings_match_the_numpy_reference_in_one_padded_batch() {
         for (j, other) in embeddings.iter().enumerate() {
             let expected = reference["cosine"][i][j].as_f64().expect("cosine") as f32;
             let actual = cosine(embedding, other);
-            assert!((actual - expected).abs() < 1e-4, "cosine({i},{j}) {actual} vs {expected}");
+            assert!(
+                (actual - expected).abs() < 1e-4,
+                "cosine({i},{j}) {actual} vs {expected}"
+            );
         }
     }
     // The well-known pair.
@@ -57,9 +63,15 @@ fn embeddings_match_the_numpy_reference_in_one_padded_batch() {
 #[test]
 fn single_and_batched_embeddings_agree() {
     let embedder = embedder();
-    let alone = embedder.embed(&["Wireless earbuds with noise cancelling"]).expect("embeds");
+    let alone = embedder
+        .embed(&["Wireless earbuds with noise cancelling"])
+        .expect("embeds");
     let batched = embedder
-        .embed(&["x", "Wireless earbuds with noise cancelling", "a much longer sentence that forces padding of the others in the batch"])
+        .embed(&[
+            "x",
+            "Wireless earbuds with noise cancelling",
+            "a much longer sentence that forces padding of the others in the batch",
+        ])
         .expect("embeds");
     assert!(cosine(&alone[0], &batched[1]) > 0.9999);
     assert!(embedder.embed(&[]).expect("empty").is_empty());
@@ -67,6 +79,8 @@ fn single_and_batched_embeddings_agree() {
 
 #[test]
 fn a_missing_model_dir_is_a_clear_error() {
-    let error = SentenceEmbedder::load(std::path::Path::new("/nonexistent")).err().expect("fails");
+    let error = SentenceEmbedder::load(std::path::Path::new("/nonexistent"))
+        .err()
+        .expect("fails");
     assert!(error.to_string().contains("make models"), "{error}");
 }

@@ -9,7 +9,7 @@ mod currency;
 mod lexicon;
 mod money;
 mod sizes;
-mod text;
+pub(crate) mod text;
 mod title;
 
 use serde::{Deserialize, Serialize};

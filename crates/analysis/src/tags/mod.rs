@@ -1,0 +1,447 @@
+//! Tags for a post: ranked Shopify taxonomy categories, keyword / hashtag / attribute /
+//! object tags, and attributes (colour, material, audience, condition).
+//!
+//! The model work (MiniLM) happens outside: callers pass an [`EncodedText`] of the caption
+//! and, for category scoring, the precomputed category embeddings. Everything here is
+//! plain arithmetic and rules, so it is fast and testable without model files.
+
+mod keywords;
+mod lexicon;
+pub mod taxonomy;
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::caption::text::fold;
+use crate::caption::{CaptionParse, Condition};
+pub use taxonomy::{Category, Taxonomy, TaxonomyError};
+
+/// A caption encoded by a sentence model: the pooled, unit-length embedding and each
+/// token's contextual vector with its byte range in the encoded text.
+#[derive(Debug, Clone, Default)]
+pub struct EncodedText {
+    pub sentence: Vec<f32>,
+    pub tokens: Vec<TokenVector>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenVector {
+    pub start: usize,
+    pub end: usize,
+    pub vector: Vec<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryMatch {
+    pub id: String,
+    pub path: String,
+    pub score: f32,
+    /// Product words from the caption that point at this category, if any.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TagKind {
+    Keyword,
+    Hashtag,
+    Attribute,
+    Object,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tag {
+    pub tag: String,
+    pub kind: TagKind,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Attributes {
+    pub color: Vec<String>,
+    pub material: Vec<String>,
+    pub audience: Vec<String>,
+    pub condition: Option<Condition>,
+}
+
+/// The `tags-generated` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagsResult {
+    pub categories: Vec<CategoryMatch>,
+    pub tags: Vec<Tag>,
+    pub attributes: Attributes,
+}
+
+/// What the tagger reads from a post.
+pub struct TagInput<'a> {
+    /// The text that was encoded (see [`product_text`]).
+    pub text: &'a str,
+    pub parsed: &'a CaptionParse,
+    /// Object labels from a detector, when a thumbnail result is available.
+    pub objects: &'a [String],
+}
+
+/// Category embeddings, row-major `len × dimensions`, in taxonomy order, unit length.
+pub struct CategoryVectors {
+    pub dimensions: usize,
+    pub values: Vec<f32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TaggerError {
+    #[error("lexicon entry {term:?} points at {path:?}, which the taxonomy does not have")]
+    UnknownPath { term: String, path: String },
+    #[error("category vectors cover {vectors} categories; the taxonomy has {categories}")]
+    VectorCount { vectors: usize, categories: usize },
+}
+
+/// How many categories and tags a result lists.
+pub const TOP_CATEGORIES: usize = 3;
+pub const MAX_TAGS: usize = 12;
+
+/// Weight of lexical evidence added to the embedding similarity.
+const LEXICAL_BOOST: f32 = 0.35;
+
+struct LexicalEntry {
+    category: usize,
+    weight: f32,
+}
+
+pub struct Tagger {
+    taxonomy: Taxonomy,
+    vectors: Option<CategoryVectors>,
+    /// Folded phrase → lexicon entry.
+    terms: HashMap<String, LexicalEntry>,
+    longest_term: usize,
+    phones: usize,
+    phone_accessories: usize,
+}
+
+impl Tagger {
+    /// `vectors: None` ranks categories from lexical evidence only (the baseline
+    /// comparison and model-free tests).
+    pub fn new(taxonomy: Taxonomy, vectors: Option<CategoryVectors>) -> Result<Self, TaggerError> {
+        if let Some(v) = &vectors {
+            let count = v.values.len() / v.dimensions.max(1);
+            if count != taxonomy.len() {
+                return Err(TaggerError::VectorCount {
+                    vectors: count,
+                    categories: taxonomy.len(),
+                });
+            }
+        }
+        let mut terms = HashMap::new();
+        let mut longest_term = 1;
+        for (variants, path, weight) in lexicon::PRODUCT_TERMS {
+            let category = taxonomy
+                .find_path(path)
+                .ok_or_else(|| TaggerError::UnknownPath {
+                    term: variants.split('|').next().unwrap_or_default().to_owned(),
+                    path: (*path).to_owned(),
+                })?;
+            for term in variants.split('|') {
+                let folded = words(&fold(term)).join(" ");
+                longest_term = longest_term.max(folded.split(' ').count());
+                terms.entry(folded).or_insert(LexicalEntry {
+                    category,
+                    weight: *weight,
+                });
+            }
+        }
+        let find = |path: &str| {
+            taxonomy
+                .find_path(path)
+                .ok_or_else(|| TaggerError::UnknownPath {
+                    term: String::new(),
+                    path: path.to_owned(),
+                })
+        };
+        let phones = find("Electronics > Communications > Telephony > Mobile & Smart Phones")?;
+        let phone_accessories =
+            find("Electronics > Communications > Telephony > Mobile & Smart Phone Accessories")?;
+        Ok(Self {
+            taxonomy,
+            vectors,
+            terms,
+            longest_term,
+            phones,
+            phone_accessories,
+        })
+    }
+
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
+    pub fn tag(&self, input: &TagInput<'_>, encoded: Option<&EncodedText>) -> TagsResult {
+        let folded_words = words(&fold(input.text));
+        let hits = self.lexical_hits(&folded_words);
+        let categories = self.rank_categories(&hits, encoded.map(|e| e.sentence.as_slice()));
+        let attributes = attributes(input.parsed, &folded_words);
+        let tags = self.tags(input, encoded, &attributes);
+        TagsResult {
+            categories,
+            tags,
+            attributes,
+        }
+    }
+
+    /// Embedding similarity only: the baseline the evaluation compares against.
+    pub fn rank_by_embedding(&self, sentence: &[f32]) -> Vec<CategoryMatch> {
+        self.rank_categories(&[], Some(sentence))
+    }
+
+    /// Product phrases found in the caption, longest match first at each position.
+    fn lexical_hits(&self, words: &[String]) -> Vec<(usize, f32, String)> {
+        let mut hits = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            let mut matched = 0;
+            for n in (1..=self.longest_term.min(words.len() - i)).rev() {
+                let phrase = words[i..i + n].join(" ");
+                let entry = self.terms.get(&phrase).or_else(|| {
+                    // Plurals and possessives of the last word: "gowns", "kurtis", "bag's".
+                    ["s", "es", "'s"].iter().find_map(|suffix| {
+                        phrase
+                            .strip_suffix(suffix)
+                            .filter(|stem| stem.len() > 2)
+                            .and_then(|stem| self.terms.get(stem))
+                    })
+                });
+                if let Some(entry) = entry {
+                    hits.push((entry.category, entry.weight, phrase));
+                    matched = n;
+                    break;
+                }
+            }
+            i += matched.max(1);
+        }
+        // A phone named next to "case", "cover" or "protector" is the accessory's subject.
+        let accessory_word = words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "case" | "cases" | "cover" | "covers" | "protector" | "protectors"
+            )
+        });
+        if accessory_word && hits.iter().any(|(c, _, _)| *c == self.phones) {
+            hits.push((self.phone_accessories, 1.3, "case".to_owned()));
+        }
+        hits
+    }
+
+    fn rank_categories(
+        &self,
+        hits: &[(usize, f32, String)],
+        sentence: Option<&[f32]>,
+    ) -> Vec<CategoryMatch> {
+        let n = self.taxonomy.len();
+        let mut scores = vec![0.0f32; n];
+        if let (Some(vectors), Some(sentence)) = (&self.vectors, sentence) {
+            let d = vectors.dimensions;
+            for (index, score) in scores.iter_mut().enumerate() {
+                let row = &vectors.values[index * d..(index + 1) * d];
+                *score = row.iter().zip(sentence).map(|(a, b)| a * b).sum();
+            }
+        }
+        // Lexical evidence lifts its category and everything under it, so the embedding
+        // chooses within the subtree ("running shoes" → Shoes > Athletic Shoes > …). The
+        // strongest hit decides; weaker hits (a fabric next to a garment) add less.
+        let mut evidence: HashMap<usize, Vec<String>> = HashMap::new();
+        let strongest = hits.iter().map(|(_, w, _)| *w).fold(0.0f32, f32::max);
+        for (category, weight, phrase) in hits {
+            evidence.entry(*category).or_default().push(phrase.clone());
+            let boost = LEXICAL_BOOST * weight * if *weight < strongest { 0.5 } else { 1.0 };
+            for (index, score) in scores.iter_mut().enumerate() {
+                if self.taxonomy.is_within(index, *category) {
+                    // The named node itself gets a little more than its descendants, so
+                    // without an embedding the written noun is the answer.
+                    *score += if index == *category {
+                        boost * 1.05
+                    } else {
+                        boost
+                    };
+                }
+            }
+        }
+        let mut ranked: Vec<usize> = (0..n).filter(|&i| scores[i] > 0.0).collect();
+        ranked.sort_by(|&a, &b| {
+            scores[b]
+                .total_cmp(&scores[a])
+                // Ties (lexical only): the shallower, named category first.
+                .then(
+                    self.taxonomy.categories[a]
+                        .depth
+                        .cmp(&self.taxonomy.categories[b].depth),
+                )
+        });
+        ranked
+            .into_iter()
+            .take(TOP_CATEGORIES)
+            .map(|index| {
+                let category = &self.taxonomy.categories[index];
+                let mut words: Vec<String> = evidence
+                    .iter()
+                    .filter(|(c, _)| self.taxonomy.is_within(index, **c))
+                    .flat_map(|(_, phrases)| phrases.iter().cloned())
+                    .collect();
+                words.sort();
+                words.dedup();
+                CategoryMatch {
+                    id: category.id.clone(),
+                    path: category.path.clone(),
+                    score: (scores[index]).clamp(0.0, 1.0),
+                    evidence: words,
+                }
+            })
+            .collect()
+    }
+
+    fn tags(
+        &self,
+        input: &TagInput<'_>,
+        encoded: Option<&EncodedText>,
+        attributes: &Attributes,
+    ) -> Vec<Tag> {
+        let mut tags = Vec::new();
+        for hashtag in &input.parsed.hashtags {
+            if lexicon::GENERIC_HASHTAGS.contains(&hashtag.as_str()) {
+                continue;
+            }
+            tags.push(Tag {
+                tag: hashtag.clone(),
+                kind: TagKind::Hashtag,
+                score: 0.8,
+            });
+        }
+        for keyword in keywords::extract(input.text, encoded, 5) {
+            tags.push(Tag {
+                tag: keyword.phrase,
+                kind: TagKind::Keyword,
+                score: keyword.score,
+            });
+        }
+        let attribute_values = attributes
+            .color
+            .iter()
+            .chain(&attributes.material)
+            .chain(&attributes.audience)
+            .cloned()
+            .chain(attributes.condition.map(|c| match c {
+                Condition::New => "new".to_owned(),
+                Condition::Used => "used".to_owned(),
+                Condition::Refurbished => "refurbished".to_owned(),
+            }));
+        for value in attribute_values {
+            tags.push(Tag {
+                tag: value,
+                kind: TagKind::Attribute,
+                score: 0.7,
+            });
+        }
+        for object in input.objects {
+            tags.push(Tag {
+                tag: object.to_lowercase(),
+                kind: TagKind::Object,
+                score: 0.6,
+            });
+        }
+        dedupe(tags)
+    }
+}
+
+/// Keeps each tag once (compared folded, without spaces or hyphens), at its best score.
+fn dedupe(mut tags: Vec<Tag>) -> Vec<Tag> {
+    tags.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut seen = BTreeSet::new();
+    tags.retain(|t| {
+        let key: String = fold(&t.tag)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
+        !key.is_empty() && seen.insert(key)
+    });
+    tags.truncate(MAX_TAGS);
+    tags
+}
+
+fn attributes(parsed: &CaptionParse, words: &[String]) -> Attributes {
+    let find = |table: &[(&str, &str)]| -> Vec<String> {
+        let mut found = Vec::new();
+        for (variants, name) in table {
+            let hit = variants.split('|').any(|variant| {
+                let variant: Vec<String> = self::words(&fold(variant));
+                !variant.is_empty()
+                    && words
+                        .windows(variant.len())
+                        .any(|w| w == variant.as_slice())
+            });
+            if hit && !found.iter().any(|f| f == name) {
+                found.push((*name).to_owned());
+            }
+        }
+        found
+    };
+    Attributes {
+        color: parsed.colors.clone(),
+        material: find(lexicon::MATERIALS),
+        audience: find(lexicon::AUDIENCES),
+        condition: parsed.condition,
+    }
+}
+
+/// Words of already folded text: letters and digits, with inner `'` and `-` kept.
+pub(crate) fn words(folded: &str) -> Vec<String> {
+    folded
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-' || c == '%'))
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '-'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The text to encode for a post: the caption without URLs, mentions, hashtag signs,
+/// long digit runs (phones) and emoji, which only add noise to a product embedding.
+pub fn product_text(caption: &str) -> String {
+    let mut out = String::with_capacity(caption.len());
+    for token in caption.split_whitespace() {
+        let lower = token.to_lowercase();
+        if lower.starts_with("http")
+            || lower.starts_with("www.")
+            || lower.starts_with("wa.me")
+            || token.starts_with('@')
+        {
+            continue;
+        }
+        let digits = token.chars().filter(char::is_ascii_digit).count();
+        if digits >= 7 {
+            continue;
+        }
+        let kept: String = token
+            .trim_start_matches('#')
+            .chars()
+            .filter(|c| {
+                c.is_alphanumeric()
+                    || c.is_ascii_punctuation()
+                    || c.is_whitespace()
+                    || is_currency(*c)
+            })
+            .collect();
+        if kept.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&kept);
+    }
+    out
+}
+
+fn is_currency(c: char) -> bool {
+    matches!(c, '₦' | '€' | '£' | '₹' | '₱' | '₵' | '¥' | '$')
+}
+
+#[cfg(test)]
+mod tests;

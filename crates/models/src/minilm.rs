@@ -8,6 +8,8 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
+use postlens_analysis::tags::{EncodedText, TokenVector};
+
 use crate::{require, ModelError};
 
 /// sentence-transformers' `max_seq_length` for this model; longer text is truncated.
@@ -67,6 +69,16 @@ impl SentenceEmbedder {
 
     /// Unit-length embeddings, one per text, in one forward pass.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+        Ok(self
+            .encode(texts)?
+            .into_iter()
+            .map(|e| e.sentence)
+            .collect())
+    }
+
+    /// Sentence embeddings plus each real token's contextual vector and byte range, from
+    /// the same forward pass (keyphrase scoring needs no further model calls).
+    pub fn encode(&self, texts: &[&str]) -> Result<Vec<EncodedText>, ModelError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
@@ -93,8 +105,23 @@ impl SentenceEmbedder {
         let counts = mask.sum(1)?;
         let mean = summed.broadcast_div(&counts)?;
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
-        let normalised = mean.broadcast_div(&norms)?;
-        Ok(normalised.to_vec2::<f32>()?)
+        let sentences = mean.broadcast_div(&norms)?.to_vec2::<f32>()?;
+        let hidden = hidden.to_vec3::<f32>()?;
+
+        let mut encoded = Vec::with_capacity(texts.len());
+        for ((encoding, sentence), token_rows) in encodings.iter().zip(sentences).zip(hidden) {
+            let tokens = encoding
+                .get_offsets()
+                .iter()
+                .zip(encoding.get_special_tokens_mask())
+                .zip(encoding.get_attention_mask())
+                .zip(token_rows)
+                .filter(|(((_, special), attended), _)| **special == 0 && **attended == 1)
+                .map(|(((&(start, end), _), _), vector)| TokenVector { start, end, vector })
+                .collect();
+            encoded.push(EncodedText { sentence, tokens });
+        }
+        Ok(encoded)
     }
 }
 

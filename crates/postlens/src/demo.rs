@@ -34,6 +34,18 @@ fn local_function(
             function,
             config,
         )?)),
+        "auto-tagger" => {
+            let Some(dir) = postlens_models::model_dir() else {
+                eprintln!("  auto-tagger: no models/ (run `make models`); not started");
+                return Ok(None);
+            };
+            let models = auto_tagger::Models::load(&dir)?;
+            Arc::new(EngineFunction::new(stack.engine(
+                auto_tagger::AutoTagger::new(models),
+                function,
+                config,
+            )?))
+        }
         _ => return Ok(None),
     };
     Ok(Some(function))
@@ -317,6 +329,32 @@ fn summarise(event: &Value) -> String {
                 result["title"].as_str().unwrap_or(""),
                 compact(&result["sizes"]),
                 compact(&result["colors"]),
+            )
+        }
+        Some("tags-generated") => {
+            let categories: Vec<String> = result["categories"]
+                .as_array()
+                .map(|c| {
+                    c.iter()
+                        .take(2)
+                        .map(|c| {
+                            format!(
+                                "{} ({:.2})",
+                                c["path"].as_str().unwrap_or(""),
+                                c["score"].as_f64().unwrap_or(0.0)
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let tags: Vec<&str> = result["tags"]
+                .as_array()
+                .map(|t| t.iter().filter_map(|t| t["tag"].as_str()).take(6).collect())
+                .unwrap_or_default();
+            format!(
+                "{subject:<14} ok    {} · tags {}",
+                categories.join(" | "),
+                tags.join(", ")
             )
         }
         _ => format!("{subject:<14} ok    {}", compact(result)),

@@ -21,6 +21,18 @@ struct Cli {
 enum Command {
     /// new-video-posted JSON lines on stdin → caption-parsed events on stdout, one per line.
     Caption,
+    /// new-video-posted JSON lines on stdin → tags-generated events on stdout, one per line.
+    Tag,
+    /// Build (or fetch from the cache) the auto-tagger's category embeddings under models/.
+    CategoryIndex,
+    /// Category accuracy (top-1, top-3) of the auto-tagger and of an embedding-only
+    /// baseline on labelled JSONL files ({caption, market, expected}).
+    EvalTags {
+        files: Vec<PathBuf>,
+        /// Also list the captions the tagger got wrong.
+        #[arg(long)]
+        misses: bool,
+    },
     /// Run a worker's real handler in-process on an SQS event file; print the batch
     /// response and the events it would publish.
     Invoke {
@@ -60,6 +72,7 @@ enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 enum WorkerName {
     CaptionParser,
+    AutoTagger,
 }
 
 #[tokio::main]
@@ -73,13 +86,62 @@ async fn main() -> anyhow::Result<ExitCode> {
             let summary = jsonl::run(caption_parser::CaptionParser::new(), stdin, stdout).await?;
             Ok(summary.exit_code())
         }
-        Command::Invoke {
-            worker: WorkerName::CaptionParser,
-            event,
-        } => {
+        Command::Tag => {
+            let summary =
+                jsonl::run(load_auto_tagger()?, tokio::io::stdin(), tokio::io::stdout()).await?;
+            Ok(summary.exit_code())
+        }
+        Command::EvalTags { files, misses } => {
+            let tagger = load_auto_tagger_models()?;
+            println!("| set | captions | tagger top-1 | tagger top-3 | embedding-only top-1 | embedding-only top-3 |");
+            println!("|---|---|---|---|---|---|");
+            for file in files {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                let cases = auto_tagger::eval::parse_cases(&text)?;
+                let report = auto_tagger::eval::evaluate(&tagger, &cases)?;
+                let pct = |n: usize| 100.0 * n as f64 / report.cases.max(1) as f64;
+                println!(
+                    "| {} | {} | {:.0} % | {:.0} % | {:.0} % | {:.0} % |",
+                    file.display(),
+                    report.cases,
+                    pct(report.tagger.top1),
+                    pct(report.tagger.top3),
+                    pct(report.baseline.top1),
+                    pct(report.baseline.top3)
+                );
+                if misses {
+                    for (caption, expected, predicted) in &report.misses {
+                        eprintln!("  miss: {caption}\n        expected {expected}\n        got      {predicted}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CategoryIndex => {
+            let dir = model_dir()?;
+            let taxonomy = postlens_analysis::tags::Taxonomy::parse(
+                postlens_analysis::tags::SHOPIFY_TAXONOMY,
+            )?;
+            eprintln!("category index: checking {} …", dir.display());
+            let path = postlens_models::category_index::ensure(
+                &dir,
+                &taxonomy,
+                postlens_analysis::tags::SHOPIFY_TAXONOMY,
+                &cache_dir(),
+            )?;
+            eprintln!("category index: {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Invoke { worker, event } => {
             let text = std::fs::read_to_string(&event)
                 .with_context(|| format!("reading {}", event.display()))?;
-            let output = jsonl::invoke(caption_parser::CaptionParser::new(), &text).await?;
+            let output = match worker {
+                WorkerName::CaptionParser => {
+                    jsonl::invoke(caption_parser::CaptionParser::new(), &text).await?
+                }
+                WorkerName::AutoTagger => jsonl::invoke(load_auto_tagger()?, &text).await?,
+            };
             println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -105,4 +167,29 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn model_dir() -> anyhow::Result<PathBuf> {
+    postlens_models::model_dir()
+        .context("no models/ directory found and MODEL_DIR is not set: run `make models`")
+}
+
+/// `$POSTLENS_CACHE`, else `~/.cache/postlens`: model artefacts keyed by checksum.
+fn cache_dir() -> PathBuf {
+    std::env::var_os("POSTLENS_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/postlens"))
+        })
+        .unwrap_or_else(|| PathBuf::from(".cache/postlens"))
+}
+
+fn load_auto_tagger_models() -> anyhow::Result<auto_tagger::Models> {
+    let dir = model_dir()?;
+    auto_tagger::Models::load(&dir)
+        .with_context(|| format!("loading models from {}", dir.display()))
+}
+
+fn load_auto_tagger() -> anyhow::Result<auto_tagger::AutoTagger> {
+    Ok(auto_tagger::AutoTagger::new(load_auto_tagger_models()?))
 }

@@ -23,14 +23,25 @@ fn demo_runs_the_fan_out_and_writes_every_result_event() {
         .lines()
         .map(|line| serde_json::from_str(line).expect("event is JSON"))
         .collect();
-    // fixtures/posts/posts.jsonl: eight posts and two malformed lines.
-    let ok = events.iter().filter(|e| e["status"] == "ok").count();
-    let errors = events.iter().filter(|e| e["status"] == "error").count();
-    assert_eq!((ok, errors), (8, 2), "{stdout}");
-    assert!(events.iter().all(|e| e["event_type"] == "caption-parsed"));
+    // fixtures/posts/posts.jsonl: eight posts and two malformed lines, for each worker
+    // that reads new-video-posted and exists.
+    for event_type in ["caption-parsed", "tags-generated"] {
+        let of_type = || {
+            events
+                .iter()
+                .filter(move |e| e["event_type"].as_str() == Some(event_type))
+        };
+        let ok = of_type().filter(|e| e["status"] == "ok").count();
+        let errors = of_type().filter(|e| e["status"] == "error").count();
+        assert_eq!((ok, errors), (8, 2), "{event_type}\n{stdout}");
+    }
     assert!(
         stdout.contains("vid-ng-001") && stdout.contains("15000"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("Dresses"),
+        "the Ankara gown is tagged as a dress:\n{stdout}"
     );
     assert!(stderr.contains("moto stopped"), "{stderr}");
     let _ = std::fs::remove_dir_all(&out);

@@ -59,6 +59,7 @@ pub mod codes {
     pub const RESULT_OFFLOAD_FAILED: &str = "result_offload_failed";
     pub const PUBLISH_FAILED: &str = "publish_failed";
     pub const PANIC: &str = "panic";
+    pub const INFERENCE_FAILED: &str = "inference_failed";
     pub const DEADLINE_EXCEEDED: &str = "deadline_exceeded";
     pub const NOT_STARTED_DEADLINE: &str = "not_started_deadline";
     pub const FIFO_PREDECESSOR_FAILED: &str = "fifo_predecessor_failed";

@@ -2,7 +2,7 @@
 //! mean of its tokens' contextual vectors from the one forward pass that embedded the
 //! caption, scored by cosine to the caption, then picked with MMR for diversity.
 
-use super::lexicon::STOPWORDS;
+use super::lexicon::{GENERIC_HASHTAGS, STOPWORDS};
 use super::{EncodedText, TokenVector};
 use crate::caption::text::fold;
 
@@ -85,6 +85,14 @@ pub(crate) fn extract(text: &str, encoded: Option<&EncodedText>, k: usize) -> Ve
         .collect()
 }
 
+/// "s-xl", "xxl", "m": sizes, which the caption parser reports; not keywords.
+fn is_letter_size(word: &str) -> bool {
+    word.len() <= 7
+        && word
+            .chars()
+            .all(|c| matches!(c, 's' | 'm' | 'l' | 'x' | '-'))
+}
+
 /// Phrases that share a word are near-duplicates ("leather bag", "bag").
 fn overlaps(a: &str, b: &str) -> bool {
     a.split(' ').any(|w| b.split(' ').any(|x| x == w))
@@ -120,13 +128,15 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 fn candidates(text: &str) -> Vec<Candidate> {
     let mut runs: Vec<Vec<(usize, usize, String)>> = vec![Vec::new()];
     let mut word_start: Option<usize> = None;
-    let mut push_word = |runs: &mut Vec<Vec<(usize, usize, String)>>, start: usize, end: usize| {
+    let push_word = |runs: &mut Vec<Vec<(usize, usize, String)>>, start: usize, end: usize| {
         let word = fold(&text[start..end]);
         let content = word.chars().count() > 1
             && word
                 .chars()
                 .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
-            && !STOPWORDS.contains(&word.as_str());
+            && !STOPWORDS.contains(&word.as_str())
+            && !GENERIC_HASHTAGS.contains(&word.as_str())
+            && !is_letter_size(&word);
         if content {
             if let Some(run) = runs.last_mut() {
                 run.push((start, end, word));

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::caption::text::fold;
 use crate::caption::{CaptionParse, Condition};
-pub use taxonomy::{Category, Taxonomy, TaxonomyError};
+pub use taxonomy::{Category, Taxonomy, TaxonomyError, SHOPIFY_TAXONOMY};
 
 /// A caption encoded by a sentence model: the pooled, unit-length embedding and each
 /// token's contextual vector with its byte range in the encoded text.
@@ -102,7 +102,7 @@ pub const TOP_CATEGORIES: usize = 3;
 pub const MAX_TAGS: usize = 12;
 
 /// Weight of lexical evidence added to the embedding similarity.
-const LEXICAL_BOOST: f32 = 0.35;
+const LEXICAL_BOOST: f32 = 0.5;
 
 struct LexicalEntry {
     category: usize,
@@ -250,17 +250,21 @@ impl Tagger {
         // strongest hit decides; weaker hits (a fabric next to a garment) add less.
         let mut evidence: HashMap<usize, Vec<String>> = HashMap::new();
         let strongest = hits.iter().map(|(_, w, _)| *w).fold(0.0f32, f32::max);
-        for (category, weight, phrase) in hits {
+        for (order, (category, weight, phrase)) in hits.iter().enumerate() {
             evidence.entry(*category).or_default().push(phrase.clone());
-            let boost = LEXICAL_BOOST * weight * if *weight < strongest { 0.5 } else { 1.0 };
+            // Sellers name the product first ("Saree silk with blouse piece"): among equal
+            // weights the earlier mention wins; weaker kinds of hit count half.
+            let position = (1.0 - 0.2 * order as f32).max(0.6);
+            let strength = if *weight < strongest { 0.5 } else { 1.0 };
+            let boost = LEXICAL_BOOST * weight * strength * position;
             for (index, score) in scores.iter_mut().enumerate() {
                 if self.taxonomy.is_within(index, *category) {
-                    // The named node itself gets a little more than its descendants, so
-                    // without an embedding the written noun is the answer.
+                    // The named node itself beats its descendants unless the embedding
+                    // clearly prefers one of them.
                     *score += if index == *category {
-                        boost * 1.05
-                    } else {
                         boost
+                    } else {
+                        boost * 0.8
                     };
                 }
             }

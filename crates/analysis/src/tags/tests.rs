@@ -2,10 +2,7 @@ use super::*;
 use crate::caption::parse_caption;
 
 fn tagger() -> Tagger {
-    let taxonomy = Taxonomy::parse(include_str!(
-        "../../../../data/shopify-taxonomy/categories.txt"
-    ))
-    .expect("taxonomy");
+    let taxonomy = Taxonomy::parse(SHOPIFY_TAXONOMY).expect("taxonomy");
     Tagger::new(taxonomy, None).expect("every lexicon path exists in the taxonomy")
 }
 
@@ -119,10 +116,7 @@ fn product_text_drops_noise() {
 
 #[test]
 fn category_vectors_must_match_the_taxonomy() {
-    let taxonomy = Taxonomy::parse(include_str!(
-        "../../../../data/shopify-taxonomy/categories.txt"
-    ))
-    .expect("taxonomy");
+    let taxonomy = Taxonomy::parse(SHOPIFY_TAXONOMY).expect("taxonomy");
     let vectors = CategoryVectors {
         dimensions: 4,
         values: vec![0.0; 8],

@@ -1,0 +1,103 @@
+//! Category accuracy on a labelled set: the full tagger against an embedding-only
+//! baseline (cosine between the caption and every category, nothing else).
+
+use serde::Deserialize;
+
+use postlens_analysis::tags::{product_text, CategoryMatch, Taxonomy};
+use postlens_models::ModelError;
+
+use crate::Models;
+
+/// One labelled caption. A prediction is right when it is `expected` or lies below it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LabelledCaption {
+    pub caption: String,
+    #[serde(default)]
+    pub market: Option<String>,
+    pub expected: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Accuracy {
+    pub top1: usize,
+    pub top3: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EvalReport {
+    pub cases: usize,
+    pub tagger: Accuracy,
+    pub baseline: Accuracy,
+    /// Captions the tagger got wrong at top 1: (caption, expected, predicted).
+    pub misses: Vec<(String, String, String)>,
+}
+
+pub fn parse_cases(jsonl: &str) -> Result<Vec<LabelledCaption>, serde_json::Error> {
+    jsonl
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect()
+}
+
+pub fn evaluate(models: &Models, cases: &[LabelledCaption]) -> Result<EvalReport, ModelError> {
+    let taxonomy = models.tagger.taxonomy();
+    let mut report = EvalReport {
+        cases: cases.len(),
+        ..EvalReport::default()
+    };
+    for case in cases {
+        let result = models.tag(&case.caption, case.market.as_deref())?;
+        score(
+            taxonomy,
+            &result.categories,
+            &case.expected,
+            &mut report.tagger,
+        );
+        if let Some(first) = result.categories.first() {
+            if !is_right(taxonomy, first, &case.expected) {
+                report.misses.push((
+                    case.caption.clone(),
+                    case.expected.clone(),
+                    first.path.clone(),
+                ));
+            }
+        } else {
+            report
+                .misses
+                .push((case.caption.clone(), case.expected.clone(), String::new()));
+        }
+        let sentence = models.embedder.embed(&[&product_text(&case.caption)])?;
+        if let Some(sentence) = sentence.first() {
+            let baseline = models.tagger.rank_by_embedding(sentence);
+            score(taxonomy, &baseline, &case.expected, &mut report.baseline);
+        }
+    }
+    Ok(report)
+}
+
+fn is_right(taxonomy: &Taxonomy, predicted: &CategoryMatch, expected: &str) -> bool {
+    match (
+        taxonomy.find_id(&predicted.id),
+        taxonomy.find_path(expected),
+    ) {
+        (Some(p), Some(e)) => taxonomy.is_within(p, e),
+        _ => false,
+    }
+}
+
+fn score(taxonomy: &Taxonomy, ranked: &[CategoryMatch], expected: &str, accuracy: &mut Accuracy) {
+    if ranked
+        .first()
+        .is_some_and(|c| is_right(taxonomy, c, expected))
+    {
+        accuracy.top1 += 1;
+    }
+    if ranked
+        .iter()
+        .take(3)
+        .any(|c| is_right(taxonomy, c, expected))
+    {
+        accuracy.top3 += 1;
+    }
+}

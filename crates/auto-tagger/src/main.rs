@@ -1,0 +1,15 @@
+use std::time::Instant;
+
+use anyhow::Context;
+use postlens_runtime::logging::{self, LogTarget};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let started = Instant::now();
+    logging::init(LogTarget::Stdout, "info");
+    let model_dir = postlens_models::model_dir()
+        .context("MODEL_DIR is not set and no models/ directory was found")?;
+    let models = auto_tagger::Models::load(&model_dir)
+        .with_context(|| format!("loading models from {}", model_dir.display()))?;
+    postlens_runtime::lambda::run(auto_tagger::AutoTagger::new(models), started).await
+}

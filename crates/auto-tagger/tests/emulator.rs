@@ -1,0 +1,98 @@
+//! The auto-tagger behind the template's queue in moto, fed through SNS by the local event
+//! source mapping: tags-generated events arrive on its topic with the `top_category`
+//! attribute, a malformed post becomes an error event, and nothing is retried.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use postlens_local::{
+    find_template, run_until_drained, DrainOptions, EngineFunction, EventSourceMapping, LocalStack,
+    MappingSettings, Tap, Topology,
+};
+use postlens_runtime::emulator::Emulator;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_become_tags_generated_events() {
+    let emulator = Emulator::start().await.expect("moto (make venv)");
+    let config = emulator.sdk_config().await;
+    let topology = Topology::from_file(&find_template().expect("template")).expect("topology");
+    let stack = LocalStack::create(topology, &config).await.expect("stack");
+    let function = stack
+        .topology
+        .function("auto-tagger")
+        .expect("auto-tagger in the template")
+        .clone();
+    let sns = aws_sdk_sns::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let output = stack.environment(&function).expect("env")["OUTPUT_TOPIC_ARN"].clone();
+    let tap = Tap::subscribe("apparel-tap", &output, sqs.clone(), &sns)
+        .await
+        .expect("tap");
+    let input = stack
+        .topic_arn("NewVideoPostedTopic")
+        .expect("input topic")
+        .to_owned();
+    for body in [
+        json!({"video_id": "v1", "caption": "Red bottom heels size 38 ₦30,000", "market": "NG"})
+            .to_string(),
+        json!({"video_id": "v2", "caption": "AirPods Pro 2, sealed, KSh 6,000", "market": "KE"})
+            .to_string(),
+        json!({"video_id": "v3", "caption": "Nice", "market": "Kenya"}).to_string(),
+        "{not json".to_owned(),
+    ] {
+        sns.publish()
+            .topic_arn(&input)
+            .message(body)
+            .send()
+            .await
+            .expect("publish");
+    }
+
+    let dir = postlens_models::model_dir().expect("models/ (make models)");
+    let models = auto_tagger::Models::load(&dir).expect("models");
+    let engine = stack
+        .engine(auto_tagger::AutoTagger::new(models), &function, &config)
+        .expect("engine");
+    let (queue, _) = stack.source_queues(&function);
+    let mapping = Arc::new(EventSourceMapping::new(
+        "auto-tagger",
+        sqs.clone(),
+        queue.expect("queue").clone(),
+        MappingSettings::for_function(&function),
+        Arc::new(EngineFunction::new(engine)),
+    ));
+    let report = run_until_drained(
+        &[mapping],
+        &sqs,
+        &DrainOptions {
+            max_duration: Duration::from_secs(60),
+            ..DrainOptions::default()
+        },
+        |_| {},
+    )
+    .await
+    .expect("drain");
+    assert!(report.drained);
+    assert_eq!(report.stats[0].returned_for_retry, 0, "{:?}", report.stats);
+
+    let events = tap.drain().await.expect("events");
+    assert_eq!(events.len(), 4, "{events:#?}");
+    let by_video = |id: &str| {
+        events
+            .iter()
+            .find(|e| e["video_id"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        by_video("v1")["result"]["categories"][0]["path"],
+        "Apparel & Accessories > Shoes > Heels"
+    );
+    assert!(by_video("v2")["result"]["categories"][0]["path"]
+        .as_str()
+        .is_some_and(|p| p.contains("Headphones")));
+    assert_eq!(by_video("v3")["error"]["code"], "schema_violation");
+    assert!(events.iter().all(|e| e["event_type"] == "tags-generated"));
+    emulator.stop().await;
+}

@@ -26,7 +26,9 @@ fn bench(c: &mut Criterion) {
     let long = "Brand new Nike Air Force 1 07 triple white, all sizes 38-46 available, \
         original with box and receipt. Pay on delivery in Lagos and Abuja, nationwide \
         shipping 2-3 days. DM or WhatsApp 08031234567 to order #sneakers #airforce1 #lagos";
-    c.bench_function("tag a long caption (40 words)", |b| b.iter(|| models.tag(long, None).expect("tags")));
+    c.bench_function("tag a long caption (40 words)", |b| {
+        b.iter(|| models.tag(long, None).expect("tags"))
+    });
 }
 
 criterion_group!(benches, bench);

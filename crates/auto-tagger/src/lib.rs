@@ -3,6 +3,7 @@
 //! Loads MiniLM and the category index once; per record it parses the caption (rules),
 //! encodes the product text once (sentence + token vectors) and ranks categories and tags.
 
+mod batcher;
 pub mod eval;
 
 use std::path::Path;
@@ -10,12 +11,14 @@ use std::sync::Arc;
 
 use postlens_analysis::caption::parse_caption;
 use postlens_analysis::tags::{
-    product_text, TagInput, Tagger, TagsResult, Taxonomy, SHOPIFY_TAXONOMY,
+    product_text, EncodedText, TagInput, Tagger, TagsResult, Taxonomy, SHOPIFY_TAXONOMY,
 };
 use postlens_models::{category_index, ModelError, SentenceEmbedder};
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::event::WorkerDescriptor;
-use postlens_runtime::{codes, CpuPool, RecordError, Worker};
+use postlens_runtime::{CpuPool, RecordError, Worker};
+
+use crate::batcher::EncodeBatcher;
 
 pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
     name: "auto-tagger",
@@ -53,37 +56,59 @@ impl Models {
         Ok(Self { embedder, tagger })
     }
 
-    /// Tags one post. Pure CPU work; callers run it on the CPU pool.
+    /// Tags one post: caption rules, one forward pass, ranking. Pure CPU work.
     pub fn tag(&self, caption: &str, market: Option<&str>) -> Result<TagsResult, ModelError> {
-        let parsed = parse_caption(caption, market);
         let text = product_text(caption);
         let encoded = if text.trim().is_empty() {
             None
         } else {
             self.embedder.encode(&[&text])?.into_iter().next()
         };
-        Ok(self.tagger.tag(
+        Ok(self.tag_encoded(caption, market, encoded.as_ref()))
+    }
+
+    /// Tags one post whose product text (see [`product_text`]) is already encoded.
+    pub fn tag_encoded(
+        &self,
+        caption: &str,
+        market: Option<&str>,
+        encoded: Option<&EncodedText>,
+    ) -> TagsResult {
+        let parsed = parse_caption(caption, market);
+        let text = product_text(caption);
+        self.tagger.tag(
             &TagInput {
                 text: &text,
                 parsed: &parsed,
                 objects: &[],
             },
-            encoded.as_ref(),
-        ))
+            encoded,
+        )
     }
 }
 
 pub struct AutoTagger {
     models: Arc<Models>,
+    batcher: EncodeBatcher,
     cpu: CpuPool,
 }
 
 impl AutoTagger {
     pub fn new(models: Models) -> Self {
+        let models = Arc::new(models);
+        let cpu = CpuPool::per_vcpu();
         Self {
-            models: Arc::new(models),
-            cpu: CpuPool::per_vcpu(),
+            batcher: EncodeBatcher::new(models.clone(), cpu.clone()),
+            models,
+            cpu,
         }
+    }
+}
+
+impl AutoTagger {
+    /// MiniLM forward passes so far: one per SQS batch, not one per record.
+    pub fn forward_passes(&self) -> u64 {
+        self.batcher.forward_passes()
     }
 }
 
@@ -97,15 +122,20 @@ impl Worker for AutoTagger {
 
     async fn process(&self, post: NewVideoPosted) -> Result<TagsResult, RecordError> {
         post.validate()?;
+        let text = product_text(&post.caption);
+        // The batch's records share one forward pass (see `batcher`).
+        let encoded = if text.trim().is_empty() {
+            None
+        } else {
+            Some(self.batcher.encode(text).await?)
+        };
         let models = self.models.clone();
         let NewVideoPosted {
             caption, market, ..
         } = post;
         self.cpu
-            .run(move || models.tag(&caption, market.as_deref()))
-            .await?
-            // The input was valid; a failing forward pass is the machine's problem.
-            .map_err(|e| RecordError::transient(codes::INFERENCE_FAILED, e.to_string()))
+            .run(move || models.tag_encoded(&caption, market.as_deref(), encoded.as_ref()))
+            .await
     }
 
     /// Filter-policy attribute: the top-level category of the best match.

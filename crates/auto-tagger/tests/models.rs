@@ -78,3 +78,54 @@ fn tags_are_useful_and_deduplicated() {
     assert_eq!(unique.len(), tags.len(), "{tags:?}");
     assert_eq!(result.attributes.material, ["leather"]);
 }
+
+/// Ten records through the real engine: one forward pass for the whole batch, and the
+/// same categories as tagging each caption alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_shares_one_forward_pass_and_matches_single_records() {
+    use std::sync::Arc;
+
+    use aws_lambda_events::event::sqs::SqsMessage;
+    use postlens_runtime::{BatchEngine, EngineConfig, MemorySink};
+
+    let dir = postlens_models::model_dir().expect("models/");
+    let worker = auto_tagger::AutoTagger::new(Models::load(&dir).expect("models"));
+    let cases = parse_cases(include_str!("../../../fixtures/tags/heldout.jsonl")).expect("cases");
+    let records: Vec<SqsMessage> = cases
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, case)| {
+            let body = serde_json::json!({"video_id": format!("v{i}"), "caption": case.caption})
+                .to_string();
+            serde_json::from_value(serde_json::json!({"messageId": format!("m{i}"), "body": body}))
+                .expect("record")
+        })
+        .collect();
+    let sink = Arc::new(MemorySink::default());
+    // All ten in flight together, as the template configures the auto-tagger
+    // (MAX_CONCURRENCY = BatchSize), so all ten share the pass.
+    let config = EngineConfig {
+        max_concurrency: 10,
+        ..EngineConfig::default()
+    };
+    let engine = BatchEngine::new(worker, sink.clone(), None, config);
+    let outcome = engine.process_batch(&records, None).await;
+    assert_eq!(outcome.report.ok, 10, "{:?}", outcome.report);
+    assert_eq!(
+        engine.worker().forward_passes(),
+        1,
+        "one forward pass for the batch"
+    );
+
+    for (entry, case) in sink.take().iter().zip(&cases) {
+        let event: serde_json::Value = serde_json::from_str(&entry.message).expect("event");
+        let alone = models().tag(&case.caption, None).expect("tags");
+        assert_eq!(
+            event["result"]["categories"][0]["path"].as_str(),
+            alone.categories.first().map(|c| c.path.as_str()),
+            "{}",
+            case.caption
+        );
+    }
+}

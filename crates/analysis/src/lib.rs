@@ -1,4 +1,5 @@
 //! Pure analysis for postlens: no AWS, no Lambda types, no I/O beyond model files.
 
 pub mod caption;
+pub mod slop;
 pub mod tags;

@@ -10,7 +10,10 @@ fn cases() -> Vec<Value> {
 }
 
 fn read_cases(file: &str) -> Vec<Value> {
-    let path = format!("{}/../../fixtures/captions/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../fixtures/captions/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(path).expect("labelled captions fixture");
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -197,8 +200,16 @@ fn held_out_captions_are_mostly_right() {
         cases.len(),
         misses.join("\n")
     );
-    assert!(share(fully_right) >= HELD_OUT_FULLY_RIGHT, "{}", misses.join("\n"));
-    assert!(share(price_right) >= HELD_OUT_PRICE_RIGHT, "{}", misses.join("\n"));
+    assert!(
+        share(fully_right) >= HELD_OUT_FULLY_RIGHT,
+        "{}",
+        misses.join("\n")
+    );
+    assert!(
+        share(price_right) >= HELD_OUT_PRICE_RIGHT,
+        "{}",
+        misses.join("\n")
+    );
 }
 
 /// Measured on 2026-11-22 (see README); a drop below is a regression.

@@ -1,0 +1,717 @@
+//! "AI slop" scoring over the 11 axes of Shaib et al. 2025 ("Measuring AI 'SLOP' in
+//! Text", arXiv 2509.19163), Sloposcope's contract: every metric is `{value in 0..1,
+//! higher = more slop, ...sub-fields}`, combined per domain into `slop_score`, with spans.
+//!
+//! Rule-based measures live here; the semantic ones (relevance, coherence) take sentence
+//! embeddings computed by the caller (MiniLM), so this module stays model-free. Token
+//! surprisal from a language model (the density axis) is not implemented yet: density uses
+//! idea density alone and says so (`lm_surprisal: null`), and confidence drops accordingly.
+
+mod lexicon;
+pub(crate) mod text;
+
+use std::collections::{BTreeMap, HashMap};
+
+use once_cell::sync::Lazy;
+use serde::{Deserialize, Serialize};
+
+use text::{syllables, Document, Word};
+
+pub const VERSION: &str = "postlens-slop-0.1";
+
+pub const METRICS: [&str; 11] = [
+    "density",
+    "relevance",
+    "factuality",
+    "subjectivity",
+    "repetition",
+    "templated",
+    "coherence",
+    "verbosity",
+    "fluency",
+    "complexity",
+    "tone",
+];
+
+/// Sentence embeddings (unit length) from the caller's sentence model.
+#[derive(Debug, Clone, Default)]
+pub struct Semantics {
+    /// One per sentence of the document, in order.
+    pub sentences: Vec<Vec<f32>>,
+    pub prompt: Option<Vec<f32>>,
+    pub references: Vec<Vec<f32>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ScoreOptions {
+    /// Level bands: `{"watch": 0.3, "sloppy": 0.5, "high": 0.7}`, any subset.
+    #[serde(default)]
+    pub custom_thresholds: Option<Thresholds>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    #[serde(default = "Thresholds::default_watch")]
+    pub watch: f32,
+    #[serde(default = "Thresholds::default_sloppy")]
+    pub sloppy: f32,
+    #[serde(default = "Thresholds::default_high")]
+    pub high: f32,
+}
+
+impl Thresholds {
+    fn default_watch() -> f32 {
+        0.30
+    }
+    fn default_sloppy() -> f32 {
+        0.50
+    }
+    fn default_high() -> f32 {
+        0.70
+    }
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            watch: Self::default_watch(),
+            sloppy: Self::default_sloppy(),
+            high: Self::default_high(),
+        }
+    }
+}
+
+/// One axis: `value` (None when it cannot be measured on this text) and sub-fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub value: Option<f32>,
+    #[serde(flatten)]
+    pub details: BTreeMap<String, Option<f64>>,
+}
+
+impl Metric {
+    fn new(value: Option<f32>, details: &[(&str, Option<f64>)]) -> Self {
+        Self {
+            value: value.map(|v| v.clamp(0.0, 1.0)),
+            details: details.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+        }
+    }
+}
+
+/// A flagged stretch of text. `start`/`end` count Unicode code points (Python's
+/// `text[start:end]` is the phrase).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub axis: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlopResult {
+    pub version: String,
+    pub domain: String,
+    pub slop_score: f32,
+    pub confidence: f32,
+    pub level: String,
+    pub metrics: BTreeMap<String, Metric>,
+    pub spans: Vec<Span>,
+}
+
+/// Per-domain weights of the axes (they need not sum to one; missing axes drop out).
+/// Hand-set from the paper's findings (relevance, density and tone matter most for news;
+/// factuality and relevance for QA), not fitted: see the README.
+pub fn domain_weights(domain: &str) -> [(&'static str, f32); 11] {
+    match domain {
+        "news" => [
+            ("density", 1.5),
+            ("relevance", 1.5),
+            ("factuality", 1.5),
+            ("subjectivity", 1.0),
+            ("repetition", 1.0),
+            ("templated", 1.5),
+            ("coherence", 1.0),
+            ("verbosity", 0.75),
+            ("fluency", 0.5),
+            ("complexity", 0.5),
+            ("tone", 1.25),
+        ],
+        "qa" => [
+            ("density", 1.0),
+            ("relevance", 2.0),
+            ("factuality", 2.0),
+            ("subjectivity", 0.75),
+            ("repetition", 1.0),
+            ("templated", 1.25),
+            ("coherence", 1.0),
+            ("verbosity", 1.25),
+            ("fluency", 0.5),
+            ("complexity", 0.5),
+            ("tone", 1.25),
+        ],
+        _ => [
+            ("density", 1.25),
+            ("relevance", 1.0),
+            ("factuality", 1.0),
+            ("subjectivity", 1.25),
+            ("repetition", 1.0),
+            ("templated", 2.0),
+            ("coherence", 0.75),
+            ("verbosity", 1.0),
+            ("fluency", 0.5),
+            ("complexity", 0.75),
+            ("tone", 1.5),
+        ],
+    }
+}
+
+/// Texts shorter than this many words get proportionally less confidence.
+const CONFIDENT_WORDS: f32 = 60.0;
+
+pub fn score(
+    text: &str,
+    domain: &str,
+    semantics: Option<&Semantics>,
+    options: &ScoreOptions,
+) -> SlopResult {
+    let doc = Document::new(text);
+    let mut spans = Vec::new();
+    let mut metrics = BTreeMap::new();
+    metrics.insert("repetition".to_owned(), repetition(&doc, &mut spans));
+    metrics.insert("templated".to_owned(), templated(&doc, &mut spans));
+    metrics.insert("verbosity".to_owned(), verbosity(&doc, &mut spans));
+    metrics.insert("complexity".to_owned(), complexity(&doc));
+    metrics.insert("tone".to_owned(), tone(&doc, &mut spans));
+    metrics.insert("subjectivity".to_owned(), subjectivity(&doc));
+    metrics.insert("factuality".to_owned(), factuality(&doc, semantics));
+    metrics.insert("fluency".to_owned(), fluency(&doc));
+    metrics.insert("density".to_owned(), density(&doc));
+    metrics.insert(
+        "relevance".to_owned(),
+        relevance(&doc, semantics, &mut spans),
+    );
+    metrics.insert(
+        "coherence".to_owned(),
+        coherence(&doc, semantics, &mut spans),
+    );
+
+    let weights = domain_weights(domain);
+    let total_weight: f32 = weights.iter().map(|(_, w)| w).sum();
+    let (mut weighted, mut present_weight) = (0.0f32, 0.0f32);
+    for (name, weight) in weights {
+        if let Some(value) = metrics.get(name).and_then(|m| m.value) {
+            weighted += weight * value;
+            present_weight += weight;
+        }
+    }
+    let slop_score = if present_weight > 0.0 {
+        weighted / present_weight
+    } else {
+        0.0
+    };
+    // Density's language-model half is not measured yet, so it counts as half present.
+    let density_weight = weights
+        .iter()
+        .find(|(n, _)| *n == "density")
+        .map_or(0.0, |(_, w)| *w);
+    let coverage = (present_weight - density_weight * 0.5) / total_weight;
+    let length = (doc.words.len() as f32 / CONFIDENT_WORDS).min(1.0);
+    let confidence = (coverage * (0.4 + 0.6 * length)).clamp(0.0, 1.0);
+
+    let thresholds = options.custom_thresholds.unwrap_or_default();
+    let level = if slop_score >= thresholds.high {
+        "High-Slop"
+    } else if slop_score >= thresholds.sloppy {
+        "Sloppy"
+    } else if slop_score >= thresholds.watch {
+        "Watch"
+    } else {
+        "Clean"
+    };
+    spans.sort_by_key(|s| (s.start, s.end));
+    SlopResult {
+        version: VERSION.to_owned(),
+        domain: domain.to_owned(),
+        slop_score,
+        confidence,
+        level: level.to_owned(),
+        metrics,
+        spans,
+    }
+}
+
+/// Phrase lists tokenised once: each phrase as its lower-case words.
+struct PhraseList(Vec<Vec<String>>);
+
+impl PhraseList {
+    fn new(phrases: &[&str]) -> Self {
+        Self(
+            phrases
+                .iter()
+                .map(|p| {
+                    Document::new(p)
+                        .words
+                        .into_iter()
+                        .map(|w| w.lower)
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+
+    /// Non-overlapping matches, longest first at each word: `(first word, word count)`.
+    fn find(&self, words: &[Word]) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            let best = self
+                .0
+                .iter()
+                .filter(|p| !p.is_empty() && i + p.len() <= words.len())
+                .filter(|p| p.iter().zip(&words[i..]).all(|(a, b)| *a == b.lower))
+                .map(Vec::len)
+                .max();
+            match best {
+                Some(n) => {
+                    found.push((i, n));
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+        found
+    }
+}
+
+static BOILERPLATE: Lazy<PhraseList> = Lazy::new(|| PhraseList::new(lexicon::BOILERPLATE));
+static FILLER: Lazy<PhraseList> = Lazy::new(|| PhraseList::new(lexicon::FILLER));
+static HEDGES: Lazy<PhraseList> = Lazy::new(|| PhraseList::new(lexicon::HEDGES));
+static SYCOPHANCY: Lazy<PhraseList> = Lazy::new(|| PhraseList::new(lexicon::SYCOPHANCY));
+static INTENSIFIERS: Lazy<PhraseList> = Lazy::new(|| PhraseList::new(lexicon::INTENSIFIERS));
+static SUBJECTIVE: Lazy<PhraseList> = Lazy::new(|| PhraseList::new(lexicon::SUBJECTIVE));
+static VAGUE: Lazy<PhraseList> = Lazy::new(|| PhraseList::new(lexicon::VAGUE_ATTRIBUTIONS));
+
+fn span(
+    doc: &Document<'_>,
+    start_byte: usize,
+    end_byte: usize,
+    axis: &str,
+    note: impl Into<String>,
+) -> Span {
+    Span {
+        start: doc.chars(start_byte),
+        end: doc.chars(end_byte),
+        axis: axis.to_owned(),
+        note: note.into(),
+    }
+}
+
+fn phrase_spans(
+    doc: &Document<'_>,
+    matches: &[(usize, usize)],
+    axis: &str,
+    note: &str,
+    spans: &mut Vec<Span>,
+) {
+    for &(first, n) in matches {
+        let (start, end) = (doc.words[first].start, doc.words[first + n - 1].end);
+        spans.push(span(doc, start, end, axis, note));
+    }
+}
+
+fn per_100_words(count: usize, doc: &Document<'_>) -> f64 {
+    100.0 * count as f64 / doc.words.len().max(1) as f64
+}
+
+fn is_content(word: &Word) -> bool {
+    word.lower.chars().any(char::is_alphabetic)
+        && !lexicon::FUNCTION_WORDS.contains(&word.lower.as_str())
+}
+
+/// Repeated word trigrams (later occurrences flagged) and how well the text compresses.
+fn repetition(doc: &Document<'_>, spans: &mut Vec<Span>) -> Metric {
+    let words = &doc.words;
+    let mut seen: HashMap<[&str; 3], usize> = HashMap::new();
+    let mut repeated = 0;
+    let mut flagged_until = 0;
+    for i in 0..words.len().saturating_sub(2) {
+        let key = [
+            words[i].lower.as_str(),
+            words[i + 1].lower.as_str(),
+            words[i + 2].lower.as_str(),
+        ];
+        let count = seen.entry(key).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            repeated += 1;
+            if words[i].start >= flagged_until {
+                spans.push(span(
+                    doc,
+                    words[i].start,
+                    words[i + 2].end,
+                    "repetition",
+                    "repeated phrase",
+                ));
+                flagged_until = words[i + 2].end;
+            }
+        }
+    }
+    let trigrams = words.len().saturating_sub(2);
+    let repeat_ratio = if trigrams > 0 {
+        repeated as f64 / trigrams as f64
+    } else {
+        0.0
+    };
+    // Distinct-word ratio stands in for compression on short texts, where deflate's
+    // overhead hides repetition.
+    let distinct = words
+        .iter()
+        .map(|w| w.lower.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let distinct_ratio = distinct as f64 / words.len().max(1) as f64;
+    let long_enough = words.len() >= 40;
+    let redundancy = if long_enough {
+        ((0.55 - distinct_ratio) / 0.3).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let value = (2.5 * repeat_ratio + 0.5 * redundancy) as f32;
+    Metric::new(
+        Some(value),
+        &[
+            ("repeated_trigram_ratio", Some(repeat_ratio)),
+            ("distinct_word_ratio", Some(distinct_ratio)),
+        ],
+    )
+}
+
+/// Boilerplate phrases per sentence and sentences that open the same way.
+fn templated(doc: &Document<'_>, spans: &mut Vec<Span>) -> Metric {
+    let matches = BOILERPLATE.find(&doc.words);
+    phrase_spans(doc, &matches, "templated", "boilerplate phrase", spans);
+    let sentences = doc.sentences.len().max(1);
+    let mut openers: HashMap<String, usize> = HashMap::new();
+    for sentence in &doc.sentences {
+        let words = doc.sentence_words(sentence);
+        if words.len() >= 2 {
+            *openers
+                .entry(format!("{} {}", words[0].lower, words[1].lower))
+                .or_insert(0) += 1;
+        }
+    }
+    let repeated_openers: usize = openers.values().filter(|&&n| n > 1).map(|n| n - 1).sum();
+    let phrases_per_sentence = matches.len() as f64 / sentences as f64;
+    let opener_ratio = repeated_openers as f64 / sentences as f64;
+    let value = (0.6 * phrases_per_sentence + 0.8 * opener_ratio) as f32;
+    Metric::new(
+        Some(value),
+        &[
+            ("boilerplate_phrases", Some(matches.len() as f64)),
+            ("repeated_opener_ratio", Some(opener_ratio)),
+        ],
+    )
+}
+
+/// Long sentences, filler words and list-shaped text.
+fn verbosity(doc: &Document<'_>, spans: &mut Vec<Span>) -> Metric {
+    let matches = FILLER.find(&doc.words);
+    phrase_spans(doc, &matches, "verbosity", "filler", spans);
+    let sentences = doc.sentences.len().max(1);
+    let words_per_sentence = doc.words.len() as f64 / sentences as f64;
+    let filler = per_100_words(matches.len(), doc);
+    let list_lines = doc
+        .sentences
+        .iter()
+        .filter(|s| {
+            let text = doc.sentence_text(s).trim_start();
+            text.starts_with(['-', '*', '•'])
+                || text.chars().next().is_some_and(|c| c.is_ascii_digit()) && text.contains(". ")
+                || doc
+                    .sentence_words(s)
+                    .first()
+                    .is_some_and(|w| lexicon::LIST_MARKERS.contains(&w.lower.as_str()))
+        })
+        .count();
+    let listiness = list_lines as f64 / sentences as f64;
+    let value = 0.5 * ((words_per_sentence - 18.0) / 20.0).clamp(0.0, 1.0)
+        + 0.3 * (filler / 4.0).min(1.0)
+        + 0.2 * listiness;
+    Metric::new(
+        Some(value as f32),
+        &[
+            ("words_per_sentence", Some(words_per_sentence)),
+            ("filler_per_100_words", Some(filler)),
+            ("listiness", Some(listiness)),
+        ],
+    )
+}
+
+/// Flesch-Kincaid grade and Gunning fog; slop reads above grade 12 for little content.
+fn complexity(doc: &Document<'_>) -> Metric {
+    if doc.words.is_empty() {
+        return Metric::new(None, &[]);
+    }
+    let words = doc.words.len() as f64;
+    let sentences = doc.sentences.len().max(1) as f64;
+    let syllable_counts: Vec<usize> = doc.words.iter().map(|w| syllables(&w.lower)).collect();
+    let total: usize = syllable_counts.iter().sum();
+    let complex = syllable_counts.iter().filter(|&&s| s >= 3).count() as f64;
+    let grade = 0.39 * words / sentences + 11.8 * total as f64 / words - 15.59;
+    let fog = 0.4 * (words / sentences + 100.0 * complex / words);
+    let value = ((fog - 12.0) / 10.0).clamp(0.0, 1.0);
+    Metric::new(
+        Some(value as f32),
+        &[
+            ("flesch_kincaid_grade", Some(grade)),
+            ("gunning_fog", Some(fog)),
+            ("syllables_per_word", Some(total as f64 / words)),
+        ],
+    )
+}
+
+/// Hedging, sycophancy and formulaic intensifiers.
+fn tone(doc: &Document<'_>, spans: &mut Vec<Span>) -> Metric {
+    let hedges = HEDGES.find(&doc.words);
+    let flattery = SYCOPHANCY.find(&doc.words);
+    let intensifiers = INTENSIFIERS.find(&doc.words);
+    phrase_spans(doc, &hedges, "hedging", "hedge", spans);
+    phrase_spans(doc, &flattery, "sycophancy", "sycophantic phrase", spans);
+    let hedge_rate = per_100_words(hedges.len(), doc);
+    let intensifier_rate = per_100_words(intensifiers.len(), doc);
+    let value = 0.12 * hedge_rate + 0.4 * flattery.len() as f64 + 0.12 * intensifier_rate;
+    Metric::new(
+        Some(value as f32),
+        &[
+            ("hedges_per_100_words", Some(hedge_rate)),
+            ("sycophantic_phrases", Some(flattery.len() as f64)),
+            ("intensifiers_per_100_words", Some(intensifier_rate)),
+        ],
+    )
+}
+
+/// Evaluative words among content words.
+fn subjectivity(doc: &Document<'_>) -> Metric {
+    let content = doc.words.iter().filter(|w| is_content(w)).count();
+    if content == 0 {
+        return Metric::new(None, &[]);
+    }
+    let subjective = SUBJECTIVE.find(&doc.words).len();
+    let ratio = subjective as f64 / content as f64;
+    Metric::new(
+        Some((ratio * 4.0) as f32),
+        &[("subjective_ratio", Some(ratio))],
+    )
+}
+
+/// Unsupported claims: vague attributions against specifics (numbers, names, quotes), and,
+/// when references are given, sentences no reference supports.
+fn factuality(doc: &Document<'_>, semantics: Option<&Semantics>) -> Metric {
+    let sentences = doc.sentences.len().max(1) as f64;
+    let vague = VAGUE.find(&doc.words).len() as f64;
+    let numbers = doc
+        .words
+        .iter()
+        .filter(|w| w.lower.chars().any(|c| c.is_ascii_digit()))
+        .count() as f64;
+    let names = doc
+        .sentences
+        .iter()
+        .flat_map(|s| doc.sentence_words(s).iter().skip(1))
+        .filter(|w| {
+            doc.text[w.start..]
+                .chars()
+                .next()
+                .is_some_and(char::is_uppercase)
+        })
+        .count() as f64;
+    let quotes = doc.text.matches(['"', '“']).count() as f64 / 2.0;
+    let specifics = (numbers + names + quotes) / sentences;
+    let mut value = 0.45 + 0.35 * vague / sentences - 0.25 * specifics.min(2.0);
+    let mut unsupported = None;
+    if let Some(semantics) =
+        semantics.filter(|s| !s.references.is_empty() && !s.sentences.is_empty())
+    {
+        let weak = semantics
+            .sentences
+            .iter()
+            .filter(|sentence| {
+                semantics
+                    .references
+                    .iter()
+                    .map(|r| dot(sentence, r))
+                    .fold(f32::MIN, f32::max)
+                    < 0.35
+            })
+            .count();
+        let share = weak as f64 / semantics.sentences.len() as f64;
+        unsupported = Some(share);
+        value = 0.5 * value + 0.5 * share;
+    }
+    Metric::new(
+        Some(value as f32),
+        &[
+            ("vague_attributions", Some(vague)),
+            ("specifics_per_sentence", Some(specifics)),
+            ("unsupported_sentence_share", unsupported),
+        ],
+    )
+}
+
+/// Mechanical disfluency: doubled words and fragments. A language model's perplexity would
+/// measure fluency better; this is the rule-based floor.
+fn fluency(doc: &Document<'_>) -> Metric {
+    let doubled = doc
+        .words
+        .windows(2)
+        .filter(|w| w[0].lower == w[1].lower && w[0].lower.chars().any(char::is_alphabetic))
+        .count();
+    let fragments = doc.sentences.iter().filter(|s| s.words.len() < 3).count();
+    let sentences = doc.sentences.len().max(1) as f64;
+    let value = 0.5 * per_100_words(doubled, doc) + 0.3 * fragments as f64 / sentences;
+    Metric::new(
+        Some(value as f32),
+        &[
+            ("doubled_words", Some(doubled as f64)),
+            ("fragment_ratio", Some(fragments as f64 / sentences)),
+        ],
+    )
+}
+
+/// Idea density without a parser: content words carrying propositions per word; low
+/// density is slop. The language-model half (token surprisal) is not implemented yet.
+fn density(doc: &Document<'_>) -> Metric {
+    if doc.words.is_empty() {
+        return Metric::new(None, &[]);
+    }
+    let content = doc.words.iter().filter(|w| is_content(w)).count() as f64;
+    let idea_density = content / doc.words.len() as f64;
+    let empty_content =
+        SUBJECTIVE.find(&doc.words).len() as f64 + BOILERPLATE.find(&doc.words).len() as f64 * 2.0;
+    let effective = (content - empty_content).max(0.0) / doc.words.len() as f64;
+    let value = ((0.6 - effective) / 0.35).clamp(0.0, 1.0);
+    Metric::new(
+        Some(value as f32),
+        &[
+            ("idea_density", Some(idea_density)),
+            ("informative_word_ratio", Some(effective)),
+            ("lm_surprisal", None),
+        ],
+    )
+}
+
+/// Similarity of each sentence to the prompt / references, or else to the document's own
+/// centroid; sentences far from it are flagged off-topic.
+fn relevance(doc: &Document<'_>, semantics: Option<&Semantics>, spans: &mut Vec<Span>) -> Metric {
+    let Some(semantics) =
+        semantics.filter(|s| s.sentences.len() == doc.sentences.len() && !s.sentences.is_empty())
+    else {
+        return Metric::new(None, &[]);
+    };
+    let anchors: Vec<Vec<f32>> = match (&semantics.prompt, semantics.references.is_empty()) {
+        (Some(prompt), _) => std::iter::once(prompt.clone())
+            .chain(semantics.references.iter().cloned())
+            .collect(),
+        (None, false) => semantics.references.clone(),
+        (None, true) if semantics.sentences.len() >= 2 => vec![centroid(&semantics.sentences)],
+        _ => return Metric::new(None, &[("mean_similarity", None)]),
+    };
+    let similarities: Vec<f32> = semantics
+        .sentences
+        .iter()
+        .map(|s| anchors.iter().map(|a| dot(s, a)).fold(f32::MIN, f32::max))
+        .collect();
+    for (sentence, similarity) in doc.sentences.iter().zip(&similarities) {
+        if *similarity < 0.2 {
+            spans.push(span(
+                doc,
+                sentence.start,
+                sentence.end,
+                "off_topic",
+                format!("similarity {similarity:.2}"),
+            ));
+        }
+    }
+    let mean = similarities.iter().sum::<f32>() / similarities.len() as f32;
+    let value = (0.65 - mean) / 0.45;
+    Metric::new(
+        Some(value),
+        &[
+            ("mean_similarity", Some(mean as f64)),
+            (
+                "anchored_to_prompt",
+                Some(semantics.prompt.is_some() as u8 as f64),
+            ),
+        ],
+    )
+}
+
+/// Adjacent-sentence similarity; a sharp drop is a coherence break.
+fn coherence(doc: &Document<'_>, semantics: Option<&Semantics>, spans: &mut Vec<Span>) -> Metric {
+    let Some(semantics) =
+        semantics.filter(|s| s.sentences.len() == doc.sentences.len() && s.sentences.len() >= 2)
+    else {
+        return Metric::new(None, &[]);
+    };
+    let adjacent: Vec<f32> = semantics
+        .sentences
+        .windows(2)
+        .map(|w| dot(&w[0], &w[1]))
+        .collect();
+    for (i, similarity) in adjacent.iter().enumerate() {
+        if *similarity < 0.1 {
+            let next = &doc.sentences[i + 1];
+            spans.push(span(
+                doc,
+                next.start,
+                next.end,
+                "coherence_break",
+                format!("similarity to the previous sentence {similarity:.2}"),
+            ));
+        }
+    }
+    let mean = adjacent.iter().sum::<f32>() / adjacent.len() as f32;
+    let breaks = adjacent.iter().filter(|s| **s < 0.1).count() as f32 / adjacent.len() as f32;
+    let value = 0.6 * ((0.35 - mean) / 0.35).clamp(0.0, 1.0) + 0.4 * breaks;
+    Metric::new(
+        Some(value),
+        &[
+            ("mean_adjacent_similarity", Some(mean as f64)),
+            ("break_ratio", Some(breaks as f64)),
+        ],
+    )
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn centroid(vectors: &[Vec<f32>]) -> Vec<f32> {
+    let mut mean = vec![0.0f32; vectors.first().map_or(0, Vec::len)];
+    for v in vectors {
+        for (m, x) in mean.iter_mut().zip(v) {
+            *m += x;
+        }
+    }
+    let norm = mean
+        .iter()
+        .map(|v| v * v)
+        .sum::<f32>()
+        .sqrt()
+        .max(f32::EPSILON);
+    mean.iter_mut().for_each(|v| *v /= norm);
+    mean
+}
+
+/// The sentences the caller must embed for [`Semantics::sentences`], in order.
+pub fn sentences(text: &str) -> Vec<String> {
+    let doc = Document::new(text);
+    doc.sentences
+        .iter()
+        .map(|s| doc.sentence_text(s).to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

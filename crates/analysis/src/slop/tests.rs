@@ -1,0 +1,147 @@
+use super::*;
+
+const SLOP: &str = "In today's rapidly evolving landscape, it is important to note that innovation plays a crucial role. \
+    Our innovative solutions seamlessly empower organizations to unlock the full potential of their data. \
+    Furthermore, studies show that leveraging cutting-edge technology is truly essential for sustainable growth. \
+    Our innovative solutions deliver exceptional value.";
+
+const HUMAN: &str = "The 7:42 to Leeds was cancelled again, so I cycled the 11 miles in the rain. \
+    Maria lent me her spare tyre at Wetherby after mine split on the canal path. \
+    I got to the depot at 9:15, soaked, and Dave had already unloaded the first van.";
+
+fn chars(text: &str, span: &Span) -> String {
+    text.chars()
+        .skip(span.start)
+        .take(span.end - span.start)
+        .collect()
+}
+
+#[test]
+fn generic_prose_scores_higher_than_specific_writing() {
+    let slop = score(SLOP, "general", None, &ScoreOptions::default());
+    let human = score(HUMAN, "general", None, &ScoreOptions::default());
+    assert!(
+        slop.slop_score > human.slop_score + 0.2,
+        "{} vs {}",
+        slop.slop_score,
+        human.slop_score
+    );
+    for axis in ["templated", "subjectivity", "tone", "density", "factuality"] {
+        let a = slop.metrics[axis].value.unwrap_or_default();
+        let b = human.metrics[axis].value.unwrap_or_default();
+        assert!(a > b, "{axis}: slop {a} should exceed human {b}");
+    }
+    assert_eq!(slop.metrics.len(), 11);
+}
+
+#[test]
+fn spans_are_exact_in_code_points() {
+    let text = format!("Ünïcödé first: {SLOP}");
+    let result = score(&text, "general", None, &ScoreOptions::default());
+    let templated: Vec<String> = result
+        .spans
+        .iter()
+        .filter(|s| s.axis == "templated")
+        .map(|s| chars(&text, s))
+        .collect();
+    assert!(
+        templated.contains(&"it is important to note".to_owned()),
+        "{templated:?}"
+    );
+    assert!(
+        templated.contains(&"plays a crucial role".to_owned()),
+        "{templated:?}"
+    );
+    let repeated: Vec<String> = result
+        .spans
+        .iter()
+        .filter(|s| s.axis == "repetition")
+        .map(|s| chars(&text, s))
+        .collect();
+    assert!(
+        repeated.contains(&"Our innovative solutions".to_owned()),
+        "{repeated:?}"
+    );
+    let hedges = score(
+        "This may perhaps work.",
+        "general",
+        None,
+        &ScoreOptions::default(),
+    );
+    let hedged: Vec<String> = hedges
+        .spans
+        .iter()
+        .filter(|s| s.axis == "hedging")
+        .map(|s| chars("This may perhaps work.", s))
+        .collect();
+    assert_eq!(hedged, ["may", "perhaps"]);
+}
+
+#[test]
+fn custom_thresholds_set_the_level() {
+    let strict = ScoreOptions {
+        custom_thresholds: Some(Thresholds {
+            watch: 0.01,
+            sloppy: 0.02,
+            high: 0.03,
+        }),
+    };
+    assert_eq!(score(HUMAN, "general", None, &strict).level, "High-Slop");
+    assert_eq!(
+        score("", "general", None, &ScoreOptions::default()).level,
+        "Clean"
+    );
+}
+
+#[test]
+fn confidence_drops_for_short_texts_and_missing_semantics() {
+    let long = score(SLOP, "general", None, &ScoreOptions::default());
+    let short = score("Great product.", "general", None, &ScoreOptions::default());
+    assert!(short.confidence < long.confidence);
+    let semantics = Semantics {
+        sentences: sentences(SLOP).iter().map(|_| vec![1.0, 0.0]).collect(),
+        prompt: None,
+        references: Vec::new(),
+    };
+    let with = score(SLOP, "general", Some(&semantics), &ScoreOptions::default());
+    assert!(with.confidence > long.confidence);
+    assert!(with.metrics["coherence"].value.is_some() && long.metrics["coherence"].value.is_none());
+}
+
+#[test]
+fn off_topic_and_coherence_break_spans_cover_whole_sentences() {
+    let text = "Cats sleep a lot. Cats love warm places. Quarterly tax filings are due in April.";
+    let semantics = Semantics {
+        sentences: vec![vec![1.0, 0.0], vec![1.0, 0.0], vec![0.0, 1.0]],
+        prompt: Some(vec![1.0, 0.0]),
+        references: Vec::new(),
+    };
+    let result = score(text, "general", Some(&semantics), &ScoreOptions::default());
+    let flagged: Vec<(String, String)> = result
+        .spans
+        .iter()
+        .filter(|s| s.axis == "off_topic" || s.axis == "coherence_break")
+        .map(|s| (s.axis.clone(), chars(text, s)))
+        .collect();
+    assert!(
+        flagged.contains(&(
+            "off_topic".into(),
+            "Quarterly tax filings are due in April.".into()
+        )),
+        "{flagged:?}"
+    );
+    assert!(
+        flagged.contains(&(
+            "coherence_break".into(),
+            "Quarterly tax filings are due in April.".into()
+        )),
+        "{flagged:?}"
+    );
+}
+
+#[test]
+fn domains_weigh_axes_differently() {
+    let news = score(SLOP, "news", None, &ScoreOptions::default());
+    let qa = score(SLOP, "qa", None, &ScoreOptions::default());
+    assert_ne!(news.slop_score, qa.slop_score);
+}

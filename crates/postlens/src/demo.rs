@@ -46,6 +46,26 @@ fn local_function(
                 config,
             )?))
         }
+        "text-scorer" => {
+            let Some(dir) = postlens_models::model_dir() else {
+                eprintln!("  text-scorer: no models/ (run `make models`); not started");
+                return Ok(None);
+            };
+            let embedder = postlens_models::SentenceEmbedder::load(&dir.join("minilm-l6-v2"))?;
+            let environment = stack.environment(function)?;
+            let buckets = environment
+                .get("DOCUMENT_BUCKETS")
+                .map(|b| b.split(',').map(str::to_owned).collect())
+                .unwrap_or_default();
+            let store = Arc::new(postlens_runtime::store::S3Store::new(
+                postlens_runtime::emulator::s3_client(config),
+            ));
+            Arc::new(EngineFunction::new(stack.engine(
+                text_scorer::TextScorer::new(Some(embedder), Some(store), buckets),
+                function,
+                config,
+            )?))
+        }
         _ => return Ok(None),
     };
     Ok(Some(function))
@@ -357,6 +377,13 @@ fn summarise(event: &Value) -> String {
                 tags.join(", ")
             )
         }
+        Some("text-scored") => format!(
+            "{subject:<18} ok    {} {:.2} (confidence {:.2}) · {} spans",
+            result["level"].as_str().unwrap_or(""),
+            result["slop_score"].as_f64().unwrap_or(0.0),
+            result["confidence"].as_f64().unwrap_or(0.0),
+            result["spans"].as_array().map_or(0, Vec::len)
+        ),
         _ => format!("{subject:<14} ok    {}", compact(result)),
     }
 }

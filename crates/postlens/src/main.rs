@@ -3,6 +3,7 @@
 
 mod demo;
 mod jsonl;
+mod slop_eval;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +26,14 @@ enum Command {
     Tag,
     /// Build (or fetch from the cache) the auto-tagger's category embeddings under models/.
     CategoryIndex,
+    /// text-submitted JSON lines on stdin → text-scored events on stdout, one per line.
+    Score,
+    /// Separation on Sloposcope's own test data: rank correlation with its expected
+    /// scores (test_dataset.json) and high/low agreement (inline_cases.json).
+    EvalSlop {
+        #[arg(long, default_value = "../shared/data/sloposcope")]
+        data: PathBuf,
+    },
     /// Category accuracy (top-1, top-3) of the auto-tagger and of an embedding-only
     /// baseline on labelled JSONL files ({caption, market, expected}).
     EvalTags {
@@ -118,6 +127,16 @@ async fn main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Score => {
+            let summary =
+                jsonl::run(load_text_scorer()?, tokio::io::stdin(), tokio::io::stdout()).await?;
+            Ok(summary.exit_code())
+        }
+        Command::EvalSlop { data } => {
+            let embedder = load_embedder()?;
+            print!("{}", slop_eval::run(&data, Some(&embedder))?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::CategoryIndex => {
             let dir = model_dir()?;
             let taxonomy = postlens_analysis::tags::Taxonomy::parse(
@@ -182,6 +201,21 @@ fn cache_dir() -> PathBuf {
             std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/postlens"))
         })
         .unwrap_or_else(|| PathBuf::from(".cache/postlens"))
+}
+
+fn load_embedder() -> anyhow::Result<postlens_models::SentenceEmbedder> {
+    let dir = model_dir()?.join("minilm-l6-v2");
+    postlens_models::SentenceEmbedder::load(&dir)
+        .with_context(|| format!("loading {}", dir.display()))
+}
+
+/// The CLI reads text only: `s3_uri` inputs get `bucket_not_allowed` error events.
+fn load_text_scorer() -> anyhow::Result<text_scorer::TextScorer> {
+    Ok(text_scorer::TextScorer::new(
+        Some(load_embedder()?),
+        None,
+        Vec::new(),
+    ))
 }
 
 fn load_auto_tagger_models() -> anyhow::Result<auto_tagger::Models> {

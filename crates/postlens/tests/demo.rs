@@ -43,6 +43,16 @@ fn demo_runs_the_fan_out_and_writes_every_result_event() {
         stdout.contains("Dresses"),
         "the Ankara gown is tagged as a dress:\n{stdout}"
     );
+    // fixtures/texts/documents.jsonl: four documents, one without an id, one in a bucket
+    // outside DOCUMENT_BUCKETS.
+    let scored = |status: &str| {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == "text-scored" && e["status"] == status)
+            .count()
+    };
+    assert_eq!((scored("ok"), scored("error")), (4, 2), "{stdout}");
+    assert!(stdout.contains("High-Slop"), "{stdout}");
     assert!(stderr.contains("moto stopped"), "{stderr}");
     let _ = std::fs::remove_dir_all(&out);
 }

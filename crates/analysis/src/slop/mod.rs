@@ -166,6 +166,20 @@ pub fn domain_weights(domain: &str) -> [(&'static str, f32); 11] {
     }
 }
 
+/// Raw weighted mean → reported score: `slope · raw + intercept`, clamped to 0..1. Fitted
+/// by least squares on Sloposcope's test_dataset.json (`postlens eval-slop` prints the fit
+/// and its error on texts held out of the fit). Ranks are unchanged by it; levels are not.
+pub const CALIBRATION: (f32, f32) = (1.470, 0.253);
+
+fn calibrate(raw: f32) -> f32 {
+    (CALIBRATION.0 * raw + CALIBRATION.1).clamp(0.0, 1.0)
+}
+
+/// The raw weighted mean behind a reported score (for refitting the calibration).
+pub fn uncalibrate(score: f32) -> f32 {
+    (score - CALIBRATION.1) / CALIBRATION.0
+}
+
 /// Texts shorter than this many words get proportionally less confidence.
 const CONFIDENT_WORDS: f32 = 60.0;
 
@@ -205,8 +219,9 @@ pub fn score(
             present_weight += weight;
         }
     }
-    let slop_score = if present_weight > 0.0 {
-        weighted / present_weight
+    // Nothing measurable (no words): no score rather than the calibration's intercept.
+    let slop_score = if present_weight > 0.0 && !doc.words.is_empty() {
+        calibrate(weighted / present_weight)
     } else {
         0.0
     };
@@ -622,8 +637,25 @@ fn relevance(doc: &Document<'_>, semantics: Option<&Semantics>, spans: &mut Vec<
         .iter()
         .map(|s| anchors.iter().map(|a| dot(s, a)).fold(f32::MIN, f32::max))
         .collect();
-    for (sentence, similarity) in doc.sentences.iter().zip(&similarities) {
-        if *similarity < 0.2 {
+    // A sentence far from the prompt may still carry the document's topic (context such as
+    // a cost or a quote); only one far from both is off topic.
+    let total = centroid_sum(&semantics.sentences);
+    for ((sentence, similarity), vector) in doc
+        .sentences
+        .iter()
+        .zip(&similarities)
+        .zip(&semantics.sentences)
+    {
+        // The rest of the document, without this sentence pulling it.
+        let others: Vec<f32> = total.iter().zip(vector).map(|(t, v)| t - v).collect();
+        let norm = others
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::EPSILON);
+        let to_rest = dot(vector, &others) / norm;
+        if *similarity < OFF_TOPIC && (semantics.sentences.len() < 3 || to_rest < 0.3) {
             spans.push(span(
                 doc,
                 sentence.start,
@@ -660,7 +692,7 @@ fn coherence(doc: &Document<'_>, semantics: Option<&Semantics>, spans: &mut Vec<
         .map(|w| dot(&w[0], &w[1]))
         .collect();
     for (i, similarity) in adjacent.iter().enumerate() {
-        if *similarity < 0.1 {
+        if *similarity < COHERENCE_BREAK {
             let next = &doc.sentences[i + 1];
             spans.push(span(
                 doc,
@@ -672,7 +704,8 @@ fn coherence(doc: &Document<'_>, semantics: Option<&Semantics>, spans: &mut Vec<
         }
     }
     let mean = adjacent.iter().sum::<f32>() / adjacent.len() as f32;
-    let breaks = adjacent.iter().filter(|s| **s < 0.1).count() as f32 / adjacent.len() as f32;
+    let breaks =
+        adjacent.iter().filter(|s| **s < COHERENCE_BREAK).count() as f32 / adjacent.len() as f32;
     let value = 0.6 * ((0.35 - mean) / 0.35).clamp(0.0, 1.0) + 0.4 * breaks;
     Metric::new(
         Some(value),
@@ -683,17 +716,28 @@ fn coherence(doc: &Document<'_>, semantics: Option<&Semantics>, spans: &mut Vec<
     )
 }
 
+/// Cosine below which a sentence is off topic (to the prompt / references / centroid).
+const OFF_TOPIC: f32 = 0.15;
+/// Adjacent-sentence cosine below which the text breaks off (MiniLM: unrelated sentences
+/// score about 0.0-0.1, related ones 0.3 and up).
+const COHERENCE_BREAK: f32 = 0.05;
+
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-fn centroid(vectors: &[Vec<f32>]) -> Vec<f32> {
-    let mut mean = vec![0.0f32; vectors.first().map_or(0, Vec::len)];
+fn centroid_sum(vectors: &[Vec<f32>]) -> Vec<f32> {
+    let mut sum = vec![0.0f32; vectors.first().map_or(0, Vec::len)];
     for v in vectors {
-        for (m, x) in mean.iter_mut().zip(v) {
+        for (m, x) in sum.iter_mut().zip(v) {
             *m += x;
         }
     }
+    sum
+}
+
+fn centroid(vectors: &[Vec<f32>]) -> Vec<f32> {
+    let mut mean = centroid_sum(vectors);
     let norm = mean
         .iter()
         .map(|v| v * v)

@@ -141,7 +141,7 @@ fn off_topic_and_coherence_break_spans_cover_whole_sentences() {
 
 #[test]
 fn domains_weigh_axes_differently() {
-    let news = score(SLOP, "news", None, &ScoreOptions::default());
-    let qa = score(SLOP, "qa", None, &ScoreOptions::default());
+    let news = score(HUMAN, "news", None, &ScoreOptions::default());
+    let qa = score(HUMAN, "qa", None, &ScoreOptions::default());
     assert_ne!(news.slop_score, qa.slop_score);
 }

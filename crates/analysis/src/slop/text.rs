@@ -161,7 +161,8 @@ pub(crate) fn syllables(word: &str) -> usize {
     }
     let n = w.len();
     // "make", "done": a final e after a consonant is silent, but "-le" keeps its syllable ("table").
-    if n > 2 && w[n - 1] == 'e' && !vowel(w[n - 2]) && !(w[n - 2] == 'l' && !vowel(w[n - 3])) {
+    let consonant_le = n > 2 && w[n - 2] == 'l' && !vowel(w[n - 3]);
+    if n > 2 && w[n - 1] == 'e' && !vowel(w[n - 2]) && !consonant_le {
         count -= 1;
     }
     // "-ed" after anything but t/d is silent ("jumped", but "wanted").

@@ -1,0 +1,261 @@
+//! The text-scorer worker: `text-submitted` → `text-scored` (Sloposcope's contract).
+//!
+//! Input `{doc_id, domain, text | s3_uri, prompt?, references?, options?}`. Documents in S3
+//! may be gzip-compressed; sizes are capped before and after decompression.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Instant;
+
+use postlens_analysis::slop::{self, ScoreOptions, Semantics, SlopResult};
+use postlens_models::SentenceEmbedder;
+use postlens_runtime::envelope::S3Location;
+use postlens_runtime::event::WorkerDescriptor;
+use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, StoreError, Worker};
+use serde::{Deserialize, Serialize};
+
+pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
+    name: "text-scorer",
+    version: env!("CARGO_PKG_VERSION"),
+    event_type: "text-scored",
+    subject_key: "doc_id",
+};
+
+/// Largest document accepted, as text (after decompression).
+pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
+/// Largest object read from S3 (compressed or not).
+pub const MAX_OBJECT_BYTES: usize = 8 * 1024 * 1024;
+/// Sentences embedded per document; longer documents are scored on rules beyond this.
+pub const MAX_EMBEDDED_SENTENCES: usize = 256;
+
+pub mod error_codes {
+    pub const TEXT_MISSING: &str = "text_missing";
+    pub const TEXT_AMBIGUOUS: &str = "text_and_s3_uri";
+    pub const TEXT_TOO_LARGE: &str = "text_too_large";
+    pub const OBJECT_TOO_LARGE: &str = "object_too_large";
+    pub const OBJECT_NOT_FOUND: &str = "object_not_found";
+    pub const NOT_UTF8: &str = "text_not_utf8";
+    pub const BAD_GZIP: &str = "gzip_invalid";
+    pub const BAD_S3_URI: &str = "s3_uri_invalid";
+    pub const BUCKET_NOT_ALLOWED: &str = "bucket_not_allowed";
+    pub const BAD_OPTIONS: &str = "options_invalid";
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TextSubmitted {
+    pub doc_id: String,
+    #[serde(default = "default_domain")]
+    pub domain: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub s3_uri: Option<String>,
+    #[serde(default)]
+    pub prompt: Option<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub options: Option<serde_json::Value>,
+}
+
+fn default_domain() -> String {
+    "general".to_owned()
+}
+
+/// The `text-scored` result: Sloposcope's fields plus where the time went.
+#[derive(Debug, Clone, Serialize)]
+pub struct TextScored {
+    #[serde(flatten)]
+    pub result: SlopResult,
+    pub timings_ms: BTreeMap<String, f64>,
+}
+
+pub struct TextScorer {
+    embedder: Option<Arc<SentenceEmbedder>>,
+    store: Option<Arc<dyn ObjectStore>>,
+    /// Buckets `s3_uri` may name; empty means none.
+    allowed_buckets: Vec<String>,
+    cpu: CpuPool,
+}
+
+impl TextScorer {
+    /// `embedder: None` scores without the semantic axes (relevance, coherence), which then
+    /// report no value and lower the confidence.
+    pub fn new(
+        embedder: Option<SentenceEmbedder>,
+        store: Option<Arc<dyn ObjectStore>>,
+        allowed_buckets: Vec<String>,
+    ) -> Self {
+        Self {
+            embedder: embedder.map(Arc::new),
+            store,
+            allowed_buckets,
+            cpu: CpuPool::per_vcpu(),
+        }
+    }
+
+    async fn document_text(&self, input: &TextSubmitted) -> Result<String, RecordError> {
+        use error_codes::*;
+        match (&input.text, &input.s3_uri) {
+            (Some(_), Some(_)) => Err(RecordError::permanent(
+                TEXT_AMBIGUOUS,
+                "give either text or s3_uri, not both",
+            )),
+            (None, None) => Err(RecordError::permanent(
+                TEXT_MISSING,
+                "the input has neither text nor s3_uri",
+            )),
+            (Some(text), None) if text.len() > MAX_TEXT_BYTES => Err(RecordError::permanent(
+                TEXT_TOO_LARGE,
+                format!(
+                    "text is {} bytes; the limit is {MAX_TEXT_BYTES}",
+                    text.len()
+                ),
+            )),
+            (Some(text), None) => Ok(text.clone()),
+            (None, Some(uri)) => {
+                let location = S3Location::parse(uri).ok_or_else(|| {
+                    RecordError::permanent(BAD_S3_URI, "s3_uri must look like s3://bucket/key")
+                })?;
+                if !self.allowed_buckets.contains(&location.bucket) {
+                    return Err(RecordError::permanent(
+                        BUCKET_NOT_ALLOWED,
+                        format!("bucket {} is not in DOCUMENT_BUCKETS", location.bucket),
+                    ));
+                }
+                let store = self.store.as_ref().ok_or_else(|| {
+                    RecordError::transient(
+                        codes::CLAIM_CHECK_UNAVAILABLE,
+                        "no object store configured",
+                    )
+                })?;
+                let bytes = store
+                    .get(&location, MAX_OBJECT_BYTES)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound(uri) => RecordError::permanent(
+                            OBJECT_NOT_FOUND,
+                            format!("{uri} does not exist"),
+                        ),
+                        StoreError::TooLarge { uri, limit } => RecordError::permanent(
+                            OBJECT_TOO_LARGE,
+                            format!("{uri} is larger than {limit} bytes"),
+                        ),
+                        StoreError::Unavailable(message) => {
+                            RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message)
+                        }
+                    })?;
+                decode_document(&bytes)
+            }
+        }
+    }
+}
+
+/// UTF-8 text, gunzipped when it starts with the gzip magic bytes, capped after inflation
+/// (a small gzip can expand enormously).
+pub fn decode_document(bytes: &[u8]) -> Result<String, RecordError> {
+    use error_codes::*;
+    let raw = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut inflated = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .take(MAX_TEXT_BYTES as u64 + 1)
+            .read_to_end(&mut inflated)
+            .map_err(|e| RecordError::permanent(BAD_GZIP, format!("not valid gzip: {e}")))?;
+        inflated
+    } else {
+        bytes.to_vec()
+    };
+    if raw.len() > MAX_TEXT_BYTES {
+        return Err(RecordError::permanent(
+            TEXT_TOO_LARGE,
+            format!("the document is over {MAX_TEXT_BYTES} bytes of text"),
+        ));
+    }
+    String::from_utf8(raw)
+        .map_err(|_| RecordError::permanent(NOT_UTF8, "the document is not UTF-8 text"))
+}
+
+/// Scores one document; CPU work (callers put it on the CPU pool).
+pub fn score_document(
+    embedder: Option<&SentenceEmbedder>,
+    text: &str,
+    input: &TextSubmitted,
+    options: &ScoreOptions,
+) -> Result<TextScored, postlens_models::ModelError> {
+    let started = Instant::now();
+    let mut timings = BTreeMap::new();
+    let semantics = match embedder {
+        Some(embedder) => {
+            let embed_started = Instant::now();
+            let sentences = slop::sentences(text);
+            let semantics = if sentences.len() <= MAX_EMBEDDED_SENTENCES {
+                let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
+                let prompt = match &input.prompt {
+                    Some(p) => embedder.embed(&[p])?.into_iter().next(),
+                    None => None,
+                };
+                let references: Vec<&str> = input.references.iter().map(String::as_str).collect();
+                Some(Semantics {
+                    sentences: embedder.embed(&refs)?,
+                    prompt,
+                    references: embedder.embed(&references)?,
+                })
+            } else {
+                None
+            };
+            timings.insert(
+                "embeddings".to_owned(),
+                embed_started.elapsed().as_secs_f64() * 1e3,
+            );
+            semantics
+        }
+        None => None,
+    };
+    let rules_started = Instant::now();
+    let result = slop::score(text, &input.domain, semantics.as_ref(), options);
+    timings.insert(
+        "metrics".to_owned(),
+        rules_started.elapsed().as_secs_f64() * 1e3,
+    );
+    timings.insert("total".to_owned(), started.elapsed().as_secs_f64() * 1e3);
+    Ok(TextScored {
+        result,
+        timings_ms: timings,
+    })
+}
+
+impl Worker for TextScorer {
+    type Input = TextSubmitted;
+    type Output = TextScored;
+
+    fn descriptor(&self) -> &WorkerDescriptor {
+        &DESCRIPTOR
+    }
+
+    async fn process(&self, input: TextSubmitted) -> Result<TextScored, RecordError> {
+        if input.doc_id.trim().is_empty() {
+            return Err(RecordError::permanent(
+                codes::SCHEMA_VIOLATION,
+                "doc_id must not be empty",
+            ));
+        }
+        let options: ScoreOptions = match &input.options {
+            None => ScoreOptions::default(),
+            Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
+                RecordError::permanent(error_codes::BAD_OPTIONS, format!("options: {e}"))
+            })?,
+        };
+        let text = self.document_text(&input).await?;
+        let embedder = self.embedder.clone();
+        self.cpu
+            .run(move || score_document(embedder.as_deref(), &text, &input, &options))
+            .await?
+            .map_err(|e| RecordError::transient(codes::INFERENCE_FAILED, e.to_string()))
+    }
+
+    /// Filter-policy attribute: the level (`Clean`, `Watch`, `Sloppy`, `High-Slop`).
+    fn attributes(&self, scored: &TextScored) -> Vec<(String, String)> {
+        vec![("level".to_owned(), scored.result.level.clone())]
+    }
+}

@@ -49,7 +49,7 @@ unit: venv
 
 # Benchmarks pinned to one core, as the budgets are stated for one vCPU.
 bench:
-	taskset -c 0 cargo bench -p postlens-analysis -p caption-parser
+	taskset -c 0 cargo bench -p postlens-analysis -p caption-parser -p auto-tagger -p text-scorer
 
 # cargo-lambda (with zig) only for building and deploying; tests do not need it.
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda

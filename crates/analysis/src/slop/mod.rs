@@ -169,7 +169,7 @@ pub fn domain_weights(domain: &str) -> [(&'static str, f32); 11] {
 /// Raw weighted mean → reported score: `slope · raw + intercept`, clamped to 0..1. Fitted
 /// by least squares on Sloposcope's test_dataset.json (`postlens eval-slop` prints the fit
 /// and its error on texts held out of the fit). Ranks are unchanged by it; levels are not.
-pub const CALIBRATION: (f32, f32) = (1.470, 0.253);
+pub const CALIBRATION: (f32, f32) = (1.494, 0.252);
 
 fn calibrate(raw: f32) -> f32 {
     (CALIBRATION.0 * raw + CALIBRATION.1).clamp(0.0, 1.0)

@@ -25,3 +25,15 @@ pub fn find_template() -> Option<std::path::PathBuf> {
         .map(|dir| dir.join("infra/template.yaml"))
         .find(|candidate| candidate.is_file())
 }
+
+/// An error with its chain of causes: the AWS SDK's own `Display` is terse ("service
+/// error"); the reason is in its sources.
+pub(crate) fn describe(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message = format!("{message}: {cause}");
+        source = cause.source();
+    }
+    message
+}

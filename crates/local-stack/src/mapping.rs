@@ -148,16 +148,10 @@ impl EventSourceMapping {
     }
 
     fn sqs_error(&self, operation: &'static str, error: impl std::error::Error) -> MappingError {
-        let mut message = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            message = format!("{message}: {cause}");
-            source = cause.source();
-        }
         MappingError::Sqs {
             operation,
             queue: self.queue.url.clone(),
-            message,
+            message: crate::describe(&error),
         }
     }
 

@@ -25,17 +25,10 @@ pub enum StackError {
 }
 
 fn aws_error(operation: &'static str, resource: &str, error: impl std::error::Error) -> StackError {
-    // The SDK's Display is terse ("service error"); the source chain has the reason.
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message = format!("{message}: {cause}");
-        source = cause.source();
-    }
     StackError::Aws {
         operation,
         resource: resource.to_owned(),
-        message,
+        message: crate::describe(&error),
     }
 }
 

@@ -28,7 +28,7 @@ impl Tap {
             .queue_name(name)
             .send()
             .await
-            .map_err(|e| error("CreateQueue", e.to_string()))?
+            .map_err(|e| error("CreateQueue", crate::describe(&e)))?
             .queue_url()
             .unwrap_or_default()
             .to_owned();
@@ -38,7 +38,7 @@ impl Tap {
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
-            .map_err(|e| error("GetQueueAttributes", e.to_string()))?
+            .map_err(|e| error("GetQueueAttributes", crate::describe(&e)))?
             .attributes()
             .and_then(|a| a.get(&QueueAttributeName::QueueArn))
             .cloned()
@@ -50,7 +50,7 @@ impl Tap {
             .attributes("RawMessageDelivery", "true")
             .send()
             .await
-            .map_err(|e| error("Subscribe", e.to_string()))?;
+            .map_err(|e| error("Subscribe", crate::describe(&e)))?;
         Ok(Self { queue_url, sqs })
     }
 
@@ -74,7 +74,7 @@ impl Tap {
                 .map_err(|e| StackError::Aws {
                     operation: "ReceiveMessage",
                     resource: self.queue_url.clone(),
-                    message: e.to_string(),
+                    message: crate::describe(&e),
                 })?;
             let messages = received.messages.unwrap_or_default();
             if messages.is_empty() {
@@ -106,7 +106,7 @@ impl Tap {
                 .map_err(|e| StackError::Aws {
                     operation: "DeleteMessageBatch",
                     resource: self.queue_url.clone(),
-                    message: e.to_string(),
+                    message: crate::describe(&e),
                 })?;
         }
     }

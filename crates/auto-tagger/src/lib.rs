@@ -64,21 +64,21 @@ impl Models {
         } else {
             self.embedder.encode(&[&text])?.into_iter().next()
         };
-        Ok(self.tag_encoded(caption, market, encoded.as_ref()))
+        Ok(self.tag_encoded(caption, &text, market, encoded.as_ref()))
     }
 
-    /// Tags one post whose product text (see [`product_text`]) is already encoded.
+    /// Tags one post whose product text (`text`, from [`product_text`]) is already encoded.
     pub fn tag_encoded(
         &self,
         caption: &str,
+        text: &str,
         market: Option<&str>,
         encoded: Option<&EncodedText>,
     ) -> TagsResult {
         let parsed = parse_caption(caption, market);
-        let text = product_text(caption);
         self.tagger.tag(
             &TagInput {
-                text: &text,
+                text,
                 parsed: &parsed,
                 objects: &[],
             },
@@ -127,14 +127,14 @@ impl Worker for AutoTagger {
         let encoded = if text.trim().is_empty() {
             None
         } else {
-            Some(self.batcher.encode(text).await?)
+            Some(self.batcher.encode(text.clone()).await?)
         };
         let models = self.models.clone();
         let NewVideoPosted {
             caption, market, ..
         } = post;
         self.cpu
-            .run(move || models.tag_encoded(&caption, market.as_deref(), encoded.as_ref()))
+            .run(move || models.tag_encoded(&caption, &text, market.as_deref(), encoded.as_ref()))
             .await
     }
 

@@ -289,21 +289,17 @@ impl EventSourceMapping {
     }
 
     async fn delete(&self, messages: &[&aws_sdk_sqs::types::Message]) -> Result<(), MappingError> {
-        for chunk in messages.chunks(10) {
-            let entries: Vec<_> = chunk
-                .iter()
-                .enumerate()
-                .filter_map(|(i, m)| {
+        for chunk in receipt_chunks(messages) {
+            let entries = chunk
+                .into_iter()
+                .filter_map(|(id, handle)| {
                     DeleteMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(m.receipt_handle()?)
+                        .id(id)
+                        .receipt_handle(handle)
                         .build()
                         .ok()
                 })
                 .collect();
-            if entries.is_empty() {
-                continue;
-            }
             self.sqs
                 .delete_message_batch()
                 .queue_url(&self.queue.url)
@@ -320,22 +316,18 @@ impl EventSourceMapping {
         messages: &[&aws_sdk_sqs::types::Message],
     ) -> Result<(), MappingError> {
         let timeout = self.settings.retry_after.as_secs() as i32;
-        for chunk in messages.chunks(10) {
-            let entries: Vec<_> = chunk
-                .iter()
-                .enumerate()
-                .filter_map(|(i, m)| {
+        for chunk in receipt_chunks(messages) {
+            let entries = chunk
+                .into_iter()
+                .filter_map(|(id, handle)| {
                     ChangeMessageVisibilityBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .receipt_handle(m.receipt_handle()?)
+                        .id(id)
+                        .receipt_handle(handle)
                         .visibility_timeout(timeout)
                         .build()
                         .ok()
                 })
                 .collect();
-            if entries.is_empty() {
-                continue;
-            }
             self.sqs
                 .change_message_visibility_batch()
                 .queue_url(&self.queue.url)
@@ -346,4 +338,21 @@ impl EventSourceMapping {
         }
         Ok(())
     }
+}
+
+/// Receipt handles in groups of ten (the SQS batch limit), each with an entry id unique
+/// within its group; groups with no handle are left out.
+fn receipt_chunks<'a>(
+    messages: &'a [&aws_sdk_sqs::types::Message],
+) -> impl Iterator<Item = Vec<(String, &'a str)>> + 'a {
+    messages
+        .chunks(10)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| Some((i.to_string(), m.receipt_handle()?)))
+                .collect::<Vec<_>>()
+        })
+        .filter(|entries| !entries.is_empty())
 }

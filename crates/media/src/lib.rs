@@ -1,1 +1,110 @@
-pub fn placeholder() {}
+//! Media for the thumbnail generator, with no AWS and no model in sight: MP4/MOV demuxing
+//! (`re_mp4`, which names every codec), H.264 decoding (`openh264`, bundled source), still
+//! images (JPEG, PNG, WebP), and cropping, resizing and JPEG encoding of the result.
+//!
+//! Every input is untrusted: sizes, durations, resolutions and decoded frames are capped,
+//! and malformed media becomes a [`MediaError`] with a stable code, never a panic.
+
+pub mod encode;
+pub mod frame;
+pub mod still;
+pub mod video;
+
+pub use encode::{encode_crop, EncodedImage};
+pub use frame::RgbFrame;
+pub use still::decode_image;
+pub use video::{sample_video, SampledVideo, SamplingPlan, VideoInfo};
+
+/// Caps on what one input may cost.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaLimits {
+    /// Largest media file, in bytes.
+    pub max_bytes: usize,
+    /// Longest video.
+    pub max_duration_ms: u64,
+    /// Largest frame or image, in pixels (width x height).
+    pub max_pixels: u64,
+    /// Most frames a video may make us decode.
+    pub max_decoded_frames: usize,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 200 * 1024 * 1024,
+            max_duration_ms: 10 * 60 * 1000,
+            // 1920x1920 covers 1080p in either orientation; 4K would cost 4x the decode.
+            max_pixels: 1920 * 1920,
+            max_decoded_frames: 240,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("media is {actual} bytes; the limit is {limit}")]
+    TooLarge { actual: usize, limit: usize },
+    #[error("video is {actual_ms} ms long; the limit is {limit_ms} ms")]
+    TooLong { actual_ms: u64, limit_ms: u64 },
+    #[error("{width}x{height} is over the limit of {limit} pixels")]
+    ResolutionTooLarge { width: u64, height: u64, limit: u64 },
+    #[error("not an MP4/MOV file: {0}")]
+    NotAContainer(String),
+    #[error("the file has no video track")]
+    NoVideoTrack,
+    #[error("video codec {0} is not supported (only H.264/AVC is)")]
+    UnsupportedCodec(String),
+    #[error("image format is not supported (JPEG, PNG and WebP are): {0}")]
+    UnsupportedImage(String),
+    #[error("corrupt media: {0}")]
+    Corrupt(String),
+    #[error("no frame could be decoded: {0}")]
+    NoDecodableFrame(String),
+    #[error("decoder: {0}")]
+    Decoder(String),
+    #[error("encoding the thumbnail: {0}")]
+    Encode(String),
+}
+
+impl MediaError {
+    /// The stable `error.code` of the result event.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "media_too_large",
+            Self::TooLong { .. } => "video_too_long",
+            Self::ResolutionTooLarge { .. } => "resolution_too_large",
+            Self::NotAContainer(_) => "not_a_video",
+            Self::NoVideoTrack => "no_video_track",
+            Self::UnsupportedCodec(_) => "unsupported_codec",
+            Self::UnsupportedImage(_) => "unsupported_image",
+            Self::Corrupt(_) => "corrupt_media",
+            Self::NoDecodableFrame(_) => "no_decodable_frame",
+            Self::Decoder(_) => "decoder_failed",
+            Self::Encode(_) => "encode_failed",
+        }
+    }
+}
+
+fn check_pixels(width: u64, height: u64, limits: &MediaLimits) -> Result<(), MediaError> {
+    if width == 0 || height == 0 {
+        return Err(MediaError::Corrupt(format!("{width}x{height} frame")));
+    }
+    if width * height > limits.max_pixels {
+        return Err(MediaError::ResolutionTooLarge {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+fn check_bytes(len: usize, limits: &MediaLimits) -> Result<(), MediaError> {
+    if len > limits.max_bytes {
+        return Err(MediaError::TooLarge {
+            actual: len,
+            limit: limits.max_bytes,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! MP4/MOV demuxing and H.264 decoding of a few candidate frames.
+//!
+//! Decoding every frame of a 15 s clip costs seconds; we decode only what we look at.
+//! When the clip has keyframes every few seconds (phones and social platforms encode with
+//! 1-4 s GOPs) the candidates are keyframes, each decodable on its own. With fewer
+//! keyframes than that, the clip is decoded in order up to `max_decoded_frames` and frames
+//! are taken at a fixed rate from what was decoded.
+
+use openh264::decoder::{DecodeOptions, DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::formats::YUVSource;
+use openh264::OpenH264API;
+use re_mp4::{Mp4, StsdBoxContent, TrackKind};
+use serde::Serialize;
+
+use crate::{check_bytes, check_pixels, MediaError, MediaLimits, RgbFrame};
+
+#[derive(Debug, Clone, Copy)]
+pub struct SamplingPlan {
+    /// Most candidate frames returned.
+    pub max_candidates: usize,
+    /// Keyframes needed to sample keyframes only.
+    pub min_keyframes: usize,
+}
+
+impl Default for SamplingPlan {
+    fn default() -> Self {
+        Self {
+            max_candidates: 12,
+            min_keyframes: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VideoInfo {
+    /// RFC 6381 codec string, e.g. `avc1.64001E`.
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    pub duration_ms: u64,
+    pub frame_count: usize,
+    pub keyframe_count: usize,
+}
+
+#[derive(Debug)]
+pub struct SampledVideo {
+    pub info: VideoInfo,
+    /// Candidates in presentation order.
+    pub frames: Vec<RgbFrame>,
+    /// Frames the decoder produced to get the candidates.
+    pub decoded_frames: usize,
+    /// Samples the decoder rejected (a damaged clip can still give some frames).
+    pub failed_samples: usize,
+}
+
+/// Demuxes `bytes`, checks the limits and decodes up to `plan.max_candidates` frames.
+pub fn sample_video(
+    bytes: &[u8],
+    limits: &MediaLimits,
+    plan: &SamplingPlan,
+) -> Result<SampledVideo, MediaError> {
+    check_bytes(bytes.len(), limits)?;
+    let mp4 = demux(bytes)?;
+    let track = mp4
+        .tracks()
+        .values()
+        .find(|t| t.kind == Some(TrackKind::Video))
+        .ok_or(MediaError::NoVideoTrack)?;
+    let stsd = &track.trak(&mp4).mdia.minf.stbl.stsd.contents;
+    let avcc = match stsd {
+        StsdBoxContent::Avc1(avc1) => &avc1.avcc.contents,
+        StsdBoxContent::Unknown(fourcc) => {
+            return Err(MediaError::UnsupportedCodec(fourcc.to_string()))
+        }
+        other => {
+            let codec = other.codec_string().unwrap_or_else(|| "unknown".to_owned());
+            return Err(MediaError::UnsupportedCodec(codec));
+        }
+    };
+    if track.timescale == 0 || track.samples.is_empty() {
+        return Err(MediaError::Corrupt(
+            "the video track has no samples".to_owned(),
+        ));
+    }
+    let duration_ms = track.duration.saturating_mul(1000) / track.timescale;
+    if duration_ms > limits.max_duration_ms {
+        return Err(MediaError::TooLong {
+            actual_ms: duration_ms,
+            limit_ms: limits.max_duration_ms,
+        });
+    }
+    check_pixels(track.width as u64, track.height as u64, limits)?;
+    let info = VideoInfo {
+        codec: track
+            .codec_string(&mp4)
+            .unwrap_or_else(|| "avc1".to_owned()),
+        width: track.width as u32,
+        height: track.height as u32,
+        duration_ms,
+        frame_count: track.samples.len(),
+        keyframe_count: track.samples.iter().filter(|s| s.is_sync).count(),
+    };
+
+    let length_size = avcc.length_size_minus_one as usize + 1;
+    let mut parameter_sets = Vec::new();
+    for nal in avcc
+        .sequence_parameter_sets
+        .iter()
+        .chain(&avcc.picture_parameter_sets)
+    {
+        parameter_sets.extend_from_slice(&[0, 0, 0, 1]);
+        parameter_sets.extend_from_slice(&nal.bytes);
+    }
+    let sample_bytes = |sample: &re_mp4::Sample| -> Result<Vec<u8>, MediaError> {
+        let start = usize::try_from(sample.offset).ok();
+        let end = start.and_then(|s| s.checked_add(usize::try_from(sample.size).ok()?));
+        let data = start
+            .zip(end)
+            .and_then(|(s, e)| bytes.get(s..e))
+            .ok_or_else(|| {
+                MediaError::Corrupt(format!("sample {} lies outside the file", sample.id))
+            })?;
+        annex_b(data, length_size)
+    };
+    let time_ms = |sample: &re_mp4::Sample| {
+        sample.composition_timestamp.max(0) as u64 * 1000 / track.timescale
+    };
+
+    let mut decoder = new_decoder()?;
+    let mut sampled = SampledVideo {
+        info,
+        frames: Vec::new(),
+        decoded_frames: 0,
+        failed_samples: 0,
+    };
+    let keyframes: Vec<&re_mp4::Sample> = track.samples.iter().filter(|s| s.is_sync).collect();
+    if keyframes.len() >= plan.min_keyframes {
+        let budget = plan.max_candidates.min(limits.max_decoded_frames);
+        for sample in spread(&keyframes, budget) {
+            // Parameter sets before each keyframe: every keyframe starts afresh.
+            let mut packet = parameter_sets.clone();
+            packet.extend(sample_bytes(sample)?);
+            // Flushed at once: a keyframe decoded alone has nothing to wait for, and
+            // unflushed the decoder would hand each picture back one call late.
+            let flush = DecodeOptions::new().flush_after_decode(Flush::Flush);
+            match decoder.decode_with_options(&packet, flush) {
+                Ok(Some(yuv)) => {
+                    sampled.decoded_frames += 1;
+                    sampled.frames.push(to_rgb(&yuv, time_ms(sample))?);
+                }
+                Ok(None) => {}
+                Err(_) => sampled.failed_samples += 1,
+            }
+        }
+    } else {
+        // Decode order; the decoder hands pictures back in presentation order, so the
+        // n-th picture out has the n-th smallest presentation time among samples fed in.
+        let to_decode = track.samples.len().min(limits.max_decoded_frames);
+        let every = to_decode.div_ceil(plan.max_candidates.max(1)).max(1);
+        let mut times: Vec<u64> = Vec::with_capacity(to_decode);
+        let mut pending = parameter_sets.clone();
+        for sample in &track.samples[..to_decode] {
+            pending.extend(sample_bytes(sample)?);
+            times.push(time_ms(sample));
+            match decoder.decode(&pending) {
+                Ok(Some(yuv)) => {
+                    let index = sampled.decoded_frames;
+                    sampled.decoded_frames += 1;
+                    if index % every == every / 2 {
+                        times.sort_unstable();
+                        let time = times.get(index).copied().unwrap_or_default();
+                        sampled.frames.push(to_rgb(&yuv, time)?);
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => sampled.failed_samples += 1,
+            }
+            pending.clear();
+        }
+    }
+    if sampled.frames.is_empty() {
+        return Err(MediaError::NoDecodableFrame(format!(
+            "{} of {} samples failed to decode",
+            sampled.failed_samples, sampled.info.frame_count
+        )));
+    }
+    sampled.frames.sort_by_key(|f| f.time_ms);
+    Ok(sampled)
+}
+
+fn demux(bytes: &[u8]) -> Result<Mp4, MediaError> {
+    // re_mp4 reports malformed boxes as errors but can still panic on some inconsistent
+    // tables; a hostile file must not take the batch down with it.
+    let parsed = std::panic::catch_unwind(|| Mp4::read_bytes(bytes))
+        .map_err(|_| MediaError::Corrupt("the MP4 structure is inconsistent".to_owned()))?;
+    parsed.map_err(|e| {
+        // A file that starts like an ISO-BMFF box is a damaged video, anything else is not
+        // a video at all.
+        let boxed = bytes
+            .get(4..8)
+            .is_some_and(|kind| [&b"ftyp"[..], b"moov", b"mdat", b"free", b"wide"].contains(&kind));
+        if boxed {
+            MediaError::Corrupt(e.to_string())
+        } else {
+            MediaError::NotAContainer(e.to_string())
+        }
+    })
+}
+
+fn new_decoder() -> Result<Decoder, MediaError> {
+    // No flushing after each packet: with it the decoder hands back reordered pictures
+    // early and then reports errors on B-frame streams.
+    let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+    Decoder::with_api_config(OpenH264API::from_source(), config)
+        .map_err(|e| MediaError::Decoder(e.to_string()))
+}
+
+/// Up to `n` items evenly spread over `items`, first and last included when n > 1.
+fn spread<'a, T>(items: &[&'a T], n: usize) -> Vec<&'a T> {
+    if items.len() <= n {
+        return items.to_vec();
+    }
+    if n == 0 {
+        return Vec::new();
+    }
+    if n == 1 {
+        return vec![items[items.len() / 2]];
+    }
+    (0..n)
+        .map(|i| items[i * (items.len() - 1) / (n - 1)])
+        .collect()
+}
+
+/// AVCC (length-prefixed NAL units) to Annex-B (start-code-prefixed), which openh264 reads.
+fn annex_b(sample: &[u8], length_size: usize) -> Result<Vec<u8>, MediaError> {
+    if !(1..=4).contains(&length_size) {
+        return Err(MediaError::Corrupt(format!(
+            "NAL length size {length_size}"
+        )));
+    }
+    let mut out = Vec::with_capacity(sample.len() + 16);
+    let mut rest = sample;
+    while !rest.is_empty() {
+        if rest.len() < length_size {
+            return Err(MediaError::Corrupt("truncated NAL length".to_owned()));
+        }
+        let (prefix, tail) = rest.split_at(length_size);
+        let len = prefix
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        let nal = tail
+            .get(..len)
+            .ok_or_else(|| MediaError::Corrupt("NAL unit runs past its sample".to_owned()))?;
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(nal);
+        rest = &tail[len..];
+    }
+    Ok(out)
+}
+
+fn to_rgb(yuv: &DecodedYUV, time_ms: u64) -> Result<RgbFrame, MediaError> {
+    let (width, height) = yuv.dimensions();
+    let mut pixels = vec![0; yuv.rgb8_len()];
+    yuv.write_rgb8(&mut pixels);
+    Ok(RgbFrame {
+        width: u32::try_from(width).map_err(|e| MediaError::Decoder(e.to_string()))?,
+        height: u32::try_from(height).map_err(|e| MediaError::Decoder(e.to_string()))?,
+        pixels,
+        time_ms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avcc_becomes_start_codes() {
+        let sample = [0, 0, 0, 2, 0x65, 0xAA, 0, 0, 0, 1, 0x41];
+        assert_eq!(
+            annex_b(&sample, 4).expect("valid"),
+            vec![0, 0, 0, 1, 0x65, 0xAA, 0, 0, 0, 1, 0x41]
+        );
+        assert!(annex_b(&[0, 0, 0, 9, 0x65], 4).is_err());
+        assert!(annex_b(&[0, 0], 4).is_err());
+        assert!(annex_b(&sample, 5).is_err());
+    }
+
+    #[test]
+    fn spread_keeps_the_ends_and_spaces_evenly() {
+        let items: Vec<usize> = (0..10).collect();
+        let refs: Vec<&usize> = items.iter().collect();
+        let picked: Vec<usize> = spread(&refs, 4).into_iter().copied().collect();
+        assert_eq!(picked, vec![0, 3, 6, 9]);
+        assert_eq!(spread(&refs, 20).len(), 10);
+        assert!(spread(&refs, 0).is_empty());
+    }
+}

@@ -1,0 +1,166 @@
+//! Real H.264 clips (fixtures/videos, made by scripts/make_video_fixtures.sh from CC0
+//! photographs) through the demuxer and the decoder.
+
+use postlens_media::{sample_video, MediaLimits, SamplingPlan};
+
+fn clip(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../../fixtures/videos/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(path).expect("fixture clip")
+}
+
+fn mean_luma(frame: &postlens_media::RgbFrame) -> f64 {
+    let luma = frame.luma();
+    luma.iter().map(|&v| v as f64).sum::<f64>() / luma.len() as f64
+}
+
+#[test]
+fn keyframes_of_a_high_profile_clip_decode_at_their_own_times() {
+    let video = sample_video(
+        &clip("cup-portrait.mp4"),
+        &MediaLimits::default(),
+        &SamplingPlan::default(),
+    )
+    .expect("decodes");
+    assert!(
+        video.info.codec.starts_with("avc1.64"),
+        "{}",
+        video.info.codec
+    );
+    assert_eq!((video.info.width, video.info.height), (360, 640));
+    assert_eq!(video.info.duration_ms, 4000);
+    assert_eq!(video.info.frame_count, 120);
+    // One keyframe per second plus the scene cut after the black lead-in.
+    let times: Vec<u64> = video.frames.iter().map(|f| f.time_ms).collect();
+    assert_eq!(times, vec![0, 500, 1500, 2500, 3500]);
+    assert_eq!(video.decoded_frames, 5, "only keyframes are decoded");
+    // The clip opens on black; the cup scene is mid-grey.
+    assert!(mean_luma(&video.frames[0]) < 5.0);
+    for frame in &video.frames[1..] {
+        assert_eq!((frame.width, frame.height), (360, 640));
+        assert!(mean_luma(frame) > 40.0, "{frame:?}");
+    }
+}
+
+#[test]
+fn a_clip_with_one_keyframe_is_decoded_in_order_within_the_frame_cap() {
+    let limits = MediaLimits {
+        max_decoded_frames: 90,
+        ..MediaLimits::default()
+    };
+    let plan = SamplingPlan {
+        max_candidates: 6,
+        ..SamplingPlan::default()
+    };
+    let video = sample_video(&clip("cup-one-keyframe.mp4"), &limits, &plan).expect("decodes");
+    assert_eq!(video.info.keyframe_count, 2);
+    assert!(
+        video.decoded_frames <= 90 && video.decoded_frames >= 85,
+        "{}",
+        video.decoded_frames
+    );
+    assert_eq!(video.frames.len(), 6);
+    let times: Vec<u64> = video.frames.iter().map(|f| f.time_ms).collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+    assert!(
+        *times.last().expect("frames") < 3000,
+        "only the first 90 frames: {times:?}"
+    );
+    // Presentation order survives B-frame reordering: black before 500 ms, the cup after.
+    for frame in &video.frames {
+        let dark = mean_luma(frame) < 5.0;
+        assert_eq!(
+            dark,
+            frame.time_ms < 500,
+            "{frame:?} luma {}",
+            mean_luma(frame)
+        );
+    }
+}
+
+#[test]
+fn baseline_profile_in_a_quicktime_container() {
+    let video = sample_video(
+        &clip("astronaut.mov"),
+        &MediaLimits::default(),
+        &SamplingPlan::default(),
+    )
+    .expect("decodes");
+    assert!(
+        video.info.codec.starts_with("avc1.42"),
+        "{}",
+        video.info.codec
+    );
+    assert_eq!((video.info.width, video.info.height), (640, 640));
+    assert!(!video.frames.is_empty());
+}
+
+#[test]
+fn hevc_is_named_and_refused() {
+    let error = sample_video(
+        &clip("cup-hevc.mp4"),
+        &MediaLimits::default(),
+        &SamplingPlan::default(),
+    )
+    .expect_err("hevc");
+    assert_eq!(error.code(), "unsupported_codec");
+    assert!(error.to_string().contains("hvc1"), "{error}");
+}
+
+#[test]
+fn broken_and_oversized_clips_are_typed_errors() {
+    let limits = MediaLimits::default();
+    let plan = SamplingPlan::default();
+    let truncated = sample_video(&clip("cup-truncated.mp4"), &limits, &plan).expect_err("cut");
+    assert_eq!(truncated.code(), "corrupt_media", "{truncated}");
+    let not_video = sample_video(b"this is not a video at all", &limits, &plan).expect_err("text");
+    assert_eq!(not_video.code(), "not_a_video", "{not_video}");
+    let jpeg = std::fs::read(format!(
+        "{}/../../fixtures/images/coffee.jpg",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("photo");
+    assert_eq!(
+        sample_video(&jpeg, &limits, &plan)
+            .expect_err("jpeg")
+            .code(),
+        "not_a_video"
+    );
+
+    let short = MediaLimits {
+        max_duration_ms: 3000,
+        ..limits
+    };
+    let long = sample_video(&clip("cup-portrait.mp4"), &short, &plan).expect_err("too long");
+    assert_eq!(long.code(), "video_too_long");
+    let small = MediaLimits {
+        max_pixels: 320 * 320,
+        ..limits
+    };
+    let big = sample_video(&clip("cup-portrait.mp4"), &small, &plan).expect_err("too big");
+    assert_eq!(big.code(), "resolution_too_large");
+    let tiny = MediaLimits {
+        max_bytes: 1000,
+        ..limits
+    };
+    let heavy = sample_video(&clip("cup-portrait.mp4"), &tiny, &plan).expect_err("too heavy");
+    assert_eq!(heavy.code(), "media_too_large");
+}
+
+#[test]
+fn every_prefix_of_a_clip_fails_cleanly_or_decodes() {
+    // Cut anywhere: never a panic, always a frame or a typed error.
+    let bytes = clip("cup-portrait.mp4");
+    for cut in (0..bytes.len()).step_by(997) {
+        match sample_video(
+            &bytes[..cut],
+            &MediaLimits::default(),
+            &SamplingPlan::default(),
+        ) {
+            Ok(video) => assert!(!video.frames.is_empty()),
+            Err(error) => assert!(!error.code().is_empty()),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Regenerates fixtures/videos/ from the CC0 photographs in fixtures/images/ (needs ffmpeg with
+# libx264 and libx265; `make test` does not: the clips are committed).
+set -eu
+cd "$(dirname "$0")/../fixtures"
+out=videos
+mkdir -p "$out"
+ff() { ffmpeg -loglevel error -y "$@"; }
+
+# Portrait 360x640 product clip, 4 s at 30 fps, a keyframe every second: 0.5 s of black,
+# 1 s of heavy blur, then the sharp cup slowly zooming, then a fade to black.
+ff -f lavfi -i "color=black:s=360x640:r=30:d=0.5" \
+   -loop 1 -framerate 30 -t 3.5 -i images/coffee.jpg \
+   -filter_complex "[1]scale=360:-2,pad=360:640:0:(oh-ih)/2:color=0x202020,setsar=1,format=yuv420p,split[a][b];\
+[a]trim=0:1,boxblur=12:4[blurred];[b]trim=1:3.5,setpts=PTS-STARTPTS,zoompan=z='1+0.002*on':d=1:s=360x640:fps=30,fade=out:st=2.1:d=0.4[sharp];\
+[0]format=yuv420p[black];[black][blurred][sharp]concat=n=3:v=1[v]" \
+   -map "[v]" -c:v libx264 -profile:v high -g 30 -crf 26 -pix_fmt yuv420p -movflags +faststart "$out/cup-portrait.mp4"
+
+# The same scene with a single keyframe (the encoder's default GOP is longer than the clip).
+ff -i "$out/cup-portrait.mp4" -c:v libx264 -profile:v main -g 1000 -crf 28 "$out/cup-one-keyframe.mp4"
+
+# A person, landscape, baseline profile, in a QuickTime container.
+ff -loop 1 -framerate 25 -t 2 -i images/astronaut.jpg -vf "scale=640:-2,format=yuv420p" \
+   -c:v libx264 -profile:v baseline -g 25 -crf 28 "$out/astronaut.mov"
+
+# HEVC (hvc1): demuxed and named, then refused as unsupported.
+ff -loop 1 -framerate 25 -t 1 -i images/coffee.jpg -vf "scale=320:-2,format=yuv420p" \
+   -c:v libx265 -x265-params log-level=error -tag:v hvc1 "$out/cup-hevc.mp4"
+
+# Only black frames.
+ff -f lavfi -i "color=black:s=320x240:r=25:d=1" -c:v libx264 -g 25 -pix_fmt yuv420p "$out/black.mp4"
+
+# The first 40 % of a clip: the moov atom is at the front (faststart), the media is cut.
+size=$(wc -c < "$out/cup-portrait.mp4")
+head -c $((size * 2 / 5)) "$out/cup-portrait.mp4" > "$out/cup-truncated.mp4"
+ls -l "$out"

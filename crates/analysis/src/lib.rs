@@ -3,3 +3,4 @@
 pub mod caption;
 pub mod slop;
 pub mod tags;
+pub mod thumbnail;

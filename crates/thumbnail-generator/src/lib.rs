@@ -1,0 +1,354 @@
+//! The thumbnail-generator worker: `new-video-posted` → `thumbnail-generated`.
+//!
+//! Media comes from `video_s3_uri` or `image_s3_uris` (buckets on an allow-list);
+//! thumbnails go to `s3://{THUMBNAIL_BUCKET}/thumbnails/{video id}/{aspect}-{w}x{h}.jpg`,
+//! a key that depends only on the input, so a retried record overwrites rather than
+//! duplicates. `video_url` is refused unless its host is allow-listed (see [`UrlPolicy`]).
+
+pub mod pipeline;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use postlens_analysis::thumbnail::{CropRect, FrameQuality, ObjectBox};
+use postlens_models::YoloxNano;
+use postlens_runtime::contracts::NewVideoPosted;
+use postlens_runtime::envelope::S3Location;
+use postlens_runtime::event::WorkerDescriptor;
+use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, StoreError, Worker};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use pipeline::{generate, Generated, Media, OutputSpec, Settings, ThumbnailError};
+use pipeline::{FrameCounts, SourceInfo};
+
+pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
+    name: "thumbnail-generator",
+    version: env!("CARGO_PKG_VERSION"),
+    event_type: "thumbnail-generated",
+    subject_key: "video_id",
+};
+
+pub mod error_codes {
+    pub const MEDIA_MISSING: &str = "media_missing";
+    pub const BAD_S3_URI: &str = "s3_uri_invalid";
+    pub const BUCKET_NOT_ALLOWED: &str = "bucket_not_allowed";
+    pub const OBJECT_NOT_FOUND: &str = "object_not_found";
+    pub const URL_NOT_ALLOWED: &str = "url_not_allowed";
+    pub const OUTPUT_UNAVAILABLE: &str = "thumbnail_store_unavailable";
+}
+
+/// One stored thumbnail as the event lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThumbnailEntry {
+    /// Where it is: `s3://…` from the Lambda, a file path from `postlens thumbnail`.
+    pub uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_uri: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub format: &'static str,
+    pub bytes: usize,
+    /// `w:h`
+    pub aspect: String,
+    pub crop: CropRect,
+}
+
+/// The `thumbnail-generated` result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThumbnailGenerated {
+    pub thumbnails: Vec<ThumbnailEntry>,
+    pub source: SourceInfo,
+    /// The first output's crop, in source pixels.
+    pub crop: CropRect,
+    /// Objects in the chosen frame, best first.
+    pub detections: Vec<ObjectBox>,
+    /// The detection the crops are centred on; none means the smart-crop fallback.
+    pub subject: Option<ObjectBox>,
+    pub quality: FrameQuality,
+    pub frames: FrameCounts,
+    pub timings_ms: BTreeMap<String, f64>,
+}
+
+impl ThumbnailGenerated {
+    /// The event for `generated`, its thumbnails stored at `uris` (same order).
+    pub fn new(generated: Generated, uris: Vec<(String, Option<String>)>) -> Self {
+        let crop = generated
+            .thumbnails
+            .first()
+            .map(|t| t.crop)
+            .unwrap_or(CropRect {
+                x: 0,
+                y: 0,
+                w: generated.source.width,
+                h: generated.source.height,
+            });
+        let thumbnails = generated
+            .thumbnails
+            .iter()
+            .zip(uris)
+            .map(|(t, (uri, s3_uri))| ThumbnailEntry {
+                uri,
+                s3_uri,
+                width: t.width,
+                height: t.height,
+                format: "jpeg",
+                bytes: t.jpeg.len(),
+                aspect: format!("{}:{}", t.spec.aspect.0, t.spec.aspect.1),
+                crop: t.crop,
+            })
+            .collect();
+        Self {
+            thumbnails,
+            source: generated.source,
+            crop,
+            detections: generated.detections,
+            subject: generated.subject,
+            quality: generated.quality,
+            frames: generated.frames,
+            timings_ms: generated
+                .timings_ms
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        }
+    }
+}
+
+/// Which `video_url`s may be fetched. The default allows none; fetching from the open
+/// internet is not implemented (see the README), so an allow-listed host is refused too,
+/// with a message that says so.
+#[derive(Debug, Clone, Default)]
+pub struct UrlPolicy {
+    pub allowed_hosts: Vec<String>,
+}
+
+impl UrlPolicy {
+    /// Why `url` is not fetched: not https, host not allow-listed, or (for an allowed host)
+    /// that downloading is not implemented.
+    pub fn refusal(&self, url: &str) -> RecordError {
+        match self.check(url) {
+            Err(error) => error,
+            Ok(()) => RecordError::permanent(
+                error_codes::URL_NOT_ALLOWED,
+                "downloading video_url is not implemented yet; upload the video to an allowed bucket",
+            ),
+        }
+    }
+
+    fn check(&self, url: &str) -> Result<(), RecordError> {
+        let refuse = |why: String| RecordError::permanent(error_codes::URL_NOT_ALLOWED, why);
+        let rest = url
+            .strip_prefix("https://")
+            .ok_or_else(|| refuse("video_url must be https".to_owned()))?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, h)| h)
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if !self.allowed_hosts.contains(&host) {
+            return Err(refuse(format!(
+                "host {host:?} is not in VIDEO_URL_HOSTS (empty by default)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A path segment for the object key: the video id when it is plain, else its hash.
+pub fn key_segment(video_id: &str) -> String {
+    let plain = !video_id.is_empty()
+        && video_id.len() <= 128
+        && video_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !video_id.starts_with('.');
+    if plain {
+        video_id.to_owned()
+    } else {
+        hex::encode(&Sha256::digest(video_id.as_bytes())[..16])
+    }
+}
+
+pub struct ThumbnailGenerator {
+    detector: Arc<YoloxNano>,
+    store: Arc<dyn ObjectStore>,
+    media_buckets: Vec<String>,
+    output_bucket: String,
+    urls: UrlPolicy,
+    settings: Arc<Settings>,
+    cpu: CpuPool,
+}
+
+impl ThumbnailGenerator {
+    pub fn new(
+        detector: YoloxNano,
+        store: Arc<dyn ObjectStore>,
+        media_buckets: Vec<String>,
+        output_bucket: String,
+        urls: UrlPolicy,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            detector: Arc::new(detector),
+            store,
+            media_buckets,
+            output_bucket,
+            urls,
+            settings: Arc::new(settings),
+            cpu: CpuPool::per_vcpu(),
+        }
+    }
+
+    async fn fetch(&self, uri: &str) -> Result<Vec<u8>, RecordError> {
+        use error_codes::*;
+        let location = S3Location::parse(uri).ok_or_else(|| {
+            RecordError::permanent(
+                BAD_S3_URI,
+                format!("{uri} does not look like s3://bucket/key"),
+            )
+        })?;
+        if !self.media_buckets.contains(&location.bucket) {
+            return Err(RecordError::permanent(
+                BUCKET_NOT_ALLOWED,
+                format!("bucket {} is not in MEDIA_BUCKETS", location.bucket),
+            ));
+        }
+        self.store
+            .get(&location, self.settings.limits.max_bytes)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(uri) => {
+                    RecordError::permanent(OBJECT_NOT_FOUND, format!("{uri} does not exist"))
+                }
+                StoreError::TooLarge { uri, limit } => RecordError::permanent(
+                    "media_too_large",
+                    format!("{uri} is larger than {limit} bytes"),
+                ),
+                StoreError::Unavailable(message) => {
+                    RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message)
+                }
+            })
+    }
+}
+
+impl Worker for ThumbnailGenerator {
+    type Input = NewVideoPosted;
+    type Output = ThumbnailGenerated;
+
+    fn descriptor(&self) -> &WorkerDescriptor {
+        &DESCRIPTOR
+    }
+
+    async fn process(&self, post: NewVideoPosted) -> Result<ThumbnailGenerated, RecordError> {
+        post.validate()?;
+        let (video, images) = if let Some(uri) = &post.video_s3_uri {
+            (Some(self.fetch(uri).await?), Vec::new())
+        } else if !post.image_s3_uris.is_empty() {
+            let mut images = Vec::new();
+            for uri in post.image_s3_uris.iter().take(self.settings.max_images) {
+                images.push(self.fetch(uri).await?);
+            }
+            (None, images)
+        } else if let Some(url) = &post.video_url {
+            return Err(self.urls.refusal(url));
+        } else {
+            return Err(RecordError::permanent(
+                error_codes::MEDIA_MISSING,
+                "the post has no video_s3_uri, image_s3_uris or video_url",
+            ));
+        };
+
+        let detector = self.detector.clone();
+        let settings = self.settings.clone();
+        let generated = self
+            .cpu
+            .run(move || {
+                let media = match &video {
+                    Some(bytes) => Media::Video(bytes),
+                    None => Media::Images(images.iter().map(Vec::as_slice).collect()),
+                };
+                generate(media, &detector, &settings)
+            })
+            .await?
+            .map_err(|e| match e {
+                ThumbnailError::Detector(message) => {
+                    RecordError::transient(codes::INFERENCE_FAILED, message)
+                }
+                other => RecordError::permanent(other.code(), other.to_string()),
+            })?;
+
+        let segment = key_segment(&post.video_id);
+        let mut uris = Vec::with_capacity(generated.thumbnails.len());
+        for thumbnail in &generated.thumbnails {
+            let location = S3Location {
+                bucket: self.output_bucket.clone(),
+                key: format!(
+                    "thumbnails/{segment}/{}-{}x{}.jpg",
+                    thumbnail.spec.name, thumbnail.width, thumbnail.height
+                ),
+            };
+            self.store
+                .put(&location, thumbnail.jpeg.clone(), "image/jpeg")
+                .await
+                .map_err(|e| {
+                    RecordError::transient(error_codes::OUTPUT_UNAVAILABLE, e.to_string())
+                })?;
+            let uri = location.uri();
+            uris.push((uri.clone(), Some(uri)));
+        }
+        Ok(ThumbnailGenerated::new(generated, uris))
+    }
+
+    /// Filter-policy attribute: what the thumbnail shows (`cup`, `person`, or `none`).
+    fn attributes(&self, output: &ThumbnailGenerated) -> Vec<(String, String)> {
+        let subject = output
+            .subject
+            .as_ref()
+            .map_or("none".to_owned(), |s| s.label.clone());
+        vec![("subject".to_owned(), subject)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_ids_are_keys_and_anything_else_is_hashed() {
+        assert_eq!(key_segment("vid-123_a.b"), "vid-123_a.b");
+        for odd in ["../../etc", "a/b", "", ".hidden", "é"] {
+            let segment = key_segment(odd);
+            assert_eq!(segment.len(), 32, "{odd}");
+            assert!(segment.chars().all(|c| c.is_ascii_hexdigit()));
+        }
+    }
+
+    #[test]
+    fn urls_are_refused_unless_https_and_allow_listed() {
+        let policy = UrlPolicy {
+            allowed_hosts: vec!["cdn.example.com".to_owned()],
+        };
+        for url in [
+            "http://cdn.example.com/v.mp4",
+            "https://evil.example.com/v.mp4",
+            "https://cdn.example.com.evil.net/v.mp4",
+            "https://169.254.169.254/latest/meta-data",
+        ] {
+            let error = policy.refusal(url);
+            assert_eq!(error.code(), error_codes::URL_NOT_ALLOWED, "{url}");
+            assert!(!error.is_retryable());
+        }
+        let error = UrlPolicy::default().refusal("https://cdn.example.com/v.mp4");
+        assert!(error.message().contains("VIDEO_URL_HOSTS"));
+        let allowed = policy.refusal("https://cdn.example.com/v.mp4");
+        assert!(
+            allowed.message().contains("not implemented"),
+            "{}",
+            allowed.message()
+        );
+    }
+}

@@ -1,0 +1,47 @@
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use postlens_runtime::logging::{self, LogTarget};
+use postlens_runtime::store::S3Store;
+use thumbnail_generator::{OutputSpec, Settings, ThumbnailGenerator, UrlPolicy};
+
+fn list(name: &str) -> Vec<String> {
+    std::env::var(name)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let started = Instant::now();
+    logging::init(LogTarget::Stdout, "info");
+    let mut settings = Settings::default();
+    if let Ok(sizes) = std::env::var("THUMBNAIL_SIZES") {
+        settings.outputs = OutputSpec::parse_list(&sizes).map_err(anyhow::Error::msg)?;
+    }
+    if let Ok(quality) = std::env::var("JPEG_QUALITY") {
+        settings.jpeg_quality = quality.parse().context("JPEG_QUALITY must be 1-100")?;
+    }
+    let output_bucket = std::env::var("THUMBNAIL_BUCKET").context("THUMBNAIL_BUCKET is not set")?;
+    let model_dir = postlens_models::model_dir()
+        .context("MODEL_DIR is not set and no models/ directory was found")?;
+    let detector = postlens_models::YoloxNano::load(&model_dir.join("yolox-nano"))
+        .with_context(|| format!("loading YOLOX-Nano from {}", model_dir.display()))?;
+    let (_, s3) = postlens_runtime::lambda::aws_clients().await;
+    let worker = ThumbnailGenerator::new(
+        detector,
+        Arc::new(S3Store::new(s3)),
+        list("MEDIA_BUCKETS"),
+        output_bucket,
+        UrlPolicy {
+            allowed_hosts: list("VIDEO_URL_HOSTS"),
+        },
+        settings,
+    );
+    postlens_runtime::lambda::run(worker, started).await
+}

@@ -1,0 +1,351 @@
+//! From media bytes to encoded thumbnails; no AWS. The Lambda and `postlens thumbnail`
+//! both run this and differ only in where bytes come from and go to.
+
+use std::time::Instant;
+
+use postlens_analysis::thumbnail::{
+    crop_around, detail_centre, frame_quality, frame_score, main_subject, quality_score, CropRect,
+    FrameQuality, ObjectBox,
+};
+use postlens_media::{
+    decode_image, encode_crop, sample_video, MediaError, MediaLimits, RgbFrame, SamplingPlan,
+};
+use postlens_models::{DetectorSettings, RgbView, YoloxNano};
+use serde::Serialize;
+
+/// One requested output: an aspect ratio and a width in pixels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputSpec {
+    /// `1x1`, `4x5`, ...: used in the object key.
+    pub name: String,
+    pub aspect: (u32, u32),
+    pub width: u32,
+}
+
+impl OutputSpec {
+    /// Parses `1:1@720,4:5@720` (aspect `w:h`, `@` width in pixels).
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|item| {
+                let (aspect, width) = item
+                    .split_once('@')
+                    .ok_or_else(|| format!("{item}: expected ASPECT@WIDTH, e.g. 4:5@720"))?;
+                let (w, h) = aspect
+                    .split_once(':')
+                    .ok_or_else(|| format!("{item}: expected an aspect like 4:5"))?;
+                let parse = |v: &str| {
+                    v.trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=4096).contains(n))
+                        .ok_or_else(|| format!("{item}: {v} is not a number from 1 to 4096"))
+                };
+                let (w, h, width) = (parse(w)?, parse(h)?, parse(width)?);
+                Ok(Self {
+                    name: format!("{w}x{h}"),
+                    aspect: (w, h),
+                    width,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|specs| {
+                if specs.is_empty() {
+                    Err("no thumbnail sizes given".to_owned())
+                } else {
+                    Ok(specs)
+                }
+            })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub outputs: Vec<OutputSpec>,
+    pub jpeg_quality: u8,
+    pub limits: MediaLimits,
+    pub sampling: SamplingPlan,
+    pub detector: DetectorSettings,
+    /// The detector runs on this many of the best-looking candidates.
+    pub detected_frames: usize,
+    /// A crop may zoom in at most this much on a small product.
+    pub max_zoom: f32,
+    /// Most still images looked at per post.
+    pub max_images: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            outputs: OutputSpec::parse_list("1:1@720,4:5@720").unwrap_or_default(),
+            jpeg_quality: 85,
+            limits: MediaLimits::default(),
+            sampling: SamplingPlan::default(),
+            detector: DetectorSettings::default(),
+            detected_frames: 3,
+            max_zoom: 2.5,
+            max_images: 10,
+        }
+    }
+}
+
+pub enum Media<'a> {
+    Video(&'a [u8]),
+    Images(Vec<&'a [u8]>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ThumbnailError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error("every candidate frame is black or blank")]
+    NoUsableFrame,
+    #[error("detector: {0}")]
+    Detector(String),
+}
+
+impl ThumbnailError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Media(e) => e.code(),
+            Self::NoUsableFrame => "no_usable_frame",
+            Self::Detector(_) => "inference_failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    /// `video` or `image`.
+    pub kind: &'static str,
+    pub frame_time_ms: u64,
+    /// RFC 6381 codec string for video, the image index for images.
+    pub codec: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub duration_ms: Option<u64>,
+    /// Index of the chosen image among `image_s3_uris`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_index: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameCounts {
+    pub candidates: usize,
+    pub decoded: usize,
+    pub usable: usize,
+    pub detected: usize,
+}
+
+/// One encoded thumbnail, before it is stored anywhere.
+#[derive(Debug, Clone)]
+pub struct Thumbnail {
+    pub spec: OutputSpec,
+    pub crop: CropRect,
+    pub width: u32,
+    pub height: u32,
+    pub jpeg: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub source: SourceInfo,
+    pub quality: FrameQuality,
+    pub detections: Vec<ObjectBox>,
+    /// The detection the crops are centred on, if any.
+    pub subject: Option<ObjectBox>,
+    pub frames: FrameCounts,
+    pub thumbnails: Vec<Thumbnail>,
+    pub timings_ms: Vec<(&'static str, f64)>,
+}
+
+struct Candidate {
+    frame: RgbFrame,
+    quality: FrameQuality,
+    luma: Vec<u8>,
+    image_index: Option<usize>,
+    detections: Option<Vec<ObjectBox>>,
+}
+
+/// Decodes candidates, keeps the usable ones, detects objects on the best-looking few,
+/// picks the best frame and encodes one crop per requested output.
+pub fn generate(
+    media: Media,
+    detector: &YoloxNano,
+    settings: &Settings,
+) -> Result<Generated, ThumbnailError> {
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
+        timings.push((name, clock.elapsed().as_secs_f64() * 1e3));
+        clock = Instant::now();
+    };
+
+    let (frames, decoded, video_info) = match media {
+        Media::Video(bytes) => {
+            let sampled = sample_video(bytes, &settings.limits, &settings.sampling)?;
+            let frames = sampled
+                .frames
+                .into_iter()
+                .map(|f| (f, None))
+                .collect::<Vec<_>>();
+            (frames, sampled.decoded_frames, Some(sampled.info))
+        }
+        Media::Images(images) => {
+            let mut frames = Vec::new();
+            for (index, bytes) in images.into_iter().take(settings.max_images).enumerate() {
+                frames.push((decode_image(bytes, &settings.limits)?, Some(index)));
+            }
+            let count = frames.len();
+            (frames, count, None)
+        }
+    };
+    lap("decode", &mut timings);
+
+    let candidate_count = frames.len();
+    let mut candidates: Vec<Candidate> = frames
+        .into_iter()
+        .map(|(frame, image_index)| {
+            let luma = frame.luma();
+            let quality = frame_quality(&luma, frame.width as usize, frame.height as usize);
+            Candidate {
+                frame,
+                quality,
+                luma,
+                image_index,
+                detections: None,
+            }
+        })
+        .filter(|c| !c.quality.black && !c.quality.blank)
+        .collect();
+    let usable = candidates.len();
+    if candidates.is_empty() {
+        return Err(ThumbnailError::NoUsableFrame);
+    }
+    candidates.sort_by(|a, b| quality_score(&b.quality).total_cmp(&quality_score(&a.quality)));
+    lap("quality", &mut timings);
+
+    let detected = settings.detected_frames.min(candidates.len());
+    for candidate in candidates.iter_mut().take(detected) {
+        let view = RgbView {
+            width: candidate.frame.width as usize,
+            height: candidate.frame.height as usize,
+            pixels: &candidate.frame.pixels,
+        };
+        let found = detector
+            .detect(view, &settings.detector)
+            .map_err(|e| ThumbnailError::Detector(e.to_string()))?;
+        candidate.detections = Some(
+            found
+                .into_iter()
+                .map(|d| ObjectBox {
+                    label: d.label.to_owned(),
+                    score: d.score,
+                    bbox: d.bbox,
+                })
+                .collect(),
+        );
+    }
+    lap("detect", &mut timings);
+
+    let best = candidates
+        .iter()
+        .take(detected)
+        .max_by(|a, b| {
+            let score = |c: &Candidate| {
+                let objects = c.detections.as_deref().unwrap_or_default();
+                frame_score(
+                    &c.quality,
+                    main_subject(objects, c.frame.width, c.frame.height),
+                )
+            };
+            score(a).total_cmp(&score(b))
+        })
+        .ok_or(ThumbnailError::NoUsableFrame)?;
+    let frame = &best.frame;
+    let detections = best.detections.clone().unwrap_or_default();
+    let subject = main_subject(&detections, frame.width, frame.height).cloned();
+    let focus = detail_centre(&best.luma, frame.width as usize, frame.height as usize);
+
+    let mut thumbnails = Vec::with_capacity(settings.outputs.len());
+    for spec in &settings.outputs {
+        let crop = crop_around(
+            frame.width,
+            frame.height,
+            spec.aspect,
+            subject.as_ref().map(|s| s.bbox),
+            focus,
+            settings.max_zoom,
+        );
+        // Never upscale: a small crop gives a smaller thumbnail, not a blurry one.
+        let width = spec.width.min(crop.w).max(1);
+        let height = ((width as u64 * spec.aspect.1 as u64) / spec.aspect.0.max(1) as u64)
+            .clamp(1, 16_384) as u32;
+        let encoded = encode_crop(
+            frame,
+            (crop.x, crop.y, crop.w, crop.h),
+            width,
+            height,
+            settings.jpeg_quality,
+        )?;
+        thumbnails.push(Thumbnail {
+            spec: spec.clone(),
+            crop,
+            width: encoded.width,
+            height: encoded.height,
+            jpeg: encoded.jpeg,
+        });
+    }
+    lap("encode", &mut timings);
+
+    let source = match &video_info {
+        Some(info) => SourceInfo {
+            kind: "video",
+            frame_time_ms: frame.time_ms,
+            codec: Some(info.codec.clone()),
+            width: info.width,
+            height: info.height,
+            duration_ms: Some(info.duration_ms),
+            image_index: None,
+        },
+        None => SourceInfo {
+            kind: "image",
+            frame_time_ms: 0,
+            codec: None,
+            width: frame.width,
+            height: frame.height,
+            duration_ms: None,
+            image_index: best.image_index,
+        },
+    };
+    Ok(Generated {
+        source,
+        quality: best.quality,
+        detections,
+        subject,
+        frames: FrameCounts {
+            candidates: candidate_count,
+            decoded,
+            usable,
+            detected,
+        },
+        thumbnails,
+        timings_ms: timings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_sizes_parse_and_bad_ones_say_why() {
+        let specs = OutputSpec::parse_list("1:1@720, 4:5@1080").expect("valid");
+        assert_eq!(specs[1].name, "4x5");
+        assert_eq!((specs[1].aspect, specs[1].width), ((4, 5), 1080));
+        for bad in ["", "1:1", "1x1@720", "0:1@720", "1:1@99999", "a:b@1"] {
+            assert!(OutputSpec::parse_list(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The thumbnail pipeline on real media: H.264 clips decoded by openh264, the YOLOX-Nano
+//! weights from `make models`, JPEGs decoded back.
+
+use postlens_models::{model_dir, YoloxNano};
+use thumbnail_generator::{generate, Media, Settings};
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect(path)
+}
+
+fn detector() -> YoloxNano {
+    YoloxNano::load(
+        &model_dir()
+            .expect("models/ (make models)")
+            .join("yolox-nano"),
+    )
+    .expect("YOLOX-Nano")
+}
+
+#[test]
+fn the_cup_clip_gives_a_sharp_frame_cropped_around_the_cup() {
+    let clip = fixture("videos/cup-portrait.mp4");
+    let generated = generate(Media::Video(&clip), &detector(), &Settings::default()).expect("ok");
+    // 0-0.5 s is black and 0.5-1.5 s heavily blurred: the pick must come later.
+    assert!(
+        generated.source.frame_time_ms >= 1500,
+        "{:?}",
+        generated.source
+    );
+    assert_eq!(generated.source.kind, "video");
+    assert!(
+        !generated.quality.blurred && !generated.quality.black,
+        "{:?}",
+        generated.quality
+    );
+    assert!(
+        generated.frames.usable < generated.frames.candidates,
+        "the black frame is dropped"
+    );
+    let subject = generated.subject.as_ref().expect("a subject");
+    assert_eq!(subject.label, "cup", "{:?}", generated.detections);
+
+    assert_eq!(generated.thumbnails.len(), 2);
+    for thumbnail in &generated.thumbnails {
+        let crop = thumbnail.crop;
+        let [x0, y0, x1, y1] = subject.bbox;
+        assert!(
+            crop.x as f32 <= x0 + 1.0 && (crop.x + crop.w) as f32 >= x1 - 1.0,
+            "{crop:?} {subject:?}"
+        );
+        assert!(
+            crop.y as f32 <= y0 + 1.0 && (crop.y + crop.h) as f32 >= y1 - 1.0,
+            "{crop:?} {subject:?}"
+        );
+        assert!(crop.x + crop.w <= 360 && crop.y + crop.h <= 640);
+        let ratio = thumbnail.width as f32 / thumbnail.height as f32;
+        let want = thumbnail.spec.aspect.0 as f32 / thumbnail.spec.aspect.1 as f32;
+        assert!(
+            (ratio - want).abs() < 0.01,
+            "{}x{}",
+            thumbnail.width,
+            thumbnail.height
+        );
+        assert!(thumbnail.width <= crop.w, "never upscaled");
+        let decoded = image::load_from_memory(&thumbnail.jpeg)
+            .expect("jpeg")
+            .to_rgb8();
+        assert_eq!(decoded.dimensions(), (thumbnail.width, thumbnail.height));
+    }
+}
+
+#[test]
+fn among_post_images_the_product_photo_wins() {
+    let cat = fixture("images/chelsea.jpg");
+    let cup = fixture("images/coffee.jpg");
+    let generated = generate(
+        Media::Images(vec![&cat, &cup]),
+        &detector(),
+        &Settings::default(),
+    )
+    .expect("ok");
+    assert_eq!(generated.source.kind, "image");
+    assert_eq!(generated.source.image_index, Some(1));
+    assert_eq!(
+        generated.subject.as_ref().map(|s| s.label.as_str()),
+        Some("cup")
+    );
+}
+
+#[test]
+fn a_person_is_the_subject_when_there_is_nothing_else() {
+    let clip = fixture("videos/astronaut.mov");
+    let generated = generate(Media::Video(&clip), &detector(), &Settings::default()).expect("ok");
+    assert_eq!(
+        generated.subject.as_ref().map(|s| s.label.as_str()),
+        Some("person")
+    );
+}
+
+#[test]
+fn bad_media_gives_the_right_error_codes() {
+    let detector = detector();
+    let settings = Settings::default();
+    let cases = [
+        ("videos/black.mp4", "no_usable_frame"),
+        ("videos/cup-hevc.mp4", "unsupported_codec"),
+        ("videos/cup-truncated.mp4", "corrupt_media"),
+        ("images/README.md", "not_a_video"),
+    ];
+    for (path, code) in cases {
+        let bytes = fixture(path);
+        let error = generate(Media::Video(&bytes), &detector, &settings).expect_err(path);
+        assert_eq!(error.code(), code, "{path}: {error}");
+    }
+    let text = b"not an image".to_vec();
+    let error = generate(Media::Images(vec![&text]), &detector, &settings).expect_err("text");
+    assert_eq!(error.code(), "unsupported_image");
+}

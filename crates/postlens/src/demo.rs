@@ -12,6 +12,8 @@ use postlens_local::{
     LocalFunction, LocalStack, MappingSettings, MappingStats, QueueDepth, Tap, Topology,
 };
 use postlens_runtime::emulator::Emulator;
+use postlens_runtime::envelope::S3Location;
+use postlens_runtime::ObjectStore;
 use serde_json::Value;
 
 pub struct DemoOptions {
@@ -19,6 +21,8 @@ pub struct DemoOptions {
     pub posts: PathBuf,
     pub documents: Option<PathBuf>,
     pub out_dir: PathBuf,
+    /// Holds `videos/` and `images/`, uploaded to the media bucket before posts go out.
+    pub media_dir: PathBuf,
     pub max_duration: Duration,
 }
 
@@ -66,9 +70,110 @@ fn local_function(
                 config,
             )?))
         }
+        "thumbnail-generator" => {
+            let Some(dir) = postlens_models::model_dir() else {
+                eprintln!("  thumbnail-generator: no models/ (run `make models`); not started");
+                return Ok(None);
+            };
+            let detector = postlens_models::YoloxNano::load(&dir.join("yolox-nano"))?;
+            let environment = stack.environment(function)?;
+            let list = |name: &str| -> Vec<String> {
+                environment
+                    .get(name)
+                    .map(|v| v.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default()
+            };
+            let Some(output_bucket) = list("THUMBNAIL_BUCKET").into_iter().next() else {
+                bail!("thumbnail-generator has no THUMBNAIL_BUCKET in the template");
+            };
+            Arc::new(EngineFunction::new(stack.engine(
+                thumbnail_generator::ThumbnailGenerator::new(
+                    detector,
+                    Arc::new(postlens_runtime::store::S3Store::new(
+                        postlens_runtime::emulator::s3_client(config),
+                    )),
+                    list("MEDIA_BUCKETS"),
+                    output_bucket,
+                    thumbnail_generator::UrlPolicy {
+                        allowed_hosts: list("VIDEO_URL_HOSTS"),
+                    },
+                    thumbnail_generator::Settings::default(),
+                ),
+                function,
+                config,
+            )?))
+        }
         _ => return Ok(None),
     };
     Ok(Some(function))
+}
+
+/// Uploads every file of `fixtures/videos` and `fixtures/images` to the media bucket as
+/// `videos/NAME` and `images/NAME`, where the fixture posts point.
+async fn upload_media(
+    store: &dyn ObjectStore,
+    bucket: &str,
+    fixtures: &Path,
+) -> anyhow::Result<usize> {
+    let mut count = 0;
+    for folder in ["videos", "images"] {
+        let Ok(entries) = std::fs::read_dir(fixtures.join(folder)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !path.is_file() || name.ends_with(".md") {
+                continue;
+            }
+            let location = S3Location {
+                bucket: bucket.to_owned(),
+                key: format!("{folder}/{name}"),
+            };
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            store
+                .put(&location, bytes, "application/octet-stream")
+                .await
+                .with_context(|| format!("uploading {}", location.uri()))?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+/// Copies the thumbnails the events list from S3 into `out/thumbnails/`, keeping their keys.
+async fn download_thumbnails(
+    store: &dyn ObjectStore,
+    events: &[Value],
+    out_dir: &Path,
+) -> anyhow::Result<usize> {
+    let mut count = 0;
+    for event in events {
+        for thumbnail in event["result"]["thumbnails"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(location) = thumbnail["s3_uri"].as_str().and_then(S3Location::parse) else {
+                continue;
+            };
+            let bytes = store
+                .get(&location, 64 * 1024 * 1024)
+                .await
+                .with_context(|| format!("downloading {}", location.uri()))?;
+            let target = out_dir.join(&location.key);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&target, bytes)
+                .with_context(|| format!("writing {}", target.display()))?;
+            count += 1;
+        }
+    }
+    Ok(count)
 }
 
 struct Worker {
@@ -135,6 +240,15 @@ async fn run_on(emulator: &Emulator, options: &DemoOptions) -> anyhow::Result<()
         });
     }
 
+    let store =
+        postlens_runtime::store::S3Store::new(postlens_runtime::emulator::s3_client(&config));
+    if let Some(bucket) = stack.buckets.get("MediaBucket") {
+        let uploaded = upload_media(&store, bucket, &options.media_dir).await?;
+        eprintln!(
+            "▶ uploaded {uploaded} media files from {} to s3://{bucket}/",
+            options.media_dir.display()
+        );
+    }
     let posts = publish_lines(&sns, &stack, "NewVideoPostedTopic", &options.posts).await?;
     eprintln!(
         "▶ published {posts} new-video-posted events from {}",
@@ -195,6 +309,13 @@ async fn run_on(emulator: &Emulator, options: &DemoOptions) -> anyhow::Result<()
             None => 0,
         };
         print_worker(worker, &events, dead);
+        let thumbnails = download_thumbnails(&store, &events, &options.out_dir).await?;
+        if thumbnails > 0 {
+            println!(
+                "  {thumbnails} thumbnails copied to {}",
+                options.out_dir.join("thumbnails").display()
+            );
+        }
         for event in &events {
             all_events.push_str(&event.to_string());
             all_events.push('\n');
@@ -375,6 +496,30 @@ fn summarise(event: &Value) -> String {
                 "{subject:<14} ok    {} · tags {}",
                 categories.join(" | "),
                 tags.join(", ")
+            )
+        }
+        Some("thumbnail-generated") => {
+            let sizes: Vec<String> = result["thumbnails"]
+                .as_array()
+                .map(|t| {
+                    t.iter()
+                        .map(|t| format!("{}x{}", t["width"], t["height"]))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let shown = match result["subject"]["label"].as_str() {
+                Some(label) => format!(
+                    "{label} ({:.2})",
+                    result["subject"]["score"].as_f64().unwrap_or(0.0)
+                ),
+                None => "no object, detail-centred crop".to_owned(),
+            };
+            format!(
+                "{subject:<14} ok    {} frame at {} ms · {shown} · sharpness {:.2} · {}",
+                result["source"]["kind"].as_str().unwrap_or(""),
+                result["source"]["frame_time_ms"],
+                result["quality"]["sharpness"].as_f64().unwrap_or(0.0),
+                sizes.join(", "),
             )
         }
         Some("text-scored") => format!(

@@ -64,6 +64,9 @@ enum Command {
         /// Where result events (and thumbnails) are written.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Media uploaded to the media bucket first (its `videos/` and `images/`).
+        #[arg(long, default_value = "fixtures")]
+        media: PathBuf,
         /// Stop waiting for queues to drain after this many seconds.
         #[arg(long, default_value_t = 180)]
         max_seconds: u64,
@@ -169,6 +172,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             posts,
             documents,
             out,
+            media,
             max_seconds,
         } => {
             demo::run(demo::DemoOptions {
@@ -176,6 +180,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 posts,
                 documents: Some(documents),
                 out_dir: out,
+                media_dir: media,
                 max_duration: std::time::Duration::from_secs(max_seconds),
             })
             .await?;

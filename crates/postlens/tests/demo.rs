@@ -43,6 +43,36 @@ fn demo_runs_the_fan_out_and_writes_every_result_event() {
         stdout.contains("Dresses"),
         "the Ankara gown is tagged as a dress:\n{stdout}"
     );
+    // The same posts carry media: five usable, one HEVC clip, one off-list URL, one black
+    // clip, and the two malformed lines.
+    let thumbnails: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "thumbnail-generated")
+        .collect();
+    let codes: Vec<&str> = thumbnails
+        .iter()
+        .filter_map(|e| e["error"]["code"].as_str())
+        .collect();
+    assert_eq!(thumbnails.len(), 10, "{stdout}");
+    for code in ["unsupported_codec", "url_not_allowed", "no_usable_frame"] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    let cup = thumbnails
+        .iter()
+        .find(|e| e["video_id"] == "vid-ng-001")
+        .expect("the cup clip's event");
+    assert_eq!(cup["result"]["subject"]["label"], "cup", "{cup}");
+    for thumbnail in cup["result"]["thumbnails"].as_array().expect("thumbnails") {
+        let key = thumbnail["s3_uri"]
+            .as_str()
+            .and_then(|uri| uri.strip_prefix("s3://"))
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(_, key)| key)
+            .expect("an s3 uri");
+        let bytes = std::fs::read(out.join(key)).expect("thumbnail copied to out/");
+        assert_eq!(bytes.len() as u64, thumbnail["bytes"].as_u64().expect("bytes"));
+        assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    }
     // fixtures/texts/documents.jsonl: four documents, one without an id, one in a bucket
     // outside DOCUMENT_BUCKETS.
     let scored = |status: &str| {

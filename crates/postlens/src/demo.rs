@@ -86,14 +86,18 @@ fn local_function(
             let Some(output_bucket) = list("THUMBNAIL_BUCKET").into_iter().next() else {
                 bail!("thumbnail-generator has no THUMBNAIL_BUCKET in the template");
             };
+            let store: Arc<dyn ObjectStore> = Arc::new(postlens_runtime::store::S3Store::new(
+                postlens_runtime::emulator::s3_client(config),
+            ));
             Arc::new(EngineFunction::new(stack.engine(
                 thumbnail_generator::ThumbnailGenerator::new(
                     detector,
-                    Arc::new(postlens_runtime::store::S3Store::new(
-                        postlens_runtime::emulator::s3_client(config),
-                    )),
+                    Some(store.clone()),
                     list("MEDIA_BUCKETS"),
-                    output_bucket,
+                    thumbnail_generator::Destination::S3 {
+                        store,
+                        bucket: output_bucket,
+                    },
                     thumbnail_generator::UrlPolicy {
                         allowed_hosts: list("VIDEO_URL_HOSTS"),
                     },

@@ -24,6 +24,17 @@ enum Command {
     Caption,
     /// new-video-posted JSON lines on stdin → tags-generated events on stdout, one per line.
     Tag,
+    /// new-video-posted JSON lines with `video_path` or `image_path` (local files) on stdin →
+    /// thumbnail-generated events on stdout; thumbnails are written under `--out`.
+    Thumbnail {
+        #[arg(long, default_value = "out/thumbnails")]
+        out: PathBuf,
+        /// Thumbnail sizes as ASPECT@WIDTH, comma-separated.
+        #[arg(long, default_value = "1:1@720,4:5@720")]
+        sizes: String,
+        #[arg(long, default_value_t = 85)]
+        jpeg_quality: u8,
+    },
     /// Build (or fetch from the cache) the auto-tagger's category embeddings under models/.
     CategoryIndex,
     /// text-submitted JSON lines on stdin → text-scored events on stdout, one per line.
@@ -96,6 +107,31 @@ async fn main() -> anyhow::Result<ExitCode> {
             let stdin = tokio::io::stdin();
             let stdout = tokio::io::stdout();
             let summary = jsonl::run(caption_parser::CaptionParser::new(), stdin, stdout).await?;
+            Ok(summary.exit_code())
+        }
+        Command::Thumbnail {
+            out,
+            sizes,
+            jpeg_quality,
+        } => {
+            let dir = postlens_models::model_dir()
+                .context("no models/ directory (run `make models`) and MODEL_DIR is not set")?;
+            let detector = postlens_models::YoloxNano::load(&dir.join("yolox-nano"))?;
+            let settings = thumbnail_generator::Settings {
+                outputs: thumbnail_generator::OutputSpec::parse_list(&sizes)
+                    .map_err(anyhow::Error::msg)?,
+                jpeg_quality,
+                ..thumbnail_generator::Settings::default()
+            };
+            let worker = thumbnail_generator::ThumbnailGenerator::new(
+                detector,
+                None,
+                Vec::new(),
+                thumbnail_generator::Destination::Directory(out),
+                thumbnail_generator::UrlPolicy::default(),
+                settings,
+            );
+            let summary = jsonl::run(worker, tokio::io::stdin(), tokio::io::stdout()).await?;
             Ok(summary.exit_code())
         }
         Command::Tag => {

@@ -70,7 +70,10 @@ fn demo_runs_the_fan_out_and_writes_every_result_event() {
             .map(|(_, key)| key)
             .expect("an s3 uri");
         let bytes = std::fs::read(out.join(key)).expect("thumbnail copied to out/");
-        assert_eq!(bytes.len() as u64, thumbnail["bytes"].as_u64().expect("bytes"));
+        assert_eq!(
+            bytes.len() as u64,
+            thumbnail["bytes"].as_u64().expect("bytes")
+        );
         assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
     }
     // fixtures/texts/documents.jsonl: four documents, one without an id, one in a bucket

@@ -8,6 +8,7 @@
 pub mod pipeline;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use postlens_analysis::thumbnail::{CropRect, FrameQuality, ObjectBox};
@@ -16,7 +17,7 @@ use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, StoreError, Worker};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use pipeline::{generate, Generated, Media, OutputSpec, Settings, ThumbnailError};
@@ -36,6 +37,8 @@ pub mod error_codes {
     pub const OBJECT_NOT_FOUND: &str = "object_not_found";
     pub const URL_NOT_ALLOWED: &str = "url_not_allowed";
     pub const OUTPUT_UNAVAILABLE: &str = "thumbnail_store_unavailable";
+    pub const LOCAL_PATH_NOT_ALLOWED: &str = "local_path_not_allowed";
+    pub const MEDIA_TOO_LARGE: &str = "media_too_large";
 }
 
 /// One stored thumbnail as the event lists it.
@@ -173,11 +176,35 @@ pub fn key_segment(video_id: &str) -> String {
     }
 }
 
+/// The `new-video-posted` event, plus local paths that only `postlens thumbnail` honours.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ThumbnailRequest {
+    #[serde(flatten)]
+    pub post: NewVideoPosted,
+    #[serde(default)]
+    pub video_path: Option<PathBuf>,
+    #[serde(default)]
+    pub image_path: Option<PathBuf>,
+}
+
+/// Where thumbnails are written.
+pub enum Destination {
+    /// `s3://{bucket}/thumbnails/…` (the Lambda).
+    S3 {
+        store: Arc<dyn ObjectStore>,
+        bucket: String,
+    },
+    /// `{dir}/{video id}/…` on local disk (`postlens thumbnail --out DIR`); local input
+    /// paths are accepted only with this destination.
+    Directory(PathBuf),
+}
+
 pub struct ThumbnailGenerator {
     detector: Arc<YoloxNano>,
-    store: Arc<dyn ObjectStore>,
+    /// Reads `s3://` media; `None` refuses it.
+    media_store: Option<Arc<dyn ObjectStore>>,
     media_buckets: Vec<String>,
-    output_bucket: String,
+    destination: Destination,
     urls: UrlPolicy,
     settings: Arc<Settings>,
     cpu: CpuPool,
@@ -186,21 +213,43 @@ pub struct ThumbnailGenerator {
 impl ThumbnailGenerator {
     pub fn new(
         detector: YoloxNano,
-        store: Arc<dyn ObjectStore>,
+        media_store: Option<Arc<dyn ObjectStore>>,
         media_buckets: Vec<String>,
-        output_bucket: String,
+        destination: Destination,
         urls: UrlPolicy,
         settings: Settings,
     ) -> Self {
         Self {
             detector: Arc::new(detector),
-            store,
+            media_store,
             media_buckets,
-            output_bucket,
+            destination,
             urls,
             settings: Arc::new(settings),
             cpu: CpuPool::per_vcpu(),
         }
+    }
+
+    fn read_local(&self, path: &Path) -> Result<Vec<u8>, RecordError> {
+        use error_codes::*;
+        if !matches!(self.destination, Destination::Directory(_)) {
+            return Err(RecordError::permanent(
+                LOCAL_PATH_NOT_ALLOWED,
+                "video_path and image_path are read only by `postlens thumbnail`",
+            ));
+        }
+        let missing = |e: std::io::Error| {
+            RecordError::permanent(OBJECT_NOT_FOUND, format!("{}: {e}", path.display()))
+        };
+        let limit = self.settings.limits.max_bytes;
+        let size = std::fs::metadata(path).map_err(missing)?.len();
+        if size > limit as u64 {
+            return Err(RecordError::permanent(
+                MEDIA_TOO_LARGE,
+                format!("{} is {size} bytes; the limit is {limit}", path.display()),
+            ));
+        }
+        std::fs::read(path).map_err(missing)
     }
 
     async fn fetch(&self, uri: &str) -> Result<Vec<u8>, RecordError> {
@@ -211,13 +260,16 @@ impl ThumbnailGenerator {
                 format!("{uri} does not look like s3://bucket/key"),
             )
         })?;
-        if !self.media_buckets.contains(&location.bucket) {
-            return Err(RecordError::permanent(
-                BUCKET_NOT_ALLOWED,
-                format!("bucket {} is not in MEDIA_BUCKETS", location.bucket),
-            ));
-        }
-        self.store
+        let store = match &self.media_store {
+            Some(store) if self.media_buckets.contains(&location.bucket) => store,
+            _ => {
+                return Err(RecordError::permanent(
+                    BUCKET_NOT_ALLOWED,
+                    format!("bucket {} is not in MEDIA_BUCKETS", location.bucket),
+                ))
+            }
+        };
+        store
             .get(&location, self.settings.limits.max_bytes)
             .await
             .map_err(|e| match e {
@@ -225,7 +277,7 @@ impl ThumbnailGenerator {
                     RecordError::permanent(OBJECT_NOT_FOUND, format!("{uri} does not exist"))
                 }
                 StoreError::TooLarge { uri, limit } => RecordError::permanent(
-                    "media_too_large",
+                    MEDIA_TOO_LARGE,
                     format!("{uri} is larger than {limit} bytes"),
                 ),
                 StoreError::Unavailable(message) => {
@@ -236,16 +288,21 @@ impl ThumbnailGenerator {
 }
 
 impl Worker for ThumbnailGenerator {
-    type Input = NewVideoPosted;
+    type Input = ThumbnailRequest;
     type Output = ThumbnailGenerated;
 
     fn descriptor(&self) -> &WorkerDescriptor {
         &DESCRIPTOR
     }
 
-    async fn process(&self, post: NewVideoPosted) -> Result<ThumbnailGenerated, RecordError> {
+    async fn process(&self, request: ThumbnailRequest) -> Result<ThumbnailGenerated, RecordError> {
+        let post = &request.post;
         post.validate()?;
-        let (video, images) = if let Some(uri) = &post.video_s3_uri {
+        let (video, images) = if let Some(path) = &request.video_path {
+            (Some(self.read_local(path)?), Vec::new())
+        } else if let Some(path) = &request.image_path {
+            (None, vec![self.read_local(path)?])
+        } else if let Some(uri) = &post.video_s3_uri {
             (Some(self.fetch(uri).await?), Vec::new())
         } else if !post.image_s3_uris.is_empty() {
             let mut images = Vec::new();
@@ -284,21 +341,34 @@ impl Worker for ThumbnailGenerator {
         let segment = key_segment(&post.video_id);
         let mut uris = Vec::with_capacity(generated.thumbnails.len());
         for thumbnail in &generated.thumbnails {
-            let location = S3Location {
-                bucket: self.output_bucket.clone(),
-                key: format!(
-                    "thumbnails/{segment}/{}-{}x{}.jpg",
-                    thumbnail.spec.name, thumbnail.width, thumbnail.height
-                ),
-            };
-            self.store
-                .put(&location, thumbnail.jpeg.clone(), "image/jpeg")
-                .await
-                .map_err(|e| {
-                    RecordError::transient(error_codes::OUTPUT_UNAVAILABLE, e.to_string())
-                })?;
-            let uri = location.uri();
-            uris.push((uri.clone(), Some(uri)));
+            let name = format!(
+                "{}-{}x{}.jpg",
+                thumbnail.spec.name, thumbnail.width, thumbnail.height
+            );
+            let unavailable =
+                |message: String| RecordError::transient(error_codes::OUTPUT_UNAVAILABLE, message);
+            match &self.destination {
+                Destination::S3 { store, bucket } => {
+                    let location = S3Location {
+                        bucket: bucket.clone(),
+                        key: format!("thumbnails/{segment}/{name}"),
+                    };
+                    store
+                        .put(&location, thumbnail.jpeg.clone(), "image/jpeg")
+                        .await
+                        .map_err(|e| unavailable(e.to_string()))?;
+                    let uri = location.uri();
+                    uris.push((uri.clone(), Some(uri)));
+                }
+                Destination::Directory(dir) => {
+                    let folder = dir.join(&segment);
+                    let path = folder.join(&name);
+                    std::fs::create_dir_all(&folder)
+                        .and_then(|()| std::fs::write(&path, &thumbnail.jpeg))
+                        .map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
+                    uris.push((path.display().to_string(), None));
+                }
+            }
         }
         Ok(ThumbnailGenerated::new(generated, uris))
     }

@@ -4,7 +4,8 @@ use std::time::Instant;
 use anyhow::Context;
 use postlens_runtime::logging::{self, LogTarget};
 use postlens_runtime::store::S3Store;
-use thumbnail_generator::{OutputSpec, Settings, ThumbnailGenerator, UrlPolicy};
+use postlens_runtime::ObjectStore;
+use thumbnail_generator::{Destination, OutputSpec, Settings, ThumbnailGenerator, UrlPolicy};
 
 fn list(name: &str) -> Vec<String> {
     std::env::var(name)
@@ -33,11 +34,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let detector = postlens_models::YoloxNano::load(&model_dir.join("yolox-nano"))
         .with_context(|| format!("loading YOLOX-Nano from {}", model_dir.display()))?;
     let (_, s3) = postlens_runtime::lambda::aws_clients().await;
+    let store: Arc<dyn ObjectStore> = Arc::new(S3Store::new(s3));
     let worker = ThumbnailGenerator::new(
         detector,
-        Arc::new(S3Store::new(s3)),
+        Some(store.clone()),
         list("MEDIA_BUCKETS"),
-        output_bucket,
+        Destination::S3 {
+            store,
+            bucket: output_bucket,
+        },
         UrlPolicy {
             allowed_hosts: list("VIDEO_URL_HOSTS"),
         },

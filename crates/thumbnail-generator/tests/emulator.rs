@@ -1,0 +1,176 @@
+//! The thumbnail generator behind the template's queue in moto: media read from the media
+//! bucket, thumbnails written to the thumbnail bucket and listed in events on its topic,
+//! bad media and bad posts turned into error events, nothing retried.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use postlens_local::{
+    find_template, run_until_drained, DrainOptions, EngineFunction, EventSourceMapping, LocalStack,
+    MappingSettings, Tap, Topology,
+};
+use postlens_runtime::emulator::{s3_client, Emulator};
+use postlens_runtime::envelope::S3Location;
+use postlens_runtime::store::S3Store;
+use postlens_runtime::ObjectStore;
+use serde_json::json;
+use thumbnail_generator::{Destination, Settings, ThumbnailGenerator, UrlPolicy};
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect(path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_in_s3_becomes_thumbnails_in_s3() {
+    let emulator = Emulator::start().await.expect("moto (make venv)");
+    let config = emulator.sdk_config().await;
+    let topology = Topology::from_file(&find_template().expect("template")).expect("topology");
+    let stack = LocalStack::create(topology, &config).await.expect("stack");
+    let function = stack
+        .topology
+        .function("thumbnail-generator")
+        .expect("thumbnail-generator in the template")
+        .clone();
+    let environment = stack.environment(&function).expect("env");
+    let media_bucket = environment["MEDIA_BUCKETS"].clone();
+    let thumbnail_bucket = environment["THUMBNAIL_BUCKET"].clone();
+    let store: Arc<dyn ObjectStore> = Arc::new(S3Store::new(s3_client(&config)));
+    for (key, path) in [
+        ("in/cup.mp4", "videos/cup-portrait.mp4"),
+        ("in/hevc.mp4", "videos/cup-hevc.mp4"),
+        ("in/cat.jpg", "images/chelsea.jpg"),
+    ] {
+        let location = S3Location {
+            bucket: media_bucket.clone(),
+            key: key.to_owned(),
+        };
+        store
+            .put(&location, fixture(path), "application/octet-stream")
+            .await
+            .expect("upload");
+    }
+
+    let sns = aws_sdk_sns::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let tap = Tap::subscribe(
+        "thumbnail-tap",
+        &environment["OUTPUT_TOPIC_ARN"],
+        sqs.clone(),
+        &sns,
+    )
+    .await
+    .expect("tap");
+    let input = stack
+        .topic_arn("NewVideoPostedTopic")
+        .expect("input topic")
+        .to_owned();
+    let uri = |key: &str| format!("s3://{media_bucket}/{key}");
+    for body in [
+        json!({"video_id": "cup", "video_s3_uri": uri("in/cup.mp4")}),
+        json!({"video_id": "cat", "image_s3_uris": [uri("in/cat.jpg")]}),
+        json!({"video_id": "hevc", "video_s3_uri": uri("in/hevc.mp4")}),
+        json!({"video_id": "gone", "video_s3_uri": uri("in/missing.mp4")}),
+        json!({"video_id": "elsewhere", "video_s3_uri": "s3://someone-elses-bucket/v.mp4"}),
+        json!({"video_id": "local", "video_path": "/etc/passwd"}),
+        json!({"video_id": "nothing"}),
+    ] {
+        sns.publish()
+            .topic_arn(&input)
+            .message(body.to_string())
+            .send()
+            .await
+            .expect("publish");
+    }
+
+    let dir = postlens_models::model_dir().expect("models/ (make models)");
+    let detector = postlens_models::YoloxNano::load(&dir.join("yolox-nano")).expect("YOLOX");
+    let worker = ThumbnailGenerator::new(
+        detector,
+        Some(store.clone()),
+        vec![media_bucket.clone()],
+        Destination::S3 {
+            store: store.clone(),
+            bucket: thumbnail_bucket.clone(),
+        },
+        UrlPolicy::default(),
+        Settings::default(),
+    );
+    let engine = stack.engine(worker, &function, &config).expect("engine");
+    let (queue, _) = stack.source_queues(&function);
+    let mapping = Arc::new(EventSourceMapping::new(
+        "thumbnail-generator",
+        sqs.clone(),
+        queue.expect("queue").clone(),
+        MappingSettings::for_function(&function),
+        Arc::new(EngineFunction::new(engine)),
+    ));
+    let report = run_until_drained(
+        &[mapping],
+        &sqs,
+        &DrainOptions {
+            max_duration: Duration::from_secs(90),
+            ..DrainOptions::default()
+        },
+        |_| {},
+    )
+    .await
+    .expect("drain");
+    assert!(report.drained);
+    assert_eq!(report.stats[0].returned_for_retry, 0, "{:?}", report.stats);
+
+    let events = tap.drain().await.expect("events");
+    assert_eq!(events.len(), 7, "{events:#?}");
+    let by_video = |id: &str| {
+        events
+            .iter()
+            .find(|e| e["video_id"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let cup = by_video("cup");
+    assert_eq!(cup["status"], "ok", "{cup}");
+    assert_eq!(cup["result"]["subject"]["label"], "cup");
+    for thumbnail in cup["result"]["thumbnails"].as_array().expect("thumbnails") {
+        let location = S3Location::parse(thumbnail["s3_uri"].as_str().expect("uri")).expect("s3");
+        assert_eq!(location.bucket, thumbnail_bucket);
+        assert!(
+            location.key.starts_with("thumbnails/cup/"),
+            "{}",
+            location.key
+        );
+        let jpeg = store.get(&location, 1 << 24).await.expect("stored");
+        assert_eq!(
+            jpeg.len() as u64,
+            thumbnail["bytes"].as_u64().expect("bytes")
+        );
+        let decoded = image::load_from_memory(&jpeg).expect("a JPEG");
+        assert_eq!(
+            decoded.width() as u64,
+            thumbnail["width"].as_u64().expect("width")
+        );
+    }
+    assert_eq!(by_video("cat")["status"], "ok");
+    assert_eq!(by_video("cat")["result"]["source"]["kind"], "image");
+    for (id, code) in [
+        ("hevc", "unsupported_codec"),
+        ("gone", "object_not_found"),
+        ("elsewhere", "bucket_not_allowed"),
+        ("local", "local_path_not_allowed"),
+        ("nothing", "media_missing"),
+    ] {
+        assert_eq!(
+            by_video(id)["error"]["code"],
+            code,
+            "{id}: {}",
+            by_video(id)
+        );
+    }
+    assert!(events
+        .iter()
+        .all(|e| e["event_type"] == "thumbnail-generated"));
+    emulator.stop().await;
+}

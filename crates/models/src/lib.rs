@@ -22,6 +22,25 @@ pub enum ModelError {
     Inference(#[from] candle_core::Error),
 }
 
+/// One kernel thread per process unless `CANDLE_NUM_THREADS` / `RAYON_NUM_THREADS` say
+/// otherwise. The workers already run one record per vCPU (the runtime's CPU pool), and
+/// candle's own pool sizes itself by physical cores, ignoring CPU affinity and quotas, and
+/// spins while it waits: on one core YOLOX-Nano took 240 ms with two kernel threads and
+/// 90 ms with one, and a Lambda vCPU fraction is worse. Called by every model loader before
+/// candle's pools start (they are created on first use and never resized).
+pub fn init_kernel_threads() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for name in ["CANDLE_NUM_THREADS", "RAYON_NUM_THREADS"] {
+            if std::env::var_os(name).is_none() {
+                // Edition 2021: set_var is safe to call; this runs before any model code
+                // and before candle reads the variables.
+                std::env::set_var(name, "1");
+            }
+        }
+    });
+}
+
 /// Where models live: `MODEL_DIR` if set (a Lambda layer mounts at `/opt/models`),
 /// else `models/` in the current directory or the nearest parent that has one.
 pub fn model_dir() -> Option<PathBuf> {

@@ -25,6 +25,7 @@ pub struct SentenceEmbedder {
 impl SentenceEmbedder {
     /// Loads `model.safetensors`, `config.json` and `tokenizer.json` from `dir`.
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
+        crate::init_kernel_threads();
         let weights = require(&dir.join("model.safetensors"))?.to_owned();
         let config_path = require(&dir.join("config.json"))?.to_owned();
         let tokenizer_path = require(&dir.join("tokenizer.json"))?.to_owned();

@@ -177,6 +177,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::CategoryIndex => {
+            // A one-off batch job with nothing else running: use every core for the kernels
+            // (the workers use one per record, see `init_kernel_threads`).
+            if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+                let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                std::env::set_var("CANDLE_NUM_THREADS", cores.to_string());
+                std::env::set_var("RAYON_NUM_THREADS", cores.to_string());
+            }
             let dir = model_dir()?;
             let taxonomy = postlens_analysis::tags::Taxonomy::parse(
                 postlens_analysis::tags::SHOPIFY_TAXONOMY,

@@ -48,8 +48,10 @@ unit: venv
 	cargo test --workspace
 
 # Benchmarks pinned to one core, as the budgets are stated for one vCPU.
+# The thumbnail benchmark needs ffmpeg to make its media (scripts/make_bench_media.sh).
 bench:
-	taskset -c 0 cargo bench -p postlens-analysis -p caption-parser -p auto-tagger -p text-scorer
+	scripts/make_bench_media.sh
+	taskset -c 0 cargo bench -p postlens-analysis -p caption-parser -p auto-tagger -p text-scorer -p thumbnail-generator
 
 # cargo-lambda (with zig) only for building and deploying; tests do not need it.
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
@@ -57,7 +59,7 @@ $(CARGO_LAMBDA): $(MOTO)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2
 
 lambda-build: $(CARGO_LAMBDA)
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 -p caption-parser
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 -p caption-parser -p auto-tagger -p text-scorer -p thumbnail-generator
 
 # Stage models/ as the layer's content: the layer unpacks to /opt/models.
 models-layer:

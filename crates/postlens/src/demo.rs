@@ -352,8 +352,13 @@ pub async fn serve(template: &Path, out_dir: &Path) -> anyhow::Result<()> {
             "AWS_SECRET_ACCESS_KEY=testing".to_owned(),
             format!("AWS_REGION={}", postlens_runtime::emulator::REGION),
         ];
+        let local_models = postlens_models::model_dir();
         for (name, value) in stack.environment(function)? {
-            lines.push(format!("{name}={value}"));
+            // The template's /opt/models is the layer's path; locally the models are here.
+            match (name.as_str(), &local_models) {
+                ("MODEL_DIR", Some(dir)) => lines.push(format!("MODEL_DIR={}", dir.display())),
+                _ => lines.push(format!("{name}={value}")),
+            }
         }
         let path = env_dir.join(format!("{}.env", function.binary));
         std::fs::write(&path, lines.join("\n") + "\n")
@@ -367,6 +372,12 @@ pub async fn serve(template: &Path, out_dir: &Path) -> anyhow::Result<()> {
     }
     for (id, arn) in &stack.topics {
         println!("  topic {id:<24} {arn}");
+    }
+    if let Some(bucket) = stack.buckets.get("MediaBucket") {
+        let store =
+            postlens_runtime::store::S3Store::new(postlens_runtime::emulator::s3_client(&config));
+        let uploaded = upload_media(&store, bucket, Path::new("fixtures")).await?;
+        println!("  uploaded {uploaded} fixture media files to s3://{bucket}/ (videos/, images/)");
     }
     println!("Ctrl-C stops the emulator.");
     tokio::signal::ctrl_c()

@@ -2,13 +2,9 @@
 //! source mapping: tags-generated events arrive on its topic with the `top_category`
 //! attribute, a malformed post becomes an error event, and nothing is retried.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use postlens_local::{
-    find_template, run_until_drained, DrainOptions, EngineFunction, EventSourceMapping, LocalStack,
-    MappingSettings, Tap, Topology,
-};
+use postlens_local::{find_template, LocalStack, Tap, Topology};
 use postlens_runtime::emulator::Emulator;
 use serde_json::json;
 
@@ -51,28 +47,15 @@ async fn posts_become_tags_generated_events() {
 
     let dir = postlens_models::model_dir().expect("models/ (make models)");
     let models = auto_tagger::Models::load(&dir).expect("models");
-    let engine = stack
-        .engine(auto_tagger::AutoTagger::new(models), &function, &config)
-        .expect("engine");
-    let (queue, _) = stack.source_queues(&function);
-    let mapping = Arc::new(EventSourceMapping::new(
-        "auto-tagger",
-        sqs.clone(),
-        queue.expect("queue").clone(),
-        MappingSettings::for_function(&function),
-        Arc::new(EngineFunction::new(engine)),
-    ));
-    let report = run_until_drained(
-        &[mapping],
-        &sqs,
-        &DrainOptions {
-            max_duration: Duration::from_secs(60),
-            ..DrainOptions::default()
-        },
-        |_| {},
-    )
-    .await
-    .expect("drain");
+    let report = stack
+        .drain_worker(
+            auto_tagger::AutoTagger::new(models),
+            &function,
+            &config,
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("drain");
     assert!(report.drained);
     assert_eq!(report.stats[0].returned_for_retry, 0, "{:?}", report.stats);
 

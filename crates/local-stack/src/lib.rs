@@ -13,7 +13,7 @@ pub use drain::{queue_depth, run_until_drained, DrainOptions, DrainReport, Queue
 pub use mapping::{
     EngineFunction, EventSourceMapping, LocalFunction, MappingSettings, MappingStats,
 };
-pub use stack::{LocalQueue, LocalStack, StackError, WiringError};
+pub use stack::{DrainWorkerError, LocalQueue, LocalStack, StackError, WiringError};
 pub use tap::Tap;
 pub use topology::{FunctionSpec, Topology, TopologyError};
 

@@ -228,7 +228,47 @@ pub enum WiringError {
     },
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum DrainWorkerError {
+    #[error(transparent)]
+    Wiring(#[from] WiringError),
+    #[error(transparent)]
+    Mapping(#[from] crate::mapping::MappingError),
+    #[error("{0} has no source queue in the template")]
+    NoQueue(String),
+}
+
 impl LocalStack {
+    /// Runs `worker` as `function` behind its queue, through a local event source mapping
+    /// with the template's settings, until the queue drains or `max_duration` passes.
+    pub async fn drain_worker<W: Worker>(
+        &self,
+        worker: W,
+        function: &FunctionSpec,
+        config: &aws_config::SdkConfig,
+        max_duration: std::time::Duration,
+    ) -> Result<crate::DrainReport, DrainWorkerError> {
+        let engine = self.engine(worker, function, config)?;
+        let queue = self
+            .source_queues(function)
+            .0
+            .ok_or_else(|| DrainWorkerError::NoQueue(function.id.clone()))?
+            .clone();
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let mapping = Arc::new(crate::EventSourceMapping::new(
+            function.binary.clone(),
+            sqs.clone(),
+            queue,
+            crate::MappingSettings::for_function(function),
+            Arc::new(crate::EngineFunction::new(engine)),
+        ));
+        let options = crate::DrainOptions {
+            max_duration,
+            ..crate::DrainOptions::default()
+        };
+        Ok(crate::run_until_drained(&[mapping], &sqs, &options, |_| {}).await?)
+    }
+
     /// The worker's batch engine configured exactly as in Lambda: from the function's
     /// environment in the template, with SNS and S3 clients for this stack's endpoint.
     pub fn engine<W: Worker>(

@@ -5,10 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use postlens_local::{
-    find_template, run_until_drained, DrainOptions, EngineFunction, EventSourceMapping, LocalStack,
-    MappingSettings, Tap, Topology,
-};
+use postlens_local::{find_template, LocalStack, Tap, Topology};
 use postlens_runtime::emulator::{s3_client, Emulator};
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::store::S3Store;
@@ -99,26 +96,10 @@ async fn media_in_s3_becomes_thumbnails_in_s3() {
         UrlPolicy::default(),
         Settings::default(),
     );
-    let engine = stack.engine(worker, &function, &config).expect("engine");
-    let (queue, _) = stack.source_queues(&function);
-    let mapping = Arc::new(EventSourceMapping::new(
-        "thumbnail-generator",
-        sqs.clone(),
-        queue.expect("queue").clone(),
-        MappingSettings::for_function(&function),
-        Arc::new(EngineFunction::new(engine)),
-    ));
-    let report = run_until_drained(
-        &[mapping],
-        &sqs,
-        &DrainOptions {
-            max_duration: Duration::from_secs(90),
-            ..DrainOptions::default()
-        },
-        |_| {},
-    )
-    .await
-    .expect("drain");
+    let report = stack
+        .drain_worker(worker, &function, &config, Duration::from_secs(90))
+        .await
+        .expect("drain");
     assert!(report.drained);
     assert_eq!(report.stats[0].returned_for_retry, 0, "{:?}", report.stats);
 

@@ -100,6 +100,7 @@ fn local_function(
                     },
                     thumbnail_generator::UrlPolicy {
                         allowed_hosts: list("VIDEO_URL_HOSTS"),
+                        ..Default::default()
                     },
                     thumbnail_generator::Settings::default(),
                 ),

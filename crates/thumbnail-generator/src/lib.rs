@@ -3,8 +3,9 @@
 //! Media comes from `video_s3_uri` or `image_s3_uris` (buckets on an allow-list);
 //! thumbnails go to `s3://{THUMBNAIL_BUCKET}/thumbnails/{video id}/{aspect}-{w}x{h}.jpg`,
 //! a key that depends only on the input, so a retried record overwrites rather than
-//! duplicates. `video_url` is refused unless its host is allow-listed (see [`UrlPolicy`]).
+//! duplicates. `video_url` is downloaded only from allow-listed hosts (see [`download`]).
 
+pub mod download;
 pub mod pipeline;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, StoreError, Wor
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use download::{Downloader, UrlPolicy};
 pub use pipeline::{generate, Generated, Media, OutputSpec, Settings, ThumbnailError};
 use pipeline::{FrameCounts, SourceInfo};
 
@@ -118,49 +120,6 @@ impl ThumbnailGenerated {
     }
 }
 
-/// Which `video_url`s may be fetched. The default allows none; fetching from the open
-/// internet is not implemented (see the README), so an allow-listed host is refused too,
-/// with a message that says so.
-#[derive(Debug, Clone, Default)]
-pub struct UrlPolicy {
-    pub allowed_hosts: Vec<String>,
-}
-
-impl UrlPolicy {
-    /// Why `url` is not fetched: not https, host not allow-listed, or (for an allowed host)
-    /// that downloading is not implemented.
-    pub fn refusal(&self, url: &str) -> RecordError {
-        match self.check(url) {
-            Err(error) => error,
-            Ok(()) => RecordError::permanent(
-                error_codes::URL_NOT_ALLOWED,
-                "downloading video_url is not implemented yet; upload the video to an allowed bucket",
-            ),
-        }
-    }
-
-    fn check(&self, url: &str) -> Result<(), RecordError> {
-        let refuse = |why: String| RecordError::permanent(error_codes::URL_NOT_ALLOWED, why);
-        let rest = url
-            .strip_prefix("https://")
-            .ok_or_else(|| refuse("video_url must be https".to_owned()))?;
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host = authority
-            .rsplit_once('@')
-            .map_or(authority, |(_, h)| h)
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if !self.allowed_hosts.contains(&host) {
-            return Err(refuse(format!(
-                "host {host:?} is not in VIDEO_URL_HOSTS (empty by default)"
-            )));
-        }
-        Ok(())
-    }
-}
-
 /// A path segment for the object key: the video id when it is plain, else its hash.
 pub fn key_segment(video_id: &str) -> String {
     let plain = !video_id.is_empty()
@@ -205,7 +164,7 @@ pub struct ThumbnailGenerator {
     media_store: Option<Arc<dyn ObjectStore>>,
     media_buckets: Vec<String>,
     destination: Destination,
-    urls: UrlPolicy,
+    downloader: Downloader,
     settings: Arc<Settings>,
     cpu: CpuPool,
 }
@@ -224,7 +183,12 @@ impl ThumbnailGenerator {
             media_store,
             media_buckets,
             destination,
-            urls,
+            // No allowed host, nothing to download: skip reading the system certificates.
+            downloader: if urls.allowed_hosts.is_empty() {
+                Downloader::with_roots(urls, rustls::RootCertStore::empty())
+            } else {
+                Downloader::new(urls)
+            },
             settings: Arc::new(settings),
             cpu: CpuPool::per_vcpu(),
         }
@@ -311,7 +275,14 @@ impl Worker for ThumbnailGenerator {
             }
             (None, images)
         } else if let Some(url) = &post.video_url {
-            return Err(self.urls.refusal(url));
+            (
+                Some(
+                    self.downloader
+                        .get(url, self.settings.limits.max_bytes)
+                        .await?,
+                ),
+                Vec::new(),
+            )
         } else {
             return Err(RecordError::permanent(
                 error_codes::MEDIA_MISSING,
@@ -383,6 +354,14 @@ impl Worker for ThumbnailGenerator {
     }
 }
 
+impl ThumbnailGenerator {
+    /// Replaces the downloader (tests use one that trusts their own certificate).
+    pub fn with_downloader(mut self, downloader: Downloader) -> Self {
+        self.downloader = downloader;
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,30 +374,5 @@ mod tests {
             assert_eq!(segment.len(), 32, "{odd}");
             assert!(segment.chars().all(|c| c.is_ascii_hexdigit()));
         }
-    }
-
-    #[test]
-    fn urls_are_refused_unless_https_and_allow_listed() {
-        let policy = UrlPolicy {
-            allowed_hosts: vec!["cdn.example.com".to_owned()],
-        };
-        for url in [
-            "http://cdn.example.com/v.mp4",
-            "https://evil.example.com/v.mp4",
-            "https://cdn.example.com.evil.net/v.mp4",
-            "https://169.254.169.254/latest/meta-data",
-        ] {
-            let error = policy.refusal(url);
-            assert_eq!(error.code(), error_codes::URL_NOT_ALLOWED, "{url}");
-            assert!(!error.is_retryable());
-        }
-        let error = UrlPolicy::default().refusal("https://cdn.example.com/v.mp4");
-        assert!(error.message().contains("VIDEO_URL_HOSTS"));
-        let allowed = policy.refusal("https://cdn.example.com/v.mp4");
-        assert!(
-            allowed.message().contains("not implemented"),
-            "{}",
-            allowed.message()
-        );
     }
 }

@@ -45,6 +45,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         },
         UrlPolicy {
             allowed_hosts: list("VIDEO_URL_HOSTS"),
+            ..Default::default()
         },
         settings,
     );

@@ -80,7 +80,13 @@ fn local_function(
             let list = |name: &str| -> Vec<String> {
                 environment
                     .get(name)
-                    .map(|v| v.split(',').map(str::to_owned).collect())
+                    .map(|v| {
+                        v.split(',')
+                            .map(str::trim)
+                            .filter(|h| !h.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default()
             };
             let Some(output_bucket) = list("THUMBNAIL_BUCKET").into_iter().next() else {

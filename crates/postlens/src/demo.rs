@@ -11,6 +11,7 @@ use postlens_local::{
     run_until_drained, DrainOptions, EngineFunction, EventSourceMapping, FunctionSpec,
     LocalFunction, LocalStack, MappingSettings, MappingStats, QueueDepth, Tap, Topology,
 };
+use postlens_runtime::config::name_list;
 use postlens_runtime::emulator::Emulator;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::ObjectStore;
@@ -59,7 +60,7 @@ fn local_function(
             let environment = stack.environment(function)?;
             let buckets = environment
                 .get("DOCUMENT_BUCKETS")
-                .map(|b| b.split(',').map(str::to_owned).collect())
+                .map(|b| name_list(b))
                 .unwrap_or_default();
             let store = Arc::new(postlens_runtime::store::S3Store::new(
                 postlens_runtime::emulator::s3_client(config),
@@ -80,13 +81,7 @@ fn local_function(
             let list = |name: &str| -> Vec<String> {
                 environment
                     .get(name)
-                    .map(|v| {
-                        v.split(',')
-                            .map(str::trim)
-                            .filter(|h| !h.is_empty())
-                            .map(str::to_owned)
-                            .collect()
-                    })
+                    .map(|v| name_list(v))
                     .unwrap_or_default()
             };
             let Some(output_bucket) = list("THUMBNAIL_BUCKET").into_iter().next() else {

@@ -132,9 +132,25 @@ impl WorkerConfig {
     }
 }
 
+/// A comma-separated list setting (`MEDIA_BUCKETS=a, b`): trimmed, empty entries dropped.
+pub fn name_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_lists_are_trimmed_and_skip_empty_entries() {
+        assert_eq!(name_list(" a, b ,,c "), vec!["a", "b", "c"]);
+        assert!(name_list("").is_empty());
+    }
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

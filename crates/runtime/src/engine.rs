@@ -22,7 +22,7 @@ use crate::event::{
     SCHEMA_VERSION,
 };
 use crate::sink::{EventSink, PublishEntry, MAX_PUBLISH_BATCH, SNS_MAX_MESSAGE_BYTES};
-use crate::store::{ObjectStore, StoreError};
+use crate::store::ObjectStore;
 
 /// One kind of analysis, wired to the engine. Implementations stay free of AWS types.
 pub trait Worker: Send + Sync + 'static {
@@ -318,19 +318,7 @@ impl<W: Worker> BatchEngine<W> {
         let bytes = store
             .get(location, self.config.max_claim_check_bytes)
             .await
-            .map_err(|error| match error {
-                StoreError::NotFound(uri) => RecordError::permanent(
-                    codes::CLAIM_CHECK_MISSING,
-                    format!("{uri} does not exist"),
-                ),
-                StoreError::TooLarge { uri, limit } => RecordError::permanent(
-                    codes::INPUT_TOO_LARGE,
-                    format!("{uri} is larger than {limit} bytes"),
-                ),
-                StoreError::Unavailable(message) => {
-                    RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message)
-                }
-            })?;
+            .map_err(|e| e.into_record_error(codes::CLAIM_CHECK_MISSING, codes::INPUT_TOO_LARGE))?;
         serde_json::from_slice(&bytes).map_err(|e| {
             RecordError::permanent(
                 codes::INVALID_JSON,

@@ -64,4 +64,8 @@ pub mod codes {
     pub const NOT_STARTED_DEADLINE: &str = "not_started_deadline";
     pub const FIFO_PREDECESSOR_FAILED: &str = "fifo_predecessor_failed";
     pub const SERIALIZE_FAILED: &str = "serialize_failed";
+    /// Inputs named by `s3://` URIs (documents, media).
+    pub const S3_URI_INVALID: &str = "s3_uri_invalid";
+    pub const BUCKET_NOT_ALLOWED: &str = "bucket_not_allowed";
+    pub const OBJECT_NOT_FOUND: &str = "object_not_found";
 }

@@ -7,6 +7,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use futures::future::BoxFuture;
 
 use crate::envelope::S3Location;
+use crate::error::{codes, RecordError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -16,6 +17,60 @@ pub enum StoreError {
     TooLarge { uri: String, limit: usize },
     #[error("storage request failed: {0}")]
     Unavailable(String),
+}
+
+impl StoreError {
+    /// A missing or oversized object is permanent (`not_found` / `too_large` codes); a
+    /// store that cannot be reached is worth a retry.
+    pub fn into_record_error(
+        self,
+        not_found: &'static str,
+        too_large: &'static str,
+    ) -> RecordError {
+        match self {
+            Self::NotFound(uri) => {
+                RecordError::permanent(not_found, format!("{uri} does not exist"))
+            }
+            Self::TooLarge { uri, limit } => {
+                RecordError::permanent(too_large, format!("{uri} is larger than {limit} bytes"))
+            }
+            Self::Unavailable(message) => {
+                RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message)
+            }
+        }
+    }
+}
+
+/// An input object a record names by `s3://` URI, read only from the `allowed` buckets
+/// (`allow_list` names the setting in the error, e.g. `MEDIA_BUCKETS`) and at most
+/// `max_bytes` long (`too_large` is the worker's code for a bigger one).
+pub async fn read_allowed(
+    store: Option<&dyn ObjectStore>,
+    uri: &str,
+    allowed: &[String],
+    allow_list: &str,
+    max_bytes: usize,
+    too_large: &'static str,
+) -> Result<Vec<u8>, RecordError> {
+    let location = S3Location::parse(uri).ok_or_else(|| {
+        RecordError::permanent(
+            codes::S3_URI_INVALID,
+            format!("{uri} does not look like s3://bucket/key"),
+        )
+    })?;
+    if !allowed.contains(&location.bucket) {
+        return Err(RecordError::permanent(
+            codes::BUCKET_NOT_ALLOWED,
+            format!("bucket {} is not in {allow_list}", location.bucket),
+        ));
+    }
+    let store = store.ok_or_else(|| {
+        RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, "no object store configured")
+    })?;
+    store
+        .get(&location, max_bytes)
+        .await
+        .map_err(|e| e.into_record_error(codes::OBJECT_NOT_FOUND, too_large))
 }
 
 pub trait ObjectStore: Send + Sync {

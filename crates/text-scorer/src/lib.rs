@@ -10,9 +10,9 @@ use std::time::Instant;
 
 use postlens_analysis::slop::{self, ScoreOptions, Semantics, SlopResult};
 use postlens_models::SentenceEmbedder;
-use postlens_runtime::envelope::S3Location;
 use postlens_runtime::event::WorkerDescriptor;
-use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, StoreError, Worker};
+use postlens_runtime::store::read_allowed;
+use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
 use serde::{Deserialize, Serialize};
 
 pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
@@ -30,15 +30,15 @@ pub const MAX_OBJECT_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_EMBEDDED_SENTENCES: usize = 256;
 
 pub mod error_codes {
+    pub use postlens_runtime::codes::{
+        BUCKET_NOT_ALLOWED, OBJECT_NOT_FOUND, S3_URI_INVALID as BAD_S3_URI,
+    };
     pub const TEXT_MISSING: &str = "text_missing";
     pub const TEXT_AMBIGUOUS: &str = "text_and_s3_uri";
     pub const TEXT_TOO_LARGE: &str = "text_too_large";
     pub const OBJECT_TOO_LARGE: &str = "object_too_large";
-    pub const OBJECT_NOT_FOUND: &str = "object_not_found";
     pub const NOT_UTF8: &str = "text_not_utf8";
     pub const BAD_GZIP: &str = "gzip_invalid";
-    pub const BAD_S3_URI: &str = "s3_uri_invalid";
-    pub const BUCKET_NOT_ALLOWED: &str = "bucket_not_allowed";
     pub const BAD_OPTIONS: &str = "options_invalid";
 }
 
@@ -115,37 +115,15 @@ impl TextScorer {
             )),
             (Some(text), None) => Ok(text.clone()),
             (None, Some(uri)) => {
-                let location = S3Location::parse(uri).ok_or_else(|| {
-                    RecordError::permanent(BAD_S3_URI, "s3_uri must look like s3://bucket/key")
-                })?;
-                if !self.allowed_buckets.contains(&location.bucket) {
-                    return Err(RecordError::permanent(
-                        BUCKET_NOT_ALLOWED,
-                        format!("bucket {} is not in DOCUMENT_BUCKETS", location.bucket),
-                    ));
-                }
-                let store = self.store.as_ref().ok_or_else(|| {
-                    RecordError::transient(
-                        codes::CLAIM_CHECK_UNAVAILABLE,
-                        "no object store configured",
-                    )
-                })?;
-                let bytes = store
-                    .get(&location, MAX_OBJECT_BYTES)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound(uri) => RecordError::permanent(
-                            OBJECT_NOT_FOUND,
-                            format!("{uri} does not exist"),
-                        ),
-                        StoreError::TooLarge { uri, limit } => RecordError::permanent(
-                            OBJECT_TOO_LARGE,
-                            format!("{uri} is larger than {limit} bytes"),
-                        ),
-                        StoreError::Unavailable(message) => {
-                            RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message)
-                        }
-                    })?;
+                let bytes = read_allowed(
+                    self.store.as_deref(),
+                    uri,
+                    &self.allowed_buckets,
+                    "DOCUMENT_BUCKETS",
+                    MAX_OBJECT_BYTES,
+                    OBJECT_TOO_LARGE,
+                )
+                .await?;
                 decode_document(&bytes)
             }
         }

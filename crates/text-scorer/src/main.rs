@@ -2,6 +2,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use postlens_runtime::config::name_list;
 use postlens_runtime::logging::{self, LogTarget};
 use postlens_runtime::store::S3Store;
 
@@ -14,13 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let embedder = postlens_models::SentenceEmbedder::load(&model_dir.join("minilm-l6-v2"))
         .with_context(|| format!("loading MiniLM from {}", model_dir.display()))?;
     let (_, s3) = postlens_runtime::lambda::aws_clients().await;
-    let buckets = std::env::var("DOCUMENT_BUCKETS")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|b| !b.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let buckets = name_list(&std::env::var("DOCUMENT_BUCKETS").unwrap_or_default());
     let worker =
         text_scorer::TextScorer::new(Some(embedder), Some(Arc::new(S3Store::new(s3))), buckets);
     postlens_runtime::lambda::run(worker, started).await

@@ -17,7 +17,8 @@ use postlens_models::YoloxNano;
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::event::WorkerDescriptor;
-use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, StoreError, Worker};
+use postlens_runtime::store::read_allowed;
+use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -33,10 +34,10 @@ pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
 };
 
 pub mod error_codes {
+    pub use postlens_runtime::codes::{
+        BUCKET_NOT_ALLOWED, OBJECT_NOT_FOUND, S3_URI_INVALID as BAD_S3_URI,
+    };
     pub const MEDIA_MISSING: &str = "media_missing";
-    pub const BAD_S3_URI: &str = "s3_uri_invalid";
-    pub const BUCKET_NOT_ALLOWED: &str = "bucket_not_allowed";
-    pub const OBJECT_NOT_FOUND: &str = "object_not_found";
     pub const URL_NOT_ALLOWED: &str = "url_not_allowed";
     pub const OUTPUT_UNAVAILABLE: &str = "thumbnail_store_unavailable";
     pub const LOCAL_PATH_NOT_ALLOWED: &str = "local_path_not_allowed";
@@ -217,37 +218,15 @@ impl ThumbnailGenerator {
     }
 
     async fn fetch(&self, uri: &str) -> Result<Vec<u8>, RecordError> {
-        use error_codes::*;
-        let location = S3Location::parse(uri).ok_or_else(|| {
-            RecordError::permanent(
-                BAD_S3_URI,
-                format!("{uri} does not look like s3://bucket/key"),
-            )
-        })?;
-        let store = match &self.media_store {
-            Some(store) if self.media_buckets.contains(&location.bucket) => store,
-            _ => {
-                return Err(RecordError::permanent(
-                    BUCKET_NOT_ALLOWED,
-                    format!("bucket {} is not in MEDIA_BUCKETS", location.bucket),
-                ))
-            }
-        };
-        store
-            .get(&location, self.settings.limits.max_bytes)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound(uri) => {
-                    RecordError::permanent(OBJECT_NOT_FOUND, format!("{uri} does not exist"))
-                }
-                StoreError::TooLarge { uri, limit } => RecordError::permanent(
-                    MEDIA_TOO_LARGE,
-                    format!("{uri} is larger than {limit} bytes"),
-                ),
-                StoreError::Unavailable(message) => {
-                    RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message)
-                }
-            })
+        read_allowed(
+            self.media_store.as_deref(),
+            uri,
+            &self.media_buckets,
+            "MEDIA_BUCKETS",
+            self.settings.limits.max_bytes,
+            error_codes::MEDIA_TOO_LARGE,
+        )
+        .await
     }
 }
 

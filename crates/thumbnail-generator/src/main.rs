@@ -2,19 +2,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use postlens_runtime::config::name_list;
 use postlens_runtime::logging::{self, LogTarget};
 use postlens_runtime::store::S3Store;
 use postlens_runtime::ObjectStore;
 use thumbnail_generator::{Destination, OutputSpec, Settings, ThumbnailGenerator, UrlPolicy};
 
 fn list(name: &str) -> Vec<String> {
-    std::env::var(name)
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect()
+    name_list(&std::env::var(name).unwrap_or_default())
 }
 
 #[tokio::main]

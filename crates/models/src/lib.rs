@@ -3,11 +3,14 @@
 
 pub mod category_index;
 pub mod minilm;
+pub mod smollm2;
 pub mod yolox;
 
 use std::path::{Path, PathBuf};
 
 pub use minilm::SentenceEmbedder;
+pub use postlens_analysis::slop::TokenSurprisal;
+pub use smollm2::SmolLm2;
 pub use yolox::{Detection, DetectorSettings, RgbView, YoloxNano};
 
 #[derive(Debug, thiserror::Error)]

@@ -56,7 +56,7 @@ fn local_function(
                 eprintln!("  text-scorer: no models/ (run `make models`); not started");
                 return Ok(None);
             };
-            let embedder = postlens_models::SentenceEmbedder::load(&dir.join("minilm-l6-v2"))?;
+            let models = text_scorer::Models::load(&dir)?;
             let environment = stack.environment(function)?;
             let buckets = environment
                 .get("DOCUMENT_BUCKETS")
@@ -66,7 +66,7 @@ fn local_function(
                 postlens_runtime::emulator::s3_client(config),
             ));
             Arc::new(EngineFunction::new(stack.engine(
-                text_scorer::TextScorer::new(Some(embedder), Some(store), buckets),
+                text_scorer::TextScorer::new(models, Some(store), buckets),
                 function,
                 config,
             )?))

@@ -172,8 +172,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(summary.exit_code())
         }
         Command::EvalSlop { data } => {
-            let embedder = load_embedder()?;
-            print!("{}", slop_eval::run(&data, Some(&embedder))?);
+            print!("{}", slop_eval::run(&data, &load_text_scorer_models()?)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::CategoryIndex => {
@@ -251,16 +250,16 @@ fn cache_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".cache/postlens"))
 }
 
-fn load_embedder() -> anyhow::Result<postlens_models::SentenceEmbedder> {
-    let dir = model_dir()?.join("minilm-l6-v2");
-    postlens_models::SentenceEmbedder::load(&dir)
-        .with_context(|| format!("loading {}", dir.display()))
+fn load_text_scorer_models() -> anyhow::Result<text_scorer::Models> {
+    let dir = model_dir()?;
+    text_scorer::Models::load(&dir)
+        .with_context(|| format!("loading models from {}", dir.display()))
 }
 
 /// The CLI reads text only: `s3_uri` inputs get `bucket_not_allowed` error events.
 fn load_text_scorer() -> anyhow::Result<text_scorer::TextScorer> {
     Ok(text_scorer::TextScorer::new(
-        Some(load_embedder()?),
+        load_text_scorer_models()?,
         None,
         Vec::new(),
     ))

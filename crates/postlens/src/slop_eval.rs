@@ -4,10 +4,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use postlens_analysis::slop::ScoreOptions;
-use postlens_models::SentenceEmbedder;
+use postlens_analysis::slop::{ScoreOptions, SlopResult};
 use serde::Deserialize;
-use text_scorer::{score_document, TextSubmitted};
+use text_scorer::{score_document, Models, TextSubmitted};
 
 #[derive(Deserialize)]
 struct DatasetText {
@@ -25,12 +24,7 @@ struct InlineCase {
     domain: String,
 }
 
-fn score(
-    embedder: Option<&SentenceEmbedder>,
-    doc_id: &str,
-    text: &str,
-    domain: &str,
-) -> anyhow::Result<f64> {
+fn score(models: &Models, doc_id: &str, text: &str, domain: &str) -> anyhow::Result<SlopResult> {
     let input = TextSubmitted {
         doc_id: doc_id.to_owned(),
         domain: domain.to_owned(),
@@ -40,11 +34,7 @@ fn score(
         references: Vec::new(),
         options: None,
     };
-    Ok(
-        score_document(embedder, text, &input, &ScoreOptions::default())?
-            .result
-            .slop_score as f64,
-    )
+    Ok(score_document(models, text, &input, &ScoreOptions::default())?.result)
 }
 
 /// Spearman's rank correlation (average ranks for ties).
@@ -80,7 +70,15 @@ fn spearman(xs: &[f64], ys: &[f64]) -> f64 {
     cov / (var_x * var_y).sqrt()
 }
 
-pub fn run(data: &Path, embedder: Option<&SentenceEmbedder>) -> anyhow::Result<String> {
+/// Nearest-rank percentile.
+fn percentile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+pub fn run(data: &Path, models: &Models) -> anyhow::Result<String> {
     let read = |name: &str| {
         let path = data.join(name);
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
@@ -90,11 +88,12 @@ pub fn run(data: &Path, embedder: Option<&SentenceEmbedder>) -> anyhow::Result<S
     let mut out = String::new();
 
     let mut expected = Vec::new();
-    let mut scores = Vec::new();
+    let mut results = Vec::new();
     for item in &dataset {
         expected.push(item.expected_slop_range);
-        scores.push(score(embedder, &item.doc_id, &item.text, &item.domain)?);
+        results.push(score(models, &item.doc_id, &item.text, &item.domain)?);
     }
+    let scores: Vec<f64> = results.iter().map(|r| f64::from(r.slop_score)).collect();
     writeln!(
         out,
         "test_dataset.json: {} texts, Spearman rho(score, expected) = {:.3}",
@@ -152,10 +151,52 @@ pub fn run(data: &Path, embedder: Option<&SentenceEmbedder>) -> anyhow::Result<S
         "calibration: fitted on even texts slope {slope:.3} intercept {intercept:.3} (mean abs error on odd texts {held_out_error:.3}); on all texts slope {slope_all:.3} intercept {intercept_all:.3}"
     )?;
 
+    // slop::SURPRISAL_BITS_RANGE holds the 10th and 90th percentiles of the mean surprisal
+    // over the dataset; the CV is printed to show why it is not scored.
+    for (field, constant) in [
+        ("lm_mean_surprisal_bits", "SURPRISAL_BITS_RANGE"),
+        ("lm_surprisal_cv", "reported only"),
+    ] {
+        let values: Vec<f64> = results
+            .iter()
+            .filter_map(|r| {
+                r.metrics
+                    .get("density")?
+                    .details
+                    .get(field)
+                    .copied()
+                    .flatten()
+            })
+            .collect();
+        if values.is_empty() {
+            writeln!(out, "{field}: no language model")?;
+            continue;
+        }
+        let paired: Vec<f64> = results
+            .iter()
+            .zip(&expected)
+            .filter(|(r, _)| {
+                r.metrics
+                    .get("density")
+                    .and_then(|m| m.details.get(field).copied().flatten())
+                    .is_some()
+            })
+            .map(|(_, e)| *e)
+            .collect();
+        writeln!(
+            out,
+            "{field} ({constant}): p10 {:.2}, p50 {:.2}, p90 {:.2}; Spearman rho with expected {:.3}",
+            percentile(&values, 0.1),
+            percentile(&values, 0.5),
+            percentile(&values, 0.9),
+            spearman(&values, &paired)
+        )?;
+    }
+
     let mut high = Vec::new();
     let mut low = Vec::new();
     for case in &cases {
-        let s = score(embedder, &case.name, &case.text, &case.domain)?;
+        let s = f64::from(score(models, &case.name, &case.text, &case.domain)?.slop_score);
         if case.expected == "high" {
             high.push((s, &case.name))
         } else {

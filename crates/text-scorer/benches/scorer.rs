@@ -1,9 +1,12 @@
-//! Scoring a 1,000-word document on one core: rules only, and rules plus MiniLM sentence
-//! embeddings (budget without the LM: ≤ 100 ms). The LM (density surprisal) is not built yet.
+//! Scoring a 1,000-word document on one core: rules only (budget without the LM: ≤ 100 ms),
+//! rules plus MiniLM sentence embeddings, and everything with SmolLM2 surprisal over the
+//! first LM_WINDOW_TOKENS tokens (budget with the LM: ≤ 1.5 s).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use postlens_analysis::slop::ScoreOptions;
-use text_scorer::{score_document, TextSubmitted};
+use std::sync::Arc;
+
+use text_scorer::{score_document, Models, TextSubmitted};
 
 fn thousand_words() -> String {
     let paragraphs = [
@@ -35,20 +38,42 @@ fn bench(c: &mut Criterion) {
     };
     let options = ScoreOptions::default();
     c.bench_function("score 1,000 words, rules only", |b| {
-        b.iter(|| score_document(None, &text, &input, &options).expect("scores"))
+        b.iter(|| score_document(&Models::default(), &text, &input, &options).expect("scores"))
     });
     let Some(dir) = postlens_models::model_dir() else {
         eprintln!("no models/: skipping the MiniLM benchmark");
         return;
     };
-    let embedder =
-        postlens_models::SentenceEmbedder::load(&dir.join("minilm-l6-v2")).expect("MiniLM");
+    let all = Models::load(&dir).expect("MiniLM and SmolLM2");
+    let minilm_only = Models {
+        embedder: all.embedder.clone(),
+        language_model: None,
+    };
+    let lm_only = Models {
+        embedder: None,
+        language_model: all.language_model.clone(),
+    };
     let mut group = c.benchmark_group("slow");
     group.sample_size(10);
-    group.bench_function(
-        "score 1,000 words, rules + MiniLM sentence embeddings",
-        |b| b.iter(|| score_document(Some(&embedder), &text, &input, &options).expect("scores")),
-    );
+    for (name, models) in [
+        (
+            "score 1,000 words, rules + MiniLM sentence embeddings",
+            &minilm_only,
+        ),
+        ("score 1,000 words, rules + SmolLM2 surprisal", &lm_only),
+        (
+            "score 1,000 words, rules + MiniLM + SmolLM2 (the Lambda)",
+            &all,
+        ),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| score_document(models, &text, &input, &options).expect("scores"))
+        });
+    }
+    // Cold start to ready: loading both models (the Lambda's init, minus the AWS clients).
+    group.bench_function("load MiniLM + SmolLM2", |b| {
+        b.iter(|| Arc::new(Models::load(&dir).expect("models")))
+    });
     group.finish();
 }
 

@@ -5,11 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use postlens_analysis::slop::{self, ScoreOptions, Semantics, SlopResult};
-use postlens_models::SentenceEmbedder;
+use postlens_analysis::slop::{self, ModelEvidence, ScoreOptions, SlopResult};
+use postlens_models::{ModelError, SentenceEmbedder, SmolLm2};
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::store::read_allowed;
 use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
@@ -28,6 +29,31 @@ pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
 pub const MAX_OBJECT_BYTES: usize = 8 * 1024 * 1024;
 /// Sentences embedded per document; longer documents are scored on rules beyond this.
 pub const MAX_EMBEDDED_SENTENCES: usize = 256;
+/// Tokens the language model scores: the document's first ones, in one pass. A pass costs
+/// about 4.7 ms per token on one core (plus attention, quadratic), and MiniLM already takes
+/// about 0.75 s of the 1.5 s budget for 1,000 words, so the window is 128 tokens (about
+/// 95 words): the opening, where generic framing shows most.
+pub const LM_WINDOW_TOKENS: usize = 128;
+
+/// The models the scorer runs. Either may be absent: its axes then report `null` and the
+/// confidence drops (the CLI's and tests' rule-only mode).
+#[derive(Clone, Default)]
+pub struct Models {
+    pub embedder: Option<Arc<SentenceEmbedder>>,
+    pub language_model: Option<Arc<SmolLm2>>,
+}
+
+impl Models {
+    /// Reads `minilm-l6-v2/` and `smollm2-135m/` under `model_dir`.
+    pub fn load(model_dir: &Path) -> Result<Self, ModelError> {
+        Ok(Self {
+            embedder: Some(Arc::new(SentenceEmbedder::load(
+                &model_dir.join("minilm-l6-v2"),
+            )?)),
+            language_model: Some(Arc::new(SmolLm2::load(&model_dir.join("smollm2-135m"))?)),
+        })
+    }
+}
 
 pub mod error_codes {
     pub use postlens_runtime::codes::{
@@ -72,7 +98,7 @@ pub struct TextScored {
 }
 
 pub struct TextScorer {
-    embedder: Option<Arc<SentenceEmbedder>>,
+    models: Models,
     store: Option<Arc<dyn ObjectStore>>,
     /// Buckets `s3_uri` may name; empty means none.
     allowed_buckets: Vec<String>,
@@ -80,15 +106,13 @@ pub struct TextScorer {
 }
 
 impl TextScorer {
-    /// `embedder: None` scores without the semantic axes (relevance, coherence), which then
-    /// report no value and lower the confidence.
     pub fn new(
-        embedder: Option<SentenceEmbedder>,
+        models: Models,
         store: Option<Arc<dyn ObjectStore>>,
         allowed_buckets: Vec<String>,
     ) -> Self {
         Self {
-            embedder: embedder.map(Arc::new),
+            models,
             store,
             allowed_buckets,
             cpu: CpuPool::per_vcpu(),
@@ -156,42 +180,43 @@ pub fn decode_document(bytes: &[u8]) -> Result<String, RecordError> {
 
 /// Scores one document; CPU work (callers put it on the CPU pool).
 pub fn score_document(
-    embedder: Option<&SentenceEmbedder>,
+    models: &Models,
     text: &str,
     input: &TextSubmitted,
     options: &ScoreOptions,
-) -> Result<TextScored, postlens_models::ModelError> {
+) -> Result<TextScored, ModelError> {
     let started = Instant::now();
     let mut timings = BTreeMap::new();
-    let semantics = match embedder {
-        Some(embedder) => {
-            let embed_started = Instant::now();
-            let sentences = slop::sentences(text);
-            let semantics = if sentences.len() <= MAX_EMBEDDED_SENTENCES {
-                let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
-                let prompt = match &input.prompt {
-                    Some(p) => embedder.embed(&[p])?.into_iter().next(),
-                    None => None,
-                };
-                let references: Vec<&str> = input.references.iter().map(String::as_str).collect();
-                Some(Semantics {
-                    sentences: embedder.embed(&refs)?,
-                    prompt,
-                    references: embedder.embed(&references)?,
-                })
-            } else {
-                None
-            };
-            timings.insert(
-                "embeddings".to_owned(),
-                embed_started.elapsed().as_secs_f64() * 1e3,
-            );
-            semantics
+    let mut evidence = ModelEvidence::default();
+    if let Some(embedder) = &models.embedder {
+        let embed_started = Instant::now();
+        let sentences = slop::sentences(text);
+        if sentences.len() <= MAX_EMBEDDED_SENTENCES {
+            let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
+            evidence.sentences = embedder.embed(&refs)?;
+            if let Some(prompt) = &input.prompt {
+                evidence.prompt = embedder.embed(&[prompt])?.into_iter().next();
+            }
+            let references: Vec<&str> = input.references.iter().map(String::as_str).collect();
+            evidence.references = embedder.embed(&references)?;
         }
-        None => None,
-    };
+        timings.insert(
+            "embeddings".to_owned(),
+            embed_started.elapsed().as_secs_f64() * 1e3,
+        );
+    }
+    if let Some(language_model) = &models.language_model {
+        let lm_started = Instant::now();
+        let mut tokens = language_model.tokenize(text)?;
+        tokens.truncate(LM_WINDOW_TOKENS);
+        evidence.surprisal = language_model.surprisals(&tokens)?;
+        timings.insert(
+            "language_model".to_owned(),
+            lm_started.elapsed().as_secs_f64() * 1e3,
+        );
+    }
     let rules_started = Instant::now();
-    let result = slop::score(text, &input.domain, semantics.as_ref(), options);
+    let result = slop::score(text, &input.domain, Some(&evidence), options);
     timings.insert(
         "metrics".to_owned(),
         rules_started.elapsed().as_secs_f64() * 1e3,
@@ -225,9 +250,9 @@ impl Worker for TextScorer {
             })?,
         };
         let text = self.document_text(&input).await?;
-        let embedder = self.embedder.clone();
+        let models = self.models.clone();
         self.cpu
-            .run(move || score_document(embedder.as_deref(), &text, &input, &options))
+            .run(move || score_document(&models, &text, &input, &options))
             .await?
             .map_err(|e| RecordError::transient(codes::INFERENCE_FAILED, e.to_string()))
     }

@@ -62,9 +62,8 @@ async fn inputs_from_text_and_s3_score_and_bad_ones_become_error_events() {
         .await
         .expect("put");
     let dir = postlens_models::model_dir().expect("models/ (make models)");
-    let embedder =
-        postlens_models::SentenceEmbedder::load(&dir.join("minilm-l6-v2")).expect("MiniLM");
-    let scorer = TextScorer::new(Some(embedder), Some(store), vec!["docs".to_owned()]);
+    let models = text_scorer::Models::load(&dir).expect("MiniLM and SmolLM2");
+    let scorer = TextScorer::new(models, Some(store), vec!["docs".to_owned()]);
     let sink = Arc::new(MemorySink::default());
     let engine = BatchEngine::new(scorer, sink.clone(), None, EngineConfig::default());
     let records = vec![
@@ -119,6 +118,12 @@ async fn inputs_from_text_and_s3_score_and_bad_ones_become_error_events() {
         inline["result"]["metrics"]["relevance"]["value"].is_number(),
         "MiniLM relevance is measured"
     );
+    // SmolLM2 scored the opening: corporate boilerplate is predictable (low surprisal).
+    let mean_bits = inline["result"]["metrics"]["density"]["lm_mean_surprisal_bits"]
+        .as_f64()
+        .expect("SmolLM2 surprisal is measured");
+    assert!((1.0..4.5).contains(&mean_bits), "{mean_bits}");
+    assert!(inline["result"]["timings_ms"]["language_model"].is_number());
     assert!(inline["result"]["timings_ms"]["total"]
         .as_f64()
         .is_some_and(|t| t > 0.0));

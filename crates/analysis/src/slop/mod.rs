@@ -2,10 +2,10 @@
 //! Text", arXiv 2509.19163), Sloposcope's contract: every metric is `{value in 0..1,
 //! higher = more slop, ...sub-fields}`, combined per domain into `slop_score`, with spans.
 //!
-//! Rule-based measures live here; the semantic ones (relevance, coherence) take sentence
-//! embeddings computed by the caller (MiniLM), so this module stays model-free. Token
-//! surprisal from a language model (the density axis) is not implemented yet: density uses
-//! idea density alone and says so (`lm_surprisal: null`), and confidence drops accordingly.
+//! Rule-based measures live here; the model-based ones take what the caller's models
+//! measured ([`ModelEvidence`]): sentence embeddings (MiniLM) for relevance and coherence,
+//! token surprisal (SmolLM2) for density and fluency. This module stays model-free; without
+//! the evidence those parts report `null` and confidence drops.
 
 mod lexicon;
 pub(crate) mod text;
@@ -33,13 +33,26 @@ pub const METRICS: [&str; 11] = [
     "tone",
 ];
 
-/// Sentence embeddings (unit length) from the caller's sentence model.
+/// What the caller's models measured on the document.
 #[derive(Debug, Clone, Default)]
-pub struct Semantics {
-    /// One per sentence of the document, in order.
+pub struct ModelEvidence {
+    /// Sentence embeddings (unit length), one per sentence of [`sentences`], in order;
+    /// empty when the document was not embedded.
     pub sentences: Vec<Vec<f32>>,
     pub prompt: Option<Vec<f32>>,
     pub references: Vec<Vec<f32>>,
+    /// Language-model surprisal of the document's first tokens (a bounded window), in
+    /// order; empty when no language model ran.
+    pub surprisal: Vec<TokenSurprisal>,
+}
+
+/// One token of the document and `-log2 p(token | the tokens before it)`. `start`/`end`
+/// are byte offsets into the scored text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenSurprisal {
+    pub start: usize,
+    pub end: usize,
+    pub bits: f32,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -169,7 +182,7 @@ pub fn domain_weights(domain: &str) -> [(&'static str, f32); 11] {
 /// Raw weighted mean → reported score: `slope · raw + intercept`, clamped to 0..1. Fitted
 /// by least squares on Sloposcope's test_dataset.json (`postlens eval-slop` prints the fit
 /// and its error on texts held out of the fit). Ranks are unchanged by it; levels are not.
-pub const CALIBRATION: (f32, f32) = (1.494, 0.252);
+pub const CALIBRATION: (f32, f32) = (1.770, 0.183);
 
 fn calibrate(raw: f32) -> f32 {
     (CALIBRATION.0 * raw + CALIBRATION.1).clamp(0.0, 1.0)
@@ -186,7 +199,7 @@ const CONFIDENT_WORDS: f32 = 60.0;
 pub fn score(
     text: &str,
     domain: &str,
-    semantics: Option<&Semantics>,
+    semantics: Option<&ModelEvidence>,
     options: &ScoreOptions,
 ) -> SlopResult {
     let doc = Document::new(text);
@@ -205,10 +218,13 @@ pub fn score(
     metrics.insert("tone".to_owned(), tone(&doc, &mut spans));
     metrics.insert("subjectivity".to_owned(), subjectivity(&doc, subjective));
     metrics.insert("factuality".to_owned(), factuality(&doc, semantics));
-    metrics.insert("fluency".to_owned(), fluency(&doc));
+    let surprisal = semantics
+        .map(|e| e.surprisal.as_slice())
+        .filter(|tokens| tokens.len() >= MIN_SCORED_TOKENS);
+    metrics.insert("fluency".to_owned(), fluency(&doc, surprisal));
     metrics.insert(
         "density".to_owned(),
-        density(&doc, subjective, boilerplate.len()),
+        density(&doc, subjective, boilerplate.len(), surprisal),
     );
     metrics.insert(
         "relevance".to_owned(),
@@ -234,12 +250,13 @@ pub fn score(
     } else {
         0.0
     };
-    // Density's language-model half is not measured yet, so it counts as half present.
+    // Without the language model density is measured by half, so it counts half present.
     let density_weight = weights
         .iter()
         .find(|(n, _)| *n == "density")
         .map_or(0.0, |(_, w)| *w);
-    let coverage = (present_weight - density_weight * 0.5) / total_weight;
+    let missing_lm = if surprisal.is_some() { 0.0 } else { 0.5 };
+    let coverage = (present_weight - density_weight * missing_lm) / total_weight;
     let length = (doc.words.len() as f32 / CONFIDENT_WORDS).min(1.0);
     let confidence = (coverage * (0.4 + 0.6 * length)).clamp(0.0, 1.0);
 
@@ -529,7 +546,7 @@ fn subjectivity(doc: &Document<'_>, subjective: usize) -> Metric {
 
 /// Unsupported claims: vague attributions against specifics (numbers, names, quotes), and,
 /// when references are given, sentences no reference supports.
-fn factuality(doc: &Document<'_>, semantics: Option<&Semantics>) -> Metric {
+fn factuality(doc: &Document<'_>, semantics: Option<&ModelEvidence>) -> Metric {
     let sentences = doc.sentences.len().max(1) as f64;
     let vague = VAGUE.find(&doc.words).len() as f64;
     let numbers = doc
@@ -583,7 +600,53 @@ fn factuality(doc: &Document<'_>, semantics: Option<&Semantics>) -> Metric {
 
 /// Mechanical disfluency: doubled words and fragments. A language model's perplexity would
 /// measure fluency better; this is the rule-based floor.
-fn fluency(doc: &Document<'_>) -> Metric {
+/// Fewer scored tokens than this and the surprisal statistics are left out.
+const MIN_SCORED_TOKENS: usize = 8;
+
+/// Mean surprisal (bits per token, SmolLM2-135M, first 128 tokens) that maps to density 1
+/// (predictable, generic) and 0 (specific): the 10th and 90th percentiles over Sloposcope's
+/// test_dataset.json, printed by `postlens eval-slop` (Spearman rho with the expected slop
+/// there: -0.36). The coefficient of variation is reported but not scored: on that data it
+/// rises with slop (rho +0.21), the opposite of the burstiness argument, partly because it
+/// divides by a mean that falls as text gets more predictable.
+pub const SURPRISAL_BITS_RANGE: (f64, f64) = (3.0, 5.6);
+/// A token this surprising in context is implausible English (word salad, garbled or
+/// machine-translated text); names and numbers rarely reach it.
+pub const IMPLAUSIBLE_TOKEN_BITS: f32 = 18.0;
+
+struct SurprisalStats {
+    mean_bits: f64,
+    cv: f64,
+    implausible_ratio: f64,
+}
+
+fn surprisal_stats(tokens: &[TokenSurprisal]) -> SurprisalStats {
+    let n = tokens.len().max(1) as f64;
+    let mean_bits = tokens.iter().map(|t| f64::from(t.bits)).sum::<f64>() / n;
+    let variance = tokens
+        .iter()
+        .map(|t| (f64::from(t.bits) - mean_bits).powi(2))
+        .sum::<f64>()
+        / n;
+    let implausible = tokens
+        .iter()
+        .filter(|t| t.bits >= IMPLAUSIBLE_TOKEN_BITS)
+        .count();
+    SurprisalStats {
+        mean_bits,
+        cv: variance.sqrt() / mean_bits.max(f64::EPSILON),
+        implausible_ratio: implausible as f64 / n,
+    }
+}
+
+/// 1 at `low` or below, 0 at `high` or above, linear between.
+fn falling(value: f64, (low, high): (f64, f64)) -> f64 {
+    ((high - value) / (high - low)).clamp(0.0, 1.0)
+}
+
+/// Doubled words and fragments, and with the language model, the share of implausible
+/// tokens: disfluent text is slop on this axis, fluent text (however generic) is not.
+fn fluency(doc: &Document<'_>, surprisal: Option<&[TokenSurprisal]>) -> Metric {
     let doubled = doc
         .words
         .windows(2)
@@ -591,19 +654,29 @@ fn fluency(doc: &Document<'_>) -> Metric {
         .count();
     let fragments = doc.sentences.iter().filter(|s| s.words.len() < 3).count();
     let sentences = doc.sentences.len().max(1) as f64;
-    let value = 0.5 * per_100_words(doubled, doc) + 0.3 * fragments as f64 / sentences;
+    let rules = 0.5 * per_100_words(doubled, doc) + 0.3 * fragments as f64 / sentences;
+    let implausible = surprisal.map(|tokens| surprisal_stats(tokens).implausible_ratio);
+    // One implausible token in ten is already badly broken text.
+    let value = rules.max(implausible.map_or(0.0, |r| r * 10.0));
     Metric::new(
         Some(value as f32),
         &[
             ("doubled_words", Some(doubled as f64)),
             ("fragment_ratio", Some(fragments as f64 / sentences)),
+            ("implausible_token_ratio", implausible),
         ],
     )
 }
 
-/// Idea density without a parser: content words carrying propositions per word; low
-/// density is slop. The language-model half (token surprisal) is not implemented yet.
-fn density(doc: &Document<'_>, subjective: usize, boilerplate: usize) -> Metric {
+/// Two halves, averaged: idea density without a parser (content words carrying
+/// propositions per word) and, with the language model, how predictable the text is (low
+/// mean surprisal: generic text is easy to predict).
+fn density(
+    doc: &Document<'_>,
+    subjective: usize,
+    boilerplate: usize,
+    surprisal: Option<&[TokenSurprisal]>,
+) -> Metric {
     if doc.words.is_empty() {
         return Metric::new(None, &[]);
     }
@@ -611,20 +684,34 @@ fn density(doc: &Document<'_>, subjective: usize, boilerplate: usize) -> Metric 
     let idea_density = content / doc.words.len() as f64;
     let empty_content = subjective as f64 + boilerplate as f64 * 2.0;
     let effective = (content - empty_content).max(0.0) / doc.words.len() as f64;
-    let value = ((0.6 - effective) / 0.35).clamp(0.0, 1.0);
+    let ideas = ((0.6 - effective) / 0.35).clamp(0.0, 1.0);
+    let stats = surprisal.map(surprisal_stats);
+    let value = match &stats {
+        Some(s) => 0.5 * ideas + 0.5 * falling(s.mean_bits, SURPRISAL_BITS_RANGE),
+        None => ideas,
+    };
     Metric::new(
         Some(value as f32),
         &[
             ("idea_density", Some(idea_density)),
             ("informative_word_ratio", Some(effective)),
-            ("lm_surprisal", None),
+            (
+                "lm_mean_surprisal_bits",
+                stats.as_ref().map(|s| s.mean_bits),
+            ),
+            ("lm_surprisal_cv", stats.as_ref().map(|s| s.cv)),
+            ("lm_tokens", surprisal.map(|t| t.len() as f64)),
         ],
     )
 }
 
 /// Similarity of each sentence to the prompt / references, or else to the document's own
 /// centroid; sentences far from it are flagged off-topic.
-fn relevance(doc: &Document<'_>, semantics: Option<&Semantics>, spans: &mut Vec<Span>) -> Metric {
+fn relevance(
+    doc: &Document<'_>,
+    semantics: Option<&ModelEvidence>,
+    spans: &mut Vec<Span>,
+) -> Metric {
     let Some(semantics) =
         semantics.filter(|s| s.sentences.len() == doc.sentences.len() && !s.sentences.is_empty())
     else {
@@ -686,7 +773,11 @@ fn relevance(doc: &Document<'_>, semantics: Option<&Semantics>, spans: &mut Vec<
 }
 
 /// Adjacent-sentence similarity; a sharp drop is a coherence break.
-fn coherence(doc: &Document<'_>, semantics: Option<&Semantics>, spans: &mut Vec<Span>) -> Metric {
+fn coherence(
+    doc: &Document<'_>,
+    semantics: Option<&ModelEvidence>,
+    spans: &mut Vec<Span>,
+) -> Metric {
     let Some(semantics) =
         semantics.filter(|s| s.sentences.len() == doc.sentences.len() && s.sentences.len() >= 2)
     else {
@@ -754,7 +845,7 @@ fn centroid(vectors: &[Vec<f32>]) -> Vec<f32> {
     mean
 }
 
-/// The sentences the caller must embed for [`Semantics::sentences`], in order.
+/// The sentences the caller must embed for [`ModelEvidence::sentences`], in order.
 pub fn sentences(text: &str) -> Vec<String> {
     let doc = Document::new(text);
     doc.sentences

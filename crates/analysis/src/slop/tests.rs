@@ -98,10 +98,11 @@ fn confidence_drops_for_short_texts_and_missing_semantics() {
     let long = score(SLOP, "general", None, &ScoreOptions::default());
     let short = score("Great product.", "general", None, &ScoreOptions::default());
     assert!(short.confidence < long.confidence);
-    let semantics = Semantics {
+    let semantics = ModelEvidence {
         sentences: sentences(SLOP).iter().map(|_| vec![1.0, 0.0]).collect(),
         prompt: None,
         references: Vec::new(),
+        surprisal: Vec::new(),
     };
     let with = score(SLOP, "general", Some(&semantics), &ScoreOptions::default());
     assert!(with.confidence > long.confidence);
@@ -111,10 +112,11 @@ fn confidence_drops_for_short_texts_and_missing_semantics() {
 #[test]
 fn off_topic_and_coherence_break_spans_cover_whole_sentences() {
     let text = "Cats sleep a lot. Cats love warm places. Quarterly tax filings are due in April.";
-    let semantics = Semantics {
+    let semantics = ModelEvidence {
         sentences: vec![vec![1.0, 0.0], vec![1.0, 0.0], vec![0.0, 1.0]],
         prompt: Some(vec![1.0, 0.0]),
         references: Vec::new(),
+        surprisal: Vec::new(),
     };
     let result = score(text, "general", Some(&semantics), &ScoreOptions::default());
     let flagged: Vec<(String, String)> = result
@@ -144,4 +146,60 @@ fn domains_weigh_axes_differently() {
     let news = score(HUMAN, "news", None, &ScoreOptions::default());
     let qa = score(HUMAN, "qa", None, &ScoreOptions::default());
     assert_ne!(news.slop_score, qa.slop_score);
+}
+
+fn flat_surprisal(text: &str, bits: f32) -> Vec<TokenSurprisal> {
+    text.split_whitespace()
+        .scan(0usize, |from, word| {
+            let start = text[*from..].find(word).map_or(*from, |i| *from + i);
+            *from = start + word.len();
+            Some(TokenSurprisal {
+                start,
+                end: start + word.len(),
+                bits,
+            })
+        })
+        .collect()
+}
+
+fn with_surprisal(text: &str, bits: f32) -> SlopResult {
+    let evidence = ModelEvidence {
+        surprisal: flat_surprisal(text, bits),
+        ..ModelEvidence::default()
+    };
+    score(text, "general", Some(&evidence), &ScoreOptions::default())
+}
+
+#[test]
+fn predictable_text_is_denser_slop_than_surprising_text() {
+    let predictable = with_surprisal(HUMAN, SURPRISAL_BITS_RANGE.0 as f32);
+    let surprising = with_surprisal(HUMAN, SURPRISAL_BITS_RANGE.1 as f32);
+    let density = |r: &SlopResult| r.metrics["density"].value.expect("density");
+    assert!(density(&predictable) > density(&surprising) + 0.3);
+    assert_eq!(
+        surprising.metrics["density"].details["lm_mean_surprisal_bits"],
+        Some(f64::from(SURPRISAL_BITS_RANGE.1 as f32))
+    );
+    // Measured by the LM, density counts fully: confidence rises.
+    let rules_only = score(HUMAN, "general", None, &ScoreOptions::default());
+    assert!(predictable.confidence > rules_only.confidence);
+    assert_eq!(
+        rules_only.metrics["density"].details["lm_mean_surprisal_bits"],
+        None
+    );
+}
+
+#[test]
+fn implausible_tokens_raise_fluency_and_too_few_tokens_are_ignored() {
+    let garbled = with_surprisal(HUMAN, IMPLAUSIBLE_TOKEN_BITS + 1.0);
+    let plain = with_surprisal(HUMAN, 4.0);
+    let fluency = |r: &SlopResult| r.metrics["fluency"].value.expect("fluency");
+    assert!(fluency(&garbled) > 0.9, "{}", fluency(&garbled));
+    assert!(fluency(&plain) < 0.2, "{}", fluency(&plain));
+    // Under MIN_SCORED_TOKENS tokens the statistics would be noise: left out.
+    let short = with_surprisal("Too short to judge.", 2.0);
+    assert_eq!(
+        short.metrics["fluency"].details["implausible_token_ratio"],
+        None
+    );
 }

@@ -7,8 +7,11 @@ use postlens_runtime::logging::{self, LogTarget};
 async fn main() -> Result<(), lambda_runtime::Error> {
     let started = Instant::now();
     logging::init(LogTarget::Stdout, "info");
-    let model_dir = postlens_models::model_dir()
-        .context("MODEL_DIR is not set and no models/ directory was found")?;
+    let model_dir = postlens_runtime::model_files::model_dir(
+        &["minilm-l6-v2", "taxonomy"],
+        postlens_models::model_dir,
+    )
+    .await?;
     let models = auto_tagger::Models::load(&model_dir)
         .with_context(|| format!("loading models from {}", model_dir.display()))?;
     postlens_runtime::lambda::run(auto_tagger::AutoTagger::new(models), started).await

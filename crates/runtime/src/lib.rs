@@ -14,6 +14,7 @@ pub mod lambda;
 pub mod local;
 pub mod logging;
 pub mod metrics;
+pub mod model_files;
 pub mod sink;
 pub mod store;
 

@@ -10,8 +10,11 @@ use postlens_runtime::store::S3Store;
 async fn main() -> Result<(), lambda_runtime::Error> {
     let started = Instant::now();
     logging::init(LogTarget::Stdout, "info");
-    let model_dir = postlens_models::model_dir()
-        .context("MODEL_DIR is not set and no models/ directory was found")?;
+    let model_dir = postlens_runtime::model_files::model_dir(
+        &["minilm-l6-v2", "smollm2-135m"],
+        postlens_models::model_dir,
+    )
+    .await?;
     let models = text_scorer::Models::load(&model_dir)
         .with_context(|| format!("loading models from {}", model_dir.display()))?;
     let (_, s3) = postlens_runtime::lambda::aws_clients().await;

@@ -24,8 +24,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         settings.jpeg_quality = quality.parse().context("JPEG_QUALITY must be 1-100")?;
     }
     let output_bucket = std::env::var("THUMBNAIL_BUCKET").context("THUMBNAIL_BUCKET is not set")?;
-    let model_dir = postlens_models::model_dir()
-        .context("MODEL_DIR is not set and no models/ directory was found")?;
+    let model_dir =
+        postlens_runtime::model_files::model_dir(&["yolox-nano"], postlens_models::model_dir)
+            .await?;
     let detector = postlens_models::YoloxNano::load(&model_dir.join("yolox-nano"))
         .with_context(|| format!("loading YOLOX-Nano from {}", model_dir.display()))?;
     let (_, s3) = postlens_runtime::lambda::aws_clients().await;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use postlens_local::{find_template, LocalStack, Tap, Topology};
+use postlens_local::WorkerFixture;
 use postlens_runtime::emulator::Emulator;
 use serde_json::json;
 
@@ -12,46 +12,29 @@ use serde_json::json;
 async fn posts_become_tags_generated_events() {
     let emulator = Emulator::start().await.expect("moto (make venv)");
     let config = emulator.sdk_config().await;
-    let topology = Topology::from_file(&find_template().expect("template")).expect("topology");
-    let stack = LocalStack::create(topology, &config).await.expect("stack");
-    let function = stack
-        .topology
-        .function("auto-tagger")
-        .expect("auto-tagger in the template")
-        .clone();
-    let sns = aws_sdk_sns::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let output = stack.environment(&function).expect("env")["OUTPUT_TOPIC_ARN"].clone();
-    let tap = Tap::subscribe("apparel-tap", &output, sqs.clone(), &sns)
+    let fixture = WorkerFixture::create(&config, "auto-tagger")
         .await
-        .expect("tap");
-    let input = stack
-        .topic_arn("NewVideoPostedTopic")
-        .expect("input topic")
-        .to_owned();
-    for body in [
-        json!({"video_id": "v1", "caption": "Red bottom heels size 38 ₦30,000", "market": "NG"})
-            .to_string(),
-        json!({"video_id": "v2", "caption": "AirPods Pro 2, sealed, KSh 6,000", "market": "KE"})
-            .to_string(),
-        json!({"video_id": "v3", "caption": "Nice", "market": "Kenya"}).to_string(),
-        "{not json".to_owned(),
-    ] {
-        sns.publish()
-            .topic_arn(&input)
-            .message(body)
-            .send()
-            .await
-            .expect("publish");
-    }
+        .expect("stack");
+    fixture
+        .publish(
+            "NewVideoPostedTopic",
+            [
+                json!({"video_id": "v1", "caption": "Red bottom heels size 38 ₦30,000", "market": "NG"})
+                    .to_string(),
+                json!({"video_id": "v2", "caption": "AirPods Pro 2, sealed, KSh 6,000", "market": "KE"})
+                    .to_string(),
+                json!({"video_id": "v3", "caption": "Nice", "market": "Kenya"}).to_string(),
+                "{not json".to_owned(),
+            ],
+        )
+        .await
+        .expect("publish");
 
     let dir = postlens_models::model_dir().expect("models/ (make models)");
     let models = auto_tagger::Models::load(&dir).expect("models");
-    let report = stack
-        .drain_worker(
+    let report = fixture
+        .drain(
             auto_tagger::AutoTagger::new(models),
-            &function,
-            &config,
             Duration::from_secs(60),
         )
         .await
@@ -59,7 +42,7 @@ async fn posts_become_tags_generated_events() {
     assert!(report.drained);
     assert_eq!(report.stats[0].returned_for_retry, 0, "{:?}", report.stats);
 
-    let events = tap.drain().await.expect("events");
+    let events = fixture.tap.drain().await.expect("events");
     assert_eq!(events.len(), 4, "{events:#?}");
     let by_video = |id: &str| {
         events

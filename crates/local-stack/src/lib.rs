@@ -8,6 +8,7 @@ pub mod mapping;
 pub mod stack;
 pub mod tap;
 pub mod topology;
+pub mod worker_fixture;
 
 pub use drain::{queue_depth, run_until_drained, DrainOptions, DrainReport, QueueDepth};
 pub use mapping::{
@@ -16,6 +17,7 @@ pub use mapping::{
 pub use stack::{DrainWorkerError, LocalQueue, LocalStack, StackError, WiringError};
 pub use tap::Tap;
 pub use topology::{FunctionSpec, Topology, TopologyError};
+pub use worker_fixture::{FixtureError, WorkerFixture};
 
 /// `infra/template.yaml`, found from the current directory or one of its parents.
 pub fn find_template() -> Option<std::path::PathBuf> {

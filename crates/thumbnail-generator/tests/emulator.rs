@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use postlens_local::{find_template, LocalStack, Tap, Topology};
+use postlens_local::WorkerFixture;
 use postlens_runtime::emulator::{s3_client, Emulator};
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::store::S3Store;
@@ -13,7 +13,7 @@ use postlens_runtime::ObjectStore;
 use serde_json::json;
 use thumbnail_generator::{Destination, Settings, ThumbnailGenerator, UrlPolicy};
 
-fn fixture(path: &str) -> Vec<u8> {
+fn fixture_file(path: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/../../fixtures/{path}",
         env!("CARGO_MANIFEST_DIR")
@@ -25,14 +25,10 @@ fn fixture(path: &str) -> Vec<u8> {
 async fn media_in_s3_becomes_thumbnails_in_s3() {
     let emulator = Emulator::start().await.expect("moto (make venv)");
     let config = emulator.sdk_config().await;
-    let topology = Topology::from_file(&find_template().expect("template")).expect("topology");
-    let stack = LocalStack::create(topology, &config).await.expect("stack");
-    let function = stack
-        .topology
-        .function("thumbnail-generator")
-        .expect("thumbnail-generator in the template")
-        .clone();
-    let environment = stack.environment(&function).expect("env");
+    let fixture = WorkerFixture::create(&config, "thumbnail-generator")
+        .await
+        .expect("stack");
+    let environment = &fixture.environment;
     let media_bucket = environment["MEDIA_BUCKETS"].clone();
     let thumbnail_bucket = environment["THUMBNAIL_BUCKET"].clone();
     let store: Arc<dyn ObjectStore> = Arc::new(S3Store::new(s3_client(&config)));
@@ -46,42 +42,28 @@ async fn media_in_s3_becomes_thumbnails_in_s3() {
             key: key.to_owned(),
         };
         store
-            .put(&location, fixture(path), "application/octet-stream")
+            .put(&location, fixture_file(path), "application/octet-stream")
             .await
             .expect("upload");
     }
 
-    let sns = aws_sdk_sns::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let tap = Tap::subscribe(
-        "thumbnail-tap",
-        &environment["OUTPUT_TOPIC_ARN"],
-        sqs.clone(),
-        &sns,
-    )
-    .await
-    .expect("tap");
-    let input = stack
-        .topic_arn("NewVideoPostedTopic")
-        .expect("input topic")
-        .to_owned();
     let uri = |key: &str| format!("s3://{media_bucket}/{key}");
-    for body in [
-        json!({"video_id": "cup", "video_s3_uri": uri("in/cup.mp4")}),
-        json!({"video_id": "cat", "image_s3_uris": [uri("in/cat.jpg")]}),
-        json!({"video_id": "hevc", "video_s3_uri": uri("in/hevc.mp4")}),
-        json!({"video_id": "gone", "video_s3_uri": uri("in/missing.mp4")}),
-        json!({"video_id": "elsewhere", "video_s3_uri": "s3://someone-elses-bucket/v.mp4"}),
-        json!({"video_id": "local", "video_path": "/etc/passwd"}),
-        json!({"video_id": "nothing"}),
-    ] {
-        sns.publish()
-            .topic_arn(&input)
-            .message(body.to_string())
-            .send()
-            .await
-            .expect("publish");
-    }
+    fixture
+        .publish(
+            "NewVideoPostedTopic",
+            [
+                json!({"video_id": "cup", "video_s3_uri": uri("in/cup.mp4")}),
+                json!({"video_id": "cat", "image_s3_uris": [uri("in/cat.jpg")]}),
+                json!({"video_id": "hevc", "video_s3_uri": uri("in/hevc.mp4")}),
+                json!({"video_id": "gone", "video_s3_uri": uri("in/missing.mp4")}),
+                json!({"video_id": "elsewhere", "video_s3_uri": "s3://someone-elses-bucket/v.mp4"}),
+                json!({"video_id": "local", "video_path": "/etc/passwd"}),
+                json!({"video_id": "nothing"}),
+            ]
+            .map(|body| body.to_string()),
+        )
+        .await
+        .expect("publish");
 
     let dir = postlens_models::model_dir().expect("models/ (make models)");
     let detector = postlens_models::YoloxNano::load(&dir.join("yolox-nano")).expect("YOLOX");
@@ -96,14 +78,14 @@ async fn media_in_s3_becomes_thumbnails_in_s3() {
         UrlPolicy::default(),
         Settings::default(),
     );
-    let report = stack
-        .drain_worker(worker, &function, &config, Duration::from_secs(90))
+    let report = fixture
+        .drain(worker, Duration::from_secs(90))
         .await
         .expect("drain");
     assert!(report.drained);
     assert_eq!(report.stats[0].returned_for_retry, 0, "{:?}", report.stats);
 
-    let events = tap.drain().await.expect("events");
+    let events = fixture.tap.drain().await.expect("events");
     assert_eq!(events.len(), 7, "{events:#?}");
     let by_video = |id: &str| {
         events

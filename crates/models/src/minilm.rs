@@ -6,7 +6,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Encoding, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use postlens_analysis::tags::{EncodedText, TokenVector};
 
@@ -79,6 +79,10 @@ impl SentenceEmbedder {
 
     /// Sentence embeddings plus each real token's contextual vector and byte range, from
     /// the same forward pass (keyphrase scoring needs no further model calls).
+    ///
+    /// Texts are sorted by length and run in groups of similar length: one batch padded to
+    /// its longest text spent up to half its work on padding (a 40-token caption among
+    /// 12-token ones), and a pass per text pays the per-call cost every time.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<EncodedText>, ModelError> {
         if texts.is_empty() {
             return Ok(Vec::new());
@@ -87,13 +91,35 @@ impl SentenceEmbedder {
             .tokenizer
             .encode_batch(texts.to_vec(), true)
             .map_err(|e| ModelError::Tokenize(e.to_string()))?;
+        let lengths: Vec<usize> = encodings
+            .iter()
+            .map(|e| e.get_attention_mask().iter().filter(|&&m| m == 1).count())
+            .collect();
+        let mut encoded: Vec<Option<EncodedText>> = (0..texts.len()).map(|_| None).collect();
+        for group in length_groups(&lengths) {
+            let group_encodings: Vec<&Encoding> = group.iter().map(|&i| &encodings[i]).collect();
+            let width = group.iter().map(|&i| lengths[i]).max().unwrap_or(0);
+            for (&index, text) in group.iter().zip(self.forward(&group_encodings, width)?) {
+                encoded[index] = Some(text);
+            }
+        }
+        Ok(encoded.into_iter().flatten().collect())
+    }
+
+    /// One forward pass over `encodings`, cut to their first `width` tokens (padding is on
+    /// the right, so that drops padding only).
+    fn forward(
+        &self,
+        encodings: &[&Encoding],
+        width: usize,
+    ) -> Result<Vec<EncodedText>, ModelError> {
         let ids: Vec<Tensor> = encodings
             .iter()
-            .map(|e| Tensor::new(e.get_ids(), &self.device))
+            .map(|e| Tensor::new(&e.get_ids()[..width], &self.device))
             .collect::<Result<_, _>>()?;
         let masks: Vec<Tensor> = encodings
             .iter()
-            .map(|e| Tensor::new(e.get_attention_mask(), &self.device))
+            .map(|e| Tensor::new(&e.get_attention_mask()[..width], &self.device))
             .collect::<Result<_, _>>()?;
         let ids = Tensor::stack(&ids, 0)?;
         let mask = Tensor::stack(&masks, 0)?;
@@ -109,7 +135,7 @@ impl SentenceEmbedder {
         let sentences = mean.broadcast_div(&norms)?.to_vec2::<f32>()?;
         let hidden = hidden.to_vec3::<f32>()?;
 
-        let mut encoded = Vec::with_capacity(texts.len());
+        let mut encoded = Vec::with_capacity(encodings.len());
         for ((encoding, sentence), token_rows) in encodings.iter().zip(sentences).zip(hidden) {
             let tokens = encoding
                 .get_offsets()
@@ -126,7 +152,55 @@ impl SentenceEmbedder {
     }
 }
 
+/// Indices grouped by similar length, shortest first: a group grows while padding to its
+/// longest member stays under a fifth of its tokens (or the texts are all short, where
+/// another pass costs more than the padding).
+fn length_groups(lengths: &[usize]) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| (lengths[i], i));
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut real = 0usize;
+    for index in order {
+        let length = lengths[index];
+        let fits = groups.last().is_some_and(|group| {
+            let padded = length * (group.len() + 1);
+            length <= 16 || padded * 5 <= (real + length) * 6
+        });
+        match groups.last_mut() {
+            Some(group) if fits => {
+                group.push(index);
+                real += length;
+            }
+            _ => {
+                groups.push(vec![index]);
+                real = length;
+            }
+        }
+    }
+    groups
+}
+
 /// Cosine similarity of two unit vectors.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::length_groups;
+
+    #[test]
+    fn similar_lengths_share_a_pass_and_outliers_get_their_own() {
+        assert_eq!(
+            length_groups(&[12, 14, 40, 13]),
+            vec![vec![0, 3, 1], vec![2]]
+        );
+        assert_eq!(length_groups(&[30, 31, 32]), vec![vec![0, 1, 2]]);
+        assert!(length_groups(&[]).is_empty());
+        // Every index appears exactly once.
+        let lengths = [5, 90, 33, 34, 7, 120, 35, 6];
+        let mut all: Vec<usize> = length_groups(&lengths).concat();
+        all.sort();
+        assert_eq!(all, (0..lengths.len()).collect::<Vec<_>>());
+    }
 }

@@ -3,7 +3,7 @@
 //! caption, scored by cosine to the caption, then picked with MMR for diversity.
 
 use super::lexicon::{GENERIC_HASHTAGS, STOPWORDS};
-use super::{EncodedText, TokenVector};
+use super::{dot, EncodedText, TokenVector};
 use crate::caption::text::fold;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,10 +117,6 @@ fn phrase_vector(tokens: &[TokenVector], start: usize, end: usize) -> Option<Vec
     }
     mean.iter_mut().for_each(|v| *v /= norm);
     Some(mean)
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Runs of content words (no stop words, numbers, prices or symbols) split at

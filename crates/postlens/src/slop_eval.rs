@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use postlens_analysis::slop::{ScoreOptions, SlopResult};
+use postlens_analysis::slop::{domain_weights, ScoreOptions, SlopResult, METRICS};
 use serde::Deserialize;
 use text_scorer::{score_document, Models, TextSubmitted};
 
@@ -68,6 +68,120 @@ fn spearman(xs: &[f64], ys: &[f64]) -> f64 {
     let var_x: f64 = rx.iter().map(|a| (a - mean).powi(2)).sum();
     let var_y: f64 = ry.iter().map(|b| (b - mean).powi(2)).sum();
     cov / (var_x * var_y).sqrt()
+}
+
+/// Non-negative least squares, `y ≈ intercept + Σ β_i x_i` with β ≥ 0, by coordinate
+/// descent on centred data with a small ridge (the axes are correlated).
+fn nnls(rows: &[[f64; 11]], y: &[f64]) -> ([f64; 11], f64) {
+    let n = rows.len() as f64;
+    let mut means = [0.0; 11];
+    for row in rows {
+        for (m, v) in means.iter_mut().zip(row) {
+            *m += v / n;
+        }
+    }
+    let y_mean = y.iter().sum::<f64>() / n;
+    let x: Vec<[f64; 11]> = rows
+        .iter()
+        .map(|row| std::array::from_fn(|j| row[j] - means[j]))
+        .collect();
+    let mut residual: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+    let mut beta = [0.0f64; 11];
+    let ridge = 0.05;
+    for _ in 0..2000 {
+        for j in 0..11 {
+            let norm: f64 = x.iter().map(|r| r[j] * r[j]).sum();
+            if norm == 0.0 {
+                continue;
+            }
+            let along: f64 = x.iter().zip(&residual).map(|(r, e)| r[j] * e).sum();
+            let updated = ((along + norm * beta[j]) / (norm + ridge)).max(0.0);
+            let change = updated - beta[j];
+            if change != 0.0 {
+                for (e, r) in residual.iter_mut().zip(&x) {
+                    *e -= change * r[j];
+                }
+                beta[j] = updated;
+            }
+        }
+    }
+    let intercept = y_mean - beta.iter().zip(&means).map(|(b, m)| b * m).sum::<f64>();
+    (beta, intercept)
+}
+
+/// The `general` weights fitted to the expected scores, checked on domains held out of the
+/// fit (the dataset's texts come in same-domain triples and sextuples that share a style and
+/// an expected score, so a row-wise split would leak), next to the hand-set weights.
+fn fit_weights(
+    out: &mut String,
+    dataset: &[DatasetText],
+    results: &[SlopResult],
+    expected: &[f64],
+) -> anyhow::Result<()> {
+    let mut rows: Vec<[f64; 11]> = results
+        .iter()
+        .map(|r| {
+            std::array::from_fn(|j| {
+                r.metrics
+                    .get(METRICS[j])
+                    .and_then(|m| m.value)
+                    .map_or(f64::NAN, f64::from)
+            })
+        })
+        .collect();
+    // An axis not measured on a text (too short for coherence) takes the axis mean.
+    for j in 0..11 {
+        let present: Vec<f64> = rows.iter().map(|r| r[j]).filter(|v| !v.is_nan()).collect();
+        let mean = present.iter().sum::<f64>() / present.len().max(1) as f64;
+        rows.iter_mut().filter(|r| r[j].is_nan()).for_each(|r| r[j] = mean);
+    }
+    let hand: [f64; 11] = std::array::from_fn(|j| {
+        domain_weights("general")
+            .iter()
+            .find(|(name, _)| *name == METRICS[j])
+            .map_or(0.0, |(_, w)| f64::from(*w))
+    });
+    let weighted = |w: &[f64; 11], row: &[f64; 11]| {
+        let total: f64 = w.iter().sum();
+        w.iter().zip(row).map(|(a, b)| a * b).sum::<f64>() / total.max(f64::EPSILON)
+    };
+    let mut domains: Vec<&str> = dataset.iter().map(|d| d.domain.as_str()).collect();
+    domains.sort();
+    domains.dedup();
+    let (mut fitted_rho, mut hand_rho) = (Vec::new(), Vec::new());
+    for fold in 0..2 {
+        let held_out = |i: usize| {
+            domains
+                .iter()
+                .position(|d| *d == dataset[i].domain)
+                .is_some_and(|p| p % 2 == fold)
+        };
+        let (train, test): (Vec<usize>, Vec<usize>) = (0..rows.len()).partition(|&i| !held_out(i));
+        let train_rows: Vec<[f64; 11]> = train.iter().map(|&i| rows[i]).collect();
+        let train_y: Vec<f64> = train.iter().map(|&i| expected[i]).collect();
+        let (beta, _) = nnls(&train_rows, &train_y);
+        let test_y: Vec<f64> = test.iter().map(|&i| expected[i]).collect();
+        let fitted: Vec<f64> = test.iter().map(|&i| weighted(&beta, &rows[i])).collect();
+        let by_hand: Vec<f64> = test.iter().map(|&i| weighted(&hand, &rows[i])).collect();
+        fitted_rho.push(spearman(&fitted, &test_y));
+        hand_rho.push(spearman(&by_hand, &test_y));
+    }
+    let (beta, intercept) = nnls(&rows, expected);
+    let total: f64 = beta.iter().sum();
+    writeln!(
+        out,
+        "weights on held-out domains (two folds), Spearman rho: fitted {:.3} / {:.3}, hand-set {:.3} / {:.3}",
+        fitted_rho[0], fitted_rho[1], hand_rho[0], hand_rho[1]
+    )?;
+    writeln!(
+        out,
+        "fitted on all texts (non-negative least squares; weights scaled to sum 11, line = sum of coefficients, intercept):"
+    )?;
+    for (name, b) in METRICS.iter().zip(&beta) {
+        writeln!(out, "  {name:<12} {:.2}", b / total.max(f64::EPSILON) * 11.0)?;
+    }
+    writeln!(out, "  line: slope {total:.3} intercept {intercept:.3}")?;
+    Ok(())
 }
 
 /// Nearest-rank percentile.
@@ -192,6 +306,8 @@ pub fn run(data: &Path, models: &Models) -> anyhow::Result<String> {
             spearman(&values, &paired)
         )?;
     }
+
+    fit_weights(&mut out, &dataset, &results, &expected)?;
 
     let mut high = Vec::new();
     let mut low = Vec::new();

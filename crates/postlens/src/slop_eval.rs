@@ -133,7 +133,9 @@ fn fit_weights(
     for j in 0..11 {
         let present: Vec<f64> = rows.iter().map(|r| r[j]).filter(|v| !v.is_nan()).collect();
         let mean = present.iter().sum::<f64>() / present.len().max(1) as f64;
-        rows.iter_mut().filter(|r| r[j].is_nan()).for_each(|r| r[j] = mean);
+        rows.iter_mut()
+            .filter(|r| r[j].is_nan())
+            .for_each(|r| r[j] = mean);
     }
     let hand: [f64; 11] = std::array::from_fn(|j| {
         domain_weights("general")
@@ -178,7 +180,11 @@ fn fit_weights(
         "fitted on all texts (non-negative least squares; weights scaled to sum 11, line = sum of coefficients, intercept):"
     )?;
     for (name, b) in METRICS.iter().zip(&beta) {
-        writeln!(out, "  {name:<12} {:.2}", b / total.max(f64::EPSILON) * 11.0)?;
+        writeln!(
+            out,
+            "  {name:<12} {:.2}",
+            b / total.max(f64::EPSILON) * 11.0
+        )?;
     }
     writeln!(out, "  line: slope {total:.3} intercept {intercept:.3}")?;
     Ok(())

@@ -137,6 +137,18 @@ fn fit_weights(
             .filter(|r| r[j].is_nan())
             .for_each(|r| r[j] = mean);
     }
+    // Each axis alone: positive means higher values go with more expected slop.
+    let directions: Vec<String> = (0..11)
+        .map(|j| {
+            let column: Vec<f64> = rows.iter().map(|r| r[j]).collect();
+            format!("{} {:+.2}", METRICS[j], spearman(&column, expected))
+        })
+        .collect();
+    writeln!(
+        out,
+        "each axis alone, Spearman rho with expected: {}",
+        directions.join(", ")
+    )?;
     let hand: [f64; 11] = std::array::from_fn(|j| {
         domain_weights("general")
             .iter()

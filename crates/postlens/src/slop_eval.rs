@@ -359,5 +359,49 @@ pub fn run(data: &Path, models: &Models) -> anyhow::Result<String> {
     for (s, name) in high.iter().chain(&low) {
         writeln!(out, "  {s:.3}  {name}")?;
     }
+
+    // examples/: its README says AI examples should score > 0.70 and human ones < 0.50.
+    const AI_EXAMPLES: [&str; 3] = ["ai_slop", "corporate_slop", "extreme_ai_slop"];
+    let mut names: Vec<String> = std::fs::read_dir(data.join("examples"))
+        .with_context(|| format!("reading {}", data.join("examples").display()))?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".txt").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    let mut example_scores = Vec::new();
+    for name in &names {
+        let text = read(&format!("examples/{name}.txt"))?;
+        let result = score(models, name, &text, "general")?;
+        let ai = AI_EXAMPLES.contains(&name.as_str());
+        example_scores.push((ai, f64::from(result.slop_score)));
+        writeln!(
+            out,
+            "  example {name:<18} {} {:.3} {}",
+            if ai { "AI   " } else { "human" },
+            result.slop_score,
+            result.level
+        )?;
+    }
+    let lowest_ai = example_scores
+        .iter()
+        .filter(|(ai, _)| *ai)
+        .map(|(_, s)| *s)
+        .fold(f64::MAX, f64::min);
+    let highest_human = example_scores
+        .iter()
+        .filter(|(ai, _)| !*ai)
+        .map(|(_, s)| *s)
+        .fold(f64::MIN, f64::max);
+    writeln!(
+        out,
+        "examples/: {} AI above 0.70, {} human below 0.50 (of {} / {}); every AI example above every human one: {}",
+        example_scores.iter().filter(|(ai, s)| *ai && *s > 0.70).count(),
+        example_scores.iter().filter(|(ai, s)| !*ai && *s < 0.50).count(),
+        example_scores.iter().filter(|(ai, _)| *ai).count(),
+        example_scores.iter().filter(|(ai, _)| !*ai).count(),
+        lowest_ai > highest_human
+    )?;
     Ok(out)
 }

@@ -44,6 +44,9 @@ enum Command {
     EvalSlop {
         #[arg(long, default_value = "../shared/data/sloposcope")]
         data: PathBuf,
+        /// Labelled texts written for fitting weights (never part of the peer's data).
+        #[arg(long, default_value = "fixtures/slop/calibration.jsonl")]
+        calibration: PathBuf,
     },
     /// Category accuracy (top-1, top-3) of the auto-tagger and of an embedding-only
     /// baseline on labelled JSONL files ({caption, market, expected}).
@@ -171,8 +174,11 @@ async fn main() -> anyhow::Result<ExitCode> {
                 jsonl::run(load_text_scorer()?, tokio::io::stdin(), tokio::io::stdout()).await?;
             Ok(summary.exit_code())
         }
-        Command::EvalSlop { data } => {
-            print!("{}", slop_eval::run(&data, &load_text_scorer_models()?)?);
+        Command::EvalSlop { data, calibration } => {
+            print!(
+                "{}",
+                slop_eval::run(&data, &calibration, &load_text_scorer_models()?)?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::CategoryIndex => {

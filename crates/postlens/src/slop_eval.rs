@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use postlens_analysis::slop::{domain_weights, ScoreOptions, SlopResult, METRICS};
+use postlens_analysis::slop::{ScoreOptions, SlopResult, METRICS, PRIOR_WEIGHTS};
 use serde::Deserialize;
 use text_scorer::{score_document, Models, TextSubmitted};
 
@@ -14,6 +14,15 @@ struct DatasetText {
     text: String,
     domain: String,
     expected_slop_range: f64,
+}
+
+/// fixtures/slop/calibration.jsonl: texts written for fitting, labelled `slop` or `human`.
+#[derive(Deserialize)]
+struct CalibrationText {
+    doc_id: String,
+    text: String,
+    domain: String,
+    label: String,
 }
 
 #[derive(Deserialize)]
@@ -111,13 +120,10 @@ fn nnls(rows: &[[f64; 11]], y: &[f64]) -> ([f64; 11], f64) {
 
 /// The `general` weights fitted to the expected scores, checked on domains held out of the
 /// fit (the dataset's texts come in same-domain triples and sextuples that share a style and
-/// an expected score, so a row-wise split would leak), next to the hand-set weights.
-fn fit_weights(
-    out: &mut String,
-    dataset: &[DatasetText],
-    results: &[SlopResult],
-    expected: &[f64],
-) -> anyhow::Result<()> {
+/// an expected score, so a row-wise split would leak), next to the prior weights.
+/// Each result's 11 axis values in METRICS order; an axis not measured on a text (too short
+/// for coherence) takes that axis's mean.
+fn axis_rows(results: &[SlopResult]) -> Vec<[f64; 11]> {
     let mut rows: Vec<[f64; 11]> = results
         .iter()
         .map(|r| {
@@ -137,6 +143,17 @@ fn fit_weights(
             .filter(|r| r[j].is_nan())
             .for_each(|r| r[j] = mean);
     }
+    rows
+}
+
+fn fit_weights(
+    out: &mut String,
+    dataset: &[DatasetText],
+    results: &[SlopResult],
+    expected: &[f64],
+    calibration: &[(SlopResult, f64)],
+) -> anyhow::Result<()> {
+    let rows = axis_rows(results);
     // Each axis alone: positive means higher values go with more expected slop.
     let directions: Vec<String> = (0..11)
         .map(|j| {
@@ -149,12 +166,7 @@ fn fit_weights(
         "each axis alone, Spearman rho with expected: {}",
         directions.join(", ")
     )?;
-    let hand: [f64; 11] = std::array::from_fn(|j| {
-        domain_weights("general")
-            .iter()
-            .find(|(name, _)| *name == METRICS[j])
-            .map_or(0.0, |(_, w)| f64::from(*w))
-    });
+    let hand: [f64; 11] = std::array::from_fn(|j| f64::from(PRIOR_WEIGHTS[j]));
     let weighted = |w: &[f64; 11], row: &[f64; 11]| {
         let total: f64 = w.iter().sum();
         w.iter().zip(row).map(|(a, b)| a * b).sum::<f64>() / total.max(f64::EPSILON)
@@ -180,11 +192,59 @@ fn fit_weights(
         fitted_rho.push(spearman(&fitted, &test_y));
         hand_rho.push(spearman(&by_hand, &test_y));
     }
+    // Weights fitted on texts written for calibration (slop 1, human 0), then scored on the
+    // whole dataset, which the fit never saw.
+    let calibration_rows = axis_rows(
+        &calibration
+            .iter()
+            .map(|(r, _)| r.clone())
+            .collect::<Vec<_>>(),
+    );
+    let labels: Vec<f64> = calibration.iter().map(|(_, label)| *label).collect();
+    let (own, _) = nnls(&calibration_rows, &labels);
+    let on_dataset = |w: &[f64; 11]| {
+        let scores: Vec<f64> = rows.iter().map(|r| weighted(w, r)).collect();
+        spearman(&scores, expected)
+    };
+    writeln!(
+        out,
+        "weights fitted on {} calibration texts, scored on all of test_dataset.json: Spearman rho {:.3} (prior {:.3}); weights: {}",
+        calibration.len(),
+        on_dataset(&own),
+        on_dataset(&hand),
+        METRICS
+            .iter()
+            .zip(&own)
+            .map(|(name, b)| format!("{name} {:.2}", b / own.iter().sum::<f64>().max(f64::EPSILON) * 11.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+
+    // Shrunk halfway toward the prior (24 texts are few; the fit zeroes axes that
+    // its texts happen not to need).
+    let scale = |w: &[f64; 11]| -> [f64; 11] {
+        let total = w.iter().sum::<f64>().max(f64::EPSILON);
+        std::array::from_fn(|j| w[j] / total * 11.0)
+    };
+    let (own_scaled, hand_scaled) = (scale(&own), scale(&hand));
+    let blend: [f64; 11] = std::array::from_fn(|j| 0.5 * own_scaled[j] + 0.5 * hand_scaled[j]);
+    writeln!(
+        out,
+        "halfway between fitted and prior (slop::GENERAL_WEIGHTS): Spearman rho {:.3}; weights: {}",
+        on_dataset(&blend),
+        METRICS
+            .iter()
+            .zip(&blend)
+            .map(|(name, w)| format!("{name} {w:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+
     let (beta, intercept) = nnls(&rows, expected);
     let total: f64 = beta.iter().sum();
     writeln!(
         out,
-        "weights on held-out domains (two folds), Spearman rho: fitted {:.3} / {:.3}, hand-set {:.3} / {:.3}",
+        "weights fitted on the dataset itself, checked on held-out domains (two folds), Spearman rho: fitted {:.3} / {:.3}, prior {:.3} / {:.3}",
         fitted_rho[0], fitted_rho[1], hand_rho[0], hand_rho[1]
     )?;
     writeln!(
@@ -210,7 +270,7 @@ fn percentile(values: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
-pub fn run(data: &Path, models: &Models) -> anyhow::Result<String> {
+pub fn run(data: &Path, calibration: &Path, models: &Models) -> anyhow::Result<String> {
     let read = |name: &str| {
         let path = data.join(name);
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
@@ -325,7 +385,21 @@ pub fn run(data: &Path, models: &Models) -> anyhow::Result<String> {
         )?;
     }
 
-    fit_weights(&mut out, &dataset, &results, &expected)?;
+    let mut calibration_set = Vec::new();
+    for line in std::fs::read_to_string(calibration)
+        .with_context(|| format!("reading {}", calibration.display()))?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        let text: CalibrationText = serde_json::from_str(line)
+            .with_context(|| format!("{}: {line}", calibration.display()))?;
+        let label = if text.label == "slop" { 1.0 } else { 0.0 };
+        calibration_set.push((
+            score(models, &text.doc_id, &text.text, &text.domain)?,
+            label,
+        ));
+    }
+    fit_weights(&mut out, &dataset, &results, &expected, &calibration_set)?;
 
     let mut high = Vec::new();
     let mut low = Vec::new();

@@ -203,3 +203,20 @@ fn implausible_tokens_raise_fluency_and_too_few_tokens_are_ignored() {
         None
     );
 }
+
+#[test]
+fn domain_weights_shift_emphasis_from_the_calibrated_general_ones() {
+    let weight = |domain: &str, axis: &str| {
+        domain_weights(domain)
+            .iter()
+            .find(|(name, _)| *name == axis)
+            .map(|(_, w)| *w)
+            .expect(axis)
+    };
+    assert!(domain_weights("general").iter().all(|(_, w)| *w > 0.0));
+    assert!(weight("news", "relevance") > weight("general", "relevance"));
+    assert!(weight("qa", "factuality") > weight("general", "factuality"));
+    assert_eq!(domain_weights("recipes"), domain_weights("general"));
+    let sum: f32 = GENERAL_WEIGHTS.iter().sum();
+    assert!((sum - 11.0).abs() < 0.05, "{sum}");
+}

@@ -99,6 +99,7 @@ enum Command {
 enum WorkerName {
     CaptionParser,
     AutoTagger,
+    TextScorer,
 }
 
 #[tokio::main]
@@ -211,6 +212,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                     jsonl::invoke(caption_parser::CaptionParser::new(), &text).await?
                 }
                 WorkerName::AutoTagger => jsonl::invoke(load_auto_tagger()?, &text).await?,
+                WorkerName::TextScorer => jsonl::invoke(load_text_scorer()?, &text).await?,
             };
             println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(ExitCode::SUCCESS)

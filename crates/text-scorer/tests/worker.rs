@@ -151,3 +151,57 @@ async fn inputs_from_text_and_s3_score_and_bad_ones_become_error_events() {
         assert!(start < end && end <= chars.len(), "{span}");
     }
 }
+
+/// fixtures/events/text-scorer/sqs-mixed-batch.json, the file `cargo lambda invoke
+/// --data-file` takes: raw and SNS-enveloped documents score, custom thresholds apply, and
+/// the malformed and ambiguous records become error events instead of retries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_invoke_fixture_gives_the_documented_events() {
+    let path = format!(
+        "{}/../../fixtures/events/text-scorer/sqs-mixed-batch.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("SQS event");
+    let dir = postlens_models::model_dir().expect("models/ (make models)");
+    let scorer = TextScorer::new(
+        text_scorer::Models::load(&dir).expect("models"),
+        None,
+        Vec::new(),
+    );
+    let sink = Arc::new(MemorySink::default());
+    let engine = BatchEngine::new(scorer, sink.clone(), None, EngineConfig::default());
+    let outcome = engine.process_batch(&event.records, None).await;
+    assert!(outcome.response.batch_item_failures.is_empty());
+    let events: Vec<Value> = sink
+        .take()
+        .iter()
+        .map(|e| serde_json::from_str(&e.message).expect("event"))
+        .collect();
+    assert_eq!(events.len(), 5, "{events:#?}");
+    let by_id = |id: &str| {
+        events
+            .iter()
+            .find(|e| e["doc_id"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let score = |id: &str| by_id(id)["result"]["slop_score"].as_f64().expect(id);
+    assert!(
+        score("doc-corporate") > score("doc-news") + 0.2,
+        "{events:#?}"
+    );
+    assert!(
+        score("doc-corporate") > score("doc-review") + 0.2,
+        "{events:#?}"
+    );
+    // Clean on the default bands, the review is at Watch with its own (watch 0.05).
+    assert!(score("doc-review") < 0.30, "{events:#?}");
+    assert_eq!(by_id("doc-review")["result"]["level"], "Watch");
+    assert_eq!(by_id("doc-ambiguous")["error"]["code"], "text_and_s3_uri");
+    assert_eq!(
+        events.iter().filter(|e| e["status"] == "error").count(),
+        2,
+        "{events:#?}"
+    );
+}

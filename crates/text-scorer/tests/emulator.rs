@@ -2,9 +2,11 @@
 //! source mapping: documents inline and gzip-compressed in the document bucket are scored
 //! with both models, every bad input becomes its own error event, nothing is retried.
 
-use std::io::Write;
+mod common;
+
 use std::time::Duration;
 
+use common::{event_for, gzip, score_of};
 use postlens_local::WorkerFixture;
 use postlens_runtime::emulator::{s3_client, Emulator};
 use postlens_runtime::envelope::S3Location;
@@ -19,12 +21,6 @@ const GENERIC: &str = "In today's rapidly evolving landscape, it is important to
 const SPECIFIC: &str = "The 7:42 to Leeds was cancelled again, so I cycled the 11 miles in \
     the rain. Maria lent me her spare tyre at Wetherby after mine split on the canal path. \
     I got to the depot at 9:15, soaked, and Dave had already unloaded the first van.";
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(bytes).expect("gzip");
-    encoder.finish().expect("gzip")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_become_text_scored_events() {
@@ -76,14 +72,8 @@ async fn documents_become_text_scored_events() {
     let events = fixture.tap.drain().await.expect("events");
     assert_eq!(events.len(), 6, "{events:#?}");
     assert!(events.iter().all(|e| e["event_type"] == "text-scored"));
-    let by_id = |id: &str| {
-        events
-            .iter()
-            .find(|e| e["doc_id"] == id)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let score = |id: &str| by_id(id)["result"]["slop_score"].as_f64().expect(id);
+    let by_id = |id: &str| event_for(&events, id);
+    let score = |id: &str| score_of(&events, id);
     assert!(score("generic-s3") > score("specific") + 0.2, "{events:#?}");
     for id in ["specific", "generic-s3"] {
         let density = &by_id(id)["result"]["metrics"]["density"];

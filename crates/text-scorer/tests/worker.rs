@@ -1,18 +1,14 @@
 //! The text scorer's input handling and its run through the engine, with MiniLM.
 
-use std::io::Write;
+mod common;
+
 use std::sync::Arc;
 
+use common::{event_for, gzip, score_of};
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, MemoryStore, ObjectStore};
 use serde_json::{json, Value};
 use text_scorer::{decode_document, TextScorer, MAX_TEXT_BYTES};
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(bytes).expect("gzip");
-    encoder.finish().expect("gzip")
-}
 
 #[test]
 fn documents_are_gunzipped_and_capped_after_inflation() {
@@ -100,13 +96,7 @@ async fn inputs_from_text_and_s3_score_and_bad_ones_become_error_events() {
         .iter()
         .map(|e| serde_json::from_str(&e.message).expect("json"))
         .collect();
-    let by_id = |id: &str| {
-        events
-            .iter()
-            .find(|e| e["doc_id"] == id)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let by_id = |id: &str| event_for(&events, id);
 
     let inline = by_id("inline");
     assert_eq!(inline["status"], "ok");
@@ -179,14 +169,8 @@ async fn the_invoke_fixture_gives_the_documented_events() {
         .map(|e| serde_json::from_str(&e.message).expect("event"))
         .collect();
     assert_eq!(events.len(), 5, "{events:#?}");
-    let by_id = |id: &str| {
-        events
-            .iter()
-            .find(|e| e["doc_id"] == id)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let score = |id: &str| by_id(id)["result"]["slop_score"].as_f64().expect(id);
+    let by_id = |id: &str| event_for(&events, id);
+    let score = |id: &str| score_of(&events, id);
     assert!(
         score("doc-corporate") > score("doc-news") + 0.2,
         "{events:#?}"

@@ -178,6 +178,24 @@ pub fn decode_document(bytes: &[u8]) -> Result<String, RecordError> {
         .map_err(|_| RecordError::permanent(NOT_UTF8, "the document is not UTF-8 text"))
 }
 
+/// The start of `text` that certainly holds the LM window: a token spans at most a few dozen
+/// bytes, so 32 bytes per token is ample, and tokenizing a 1 MB document to keep 128 tokens
+/// would be wasted work. Cut at whitespace so the last word is not split differently.
+fn lm_prefix(text: &str) -> &str {
+    let limit = LM_WINDOW_TOKENS * 32;
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let prefix = &text[..end];
+    prefix
+        .rfind(char::is_whitespace)
+        .map_or(prefix, |space| &prefix[..space])
+}
+
 /// Scores one document; CPU work (callers put it on the CPU pool).
 pub fn score_document(
     models: &Models,
@@ -207,7 +225,7 @@ pub fn score_document(
     }
     if let Some(language_model) = &models.language_model {
         let lm_started = Instant::now();
-        let mut tokens = language_model.tokenize(text)?;
+        let mut tokens = language_model.tokenize(lm_prefix(text))?;
         tokens.truncate(LM_WINDOW_TOKENS);
         evidence.surprisal = language_model.surprisals(&tokens)?;
         timings.insert(
@@ -260,5 +278,23 @@ impl Worker for TextScorer {
     /// Filter-policy attribute: the level (`Clean`, `Watch`, `Sloppy`, `High-Slop`).
     fn attributes(&self, scored: &TextScored) -> Vec<(String, String)> {
         vec![("level".to_owned(), scored.result.level.clone())]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lm_prefix_keeps_short_texts_and_cuts_long_ones_at_whitespace() {
+        assert_eq!(lm_prefix("short text"), "short text");
+        let long = "naïve word ".repeat(1000);
+        let prefix = lm_prefix(&long);
+        assert!(prefix.len() <= LM_WINDOW_TOKENS * 32 && prefix.len() > LM_WINDOW_TOKENS * 30);
+        assert!(
+            prefix.ends_with("word") || prefix.ends_with("naïve"),
+            "{prefix:?}"
+        );
+        assert!(long.starts_with(prefix));
     }
 }

@@ -123,9 +123,9 @@ fn nnls(rows: &[[f64; 11]], y: &[f64]) -> ([f64; 11], f64) {
 /// an expected score, so a row-wise split would leak), next to the prior weights.
 /// Each result's 11 axis values in METRICS order; an axis not measured on a text (too short
 /// for coherence) takes that axis's mean.
-fn axis_rows(results: &[SlopResult]) -> Vec<[f64; 11]> {
+fn axis_rows<'a>(results: impl IntoIterator<Item = &'a SlopResult>) -> Vec<[f64; 11]> {
     let mut rows: Vec<[f64; 11]> = results
-        .iter()
+        .into_iter()
         .map(|r| {
             std::array::from_fn(|j| {
                 r.metrics
@@ -194,12 +194,7 @@ fn fit_weights(
     }
     // Weights fitted on texts written for calibration (slop 1, human 0), then scored on the
     // whole dataset, which the fit never saw.
-    let calibration_rows = axis_rows(
-        &calibration
-            .iter()
-            .map(|(r, _)| r.clone())
-            .collect::<Vec<_>>(),
-    );
+    let calibration_rows = axis_rows(calibration.iter().map(|(r, _)| r));
     let labels: Vec<f64> = calibration.iter().map(|(_, label)| *label).collect();
     let (own, _) = nnls(&calibration_rows, &labels);
     let on_dataset = |w: &[f64; 11]| {

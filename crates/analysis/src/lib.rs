@@ -4,3 +4,4 @@ pub mod caption;
 pub mod slop;
 pub mod tags;
 pub mod thumbnail;
+pub mod vector;

@@ -182,7 +182,7 @@ fn length_groups(lengths: &[usize]) -> Vec<Vec<usize>> {
 
 /// Cosine similarity of two unit vectors.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    postlens_analysis::vector::dot(a, b)
 }
 
 #[cfg(test)]

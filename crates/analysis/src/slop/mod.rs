@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use once_cell::sync::Lazy;
 use serde::{Deserialize, Serialize};
 
+use crate::vector::dot;
 use text::{syllables, Document, Word};
 
 pub const VERSION: &str = "postlens-slop-0.1";
@@ -802,10 +803,6 @@ const OFF_TOPIC: f32 = 0.15;
 /// Adjacent-sentence cosine below which the text breaks off (MiniLM: unrelated sentences
 /// score about 0.0-0.1, related ones 0.3 and up).
 const COHERENCE_BREAK: f32 = 0.05;
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
 
 fn centroid_sum(vectors: &[Vec<f32>]) -> Vec<f32> {
     let mut sum = vec![0.0f32; vectors.first().map_or(0, Vec::len)];

@@ -3,8 +3,9 @@
 //! caption, scored by cosine to the caption, then picked with MMR for diversity.
 
 use super::lexicon::{GENERIC_HASHTAGS, STOPWORDS};
-use super::{dot, EncodedText, TokenVector};
+use super::{EncodedText, TokenVector};
 use crate::caption::text::fold;
+use crate::vector::dot;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Keyword {

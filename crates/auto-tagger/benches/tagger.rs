@@ -35,7 +35,7 @@ fn bench(c: &mut Criterion) {
             let batch: Vec<usize> = (start..start + 10).map(|i| i % captions.len()).collect();
             start += 10;
             let refs: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
-            let encoded = models.embedder.encode(&refs).expect("encodes");
+            let encoded = models.encode(&refs).expect("encodes");
             let tagged: Vec<_> = batch
                 .iter()
                 .zip(&encoded)

@@ -9,13 +9,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use postlens_analysis::tags::EncodedText;
 use postlens_runtime::{codes, CpuPool, RecordError};
 use tokio::sync::oneshot;
 
-use crate::Models;
+use crate::{EncodedCaption, Models};
 
-type Reply = Result<EncodedText, String>;
+type Reply = Result<EncodedCaption, String>;
 
 pub struct EncodeBatcher {
     models: Arc<Models>,
@@ -34,7 +33,7 @@ impl EncodeBatcher {
         }
     }
 
-    pub async fn encode(&self, text: String) -> Result<EncodedText, RecordError> {
+    pub async fn encode(&self, text: String) -> Result<EncodedCaption, RecordError> {
         let (reply, answer) = oneshot::channel();
         self.lock().push((text, reply));
         tokio::task::yield_now().await;
@@ -69,7 +68,7 @@ impl EncodeBatcher {
             .cpu
             .run(move || {
                 let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                models.embedder.encode(&refs)
+                models.encode(&refs)
             })
             .await;
         match encoded {

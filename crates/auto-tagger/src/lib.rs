@@ -35,6 +35,14 @@ pub enum LoadError {
     Taxonomy(String),
 }
 
+/// A caption's share of a batch's model work: its MiniLM encoding and its cosine with
+/// every taxonomy category.
+#[derive(Debug, Clone)]
+pub struct EncodedCaption {
+    pub encoded: EncodedText,
+    pub category_similarity: Vec<f32>,
+}
+
 /// The loaded models, shared by every record of every invocation.
 pub struct Models {
     pub embedder: SentenceEmbedder,
@@ -62,9 +70,25 @@ impl Models {
         let encoded = if text.trim().is_empty() {
             None
         } else {
-            self.embedder.encode(&[&text])?.into_iter().next()
+            self.encode(&[&text])?.into_iter().next()
         };
         Ok(self.tag_encoded(caption, &text, market, encoded.as_ref()))
+    }
+
+    /// Encodes a batch of product texts in one forward pass and scores each against every
+    /// category in one sweep over the category vectors.
+    pub fn encode(&self, texts: &[&str]) -> Result<Vec<EncodedCaption>, ModelError> {
+        let encoded = self.embedder.encode(texts)?;
+        let sentences: Vec<&[f32]> = encoded.iter().map(|e| e.sentence.as_slice()).collect();
+        let similarities = self.tagger.category_similarities(&sentences);
+        Ok(encoded
+            .into_iter()
+            .zip(similarities)
+            .map(|(encoded, category_similarity)| EncodedCaption {
+                encoded,
+                category_similarity,
+            })
+            .collect())
     }
 
     /// Tags one post whose product text (`text`, from [`product_text`]) is already encoded.
@@ -73,16 +97,17 @@ impl Models {
         caption: &str,
         text: &str,
         market: Option<&str>,
-        encoded: Option<&EncodedText>,
+        encoded: Option<&EncodedCaption>,
     ) -> TagsResult {
         let parsed = parse_caption(caption, market);
-        self.tagger.tag(
+        self.tagger.tag_with_similarity(
             &TagInput {
                 text,
                 parsed: &parsed,
                 objects: &[],
             },
-            encoded,
+            encoded.map(|e| &e.encoded),
+            encoded.map(|e| e.category_similarity.as_slice()),
         )
     }
 }

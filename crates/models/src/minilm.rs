@@ -1,11 +1,11 @@
-//! all-MiniLM-L6-v2 sentence embeddings: BERT (candle-transformers), mean pooling over
+//! all-MiniLM-L6-v2 sentence embeddings: BERT (`crate::bert`), mean pooling over
 //! real tokens, L2 normalisation, as sentence-transformers does.
 
 use std::path::Path;
 
+use crate::bert::{BertEncoder, Config};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Encoding, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use postlens_analysis::tags::{EncodedText, TokenVector};
@@ -17,7 +17,7 @@ pub const MAX_TOKENS: usize = 256;
 pub const DIMENSIONS: usize = 384;
 
 pub struct SentenceEmbedder {
-    model: BertModel,
+    encoder: BertEncoder,
     tokenizer: Tokenizer,
     device: Device,
 }
@@ -59,10 +59,10 @@ impl SentenceEmbedder {
         // while mapped; mapping avoids copying 90 MB at cold start.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
             .map_err(|e| load_error(&weights, e.to_string()))?;
-        let model =
-            BertModel::load(vb, &config).map_err(|e| load_error(&weights, e.to_string()))?;
+        let encoder =
+            BertEncoder::load(vb, &config).map_err(|e| load_error(&weights, e.to_string()))?;
         Ok(Self {
-            model,
+            encoder,
             tokenizer,
             device,
         })
@@ -123,9 +123,7 @@ impl SentenceEmbedder {
             .collect::<Result<_, _>>()?;
         let ids = Tensor::stack(&ids, 0)?;
         let mask = Tensor::stack(&masks, 0)?;
-        let token_types = ids.zeros_like()?;
-
-        let hidden = self.model.forward(&ids, &token_types, Some(&mask))?;
+        let hidden = self.encoder.forward(&ids, &mask)?;
         // Mean over real tokens only: padding must not dilute short texts in a batch.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;

@@ -177,9 +177,25 @@ impl Tagger {
     }
 
     pub fn tag(&self, input: &TagInput<'_>, encoded: Option<&EncodedText>) -> TagsResult {
+        let similarity = encoded.and_then(|e| {
+            self.category_similarities(&[e.sentence.as_slice()])
+                .into_iter()
+                .next()
+        });
+        self.tag_with_similarity(input, encoded, similarity.as_deref())
+    }
+
+    /// [`Tagger::tag`] with the caption's category similarities already computed (by
+    /// [`Tagger::category_similarities`], for a whole batch at once).
+    pub fn tag_with_similarity(
+        &self,
+        input: &TagInput<'_>,
+        encoded: Option<&EncodedText>,
+        category_similarity: Option<&[f32]>,
+    ) -> TagsResult {
         let folded_words = words(&fold(input.text));
         let hits = self.lexical_hits(&folded_words);
-        let categories = self.rank_categories(&hits, encoded.map(|e| e.sentence.as_slice()));
+        let categories = self.rank_categories(&hits, category_similarity);
         let attributes = attributes(input.parsed, &folded_words);
         let tags = self.tags(input, encoded, &attributes);
         TagsResult {
@@ -191,7 +207,25 @@ impl Tagger {
 
     /// Embedding similarity only: the baseline the evaluation compares against.
     pub fn rank_by_embedding(&self, sentence: &[f32]) -> Vec<CategoryMatch> {
-        self.rank_categories(&[], Some(sentence))
+        let similarity = self.category_similarities(&[sentence]).into_iter().next();
+        self.rank_categories(&[], similarity.as_deref())
+    }
+
+    /// Each sentence's cosine with every category, in taxonomy order (empty without
+    /// category vectors). The 15 MB of category rows, not the arithmetic, bound this: a
+    /// batch reads each row once for all its captions instead of once per caption.
+    pub fn category_similarities(&self, sentences: &[&[f32]]) -> Vec<Vec<f32>> {
+        let Some(vectors) = &self.vectors else {
+            return vec![Vec::new(); sentences.len()];
+        };
+        let mut similarities = vec![vec![0.0f32; self.taxonomy.len()]; sentences.len()];
+        let rows = vectors.values.chunks_exact(vectors.dimensions.max(1));
+        for (index, row) in rows.enumerate() {
+            for (scores, sentence) in similarities.iter_mut().zip(sentences) {
+                scores[index] = dot(row, sentence);
+            }
+        }
+        similarities
     }
 
     /// Product phrases found in the caption, longest match first at each position.
@@ -235,15 +269,13 @@ impl Tagger {
     fn rank_categories(
         &self,
         hits: &[(usize, f32, String)],
-        sentence: Option<&[f32]>,
+        category_similarity: Option<&[f32]>,
     ) -> Vec<CategoryMatch> {
         let n = self.taxonomy.len();
         let mut scores = vec![0.0f32; n];
-        if let (Some(vectors), Some(sentence)) = (&self.vectors, sentence) {
-            let d = vectors.dimensions;
-            for (score, row) in scores.iter_mut().zip(vectors.values.chunks_exact(d)) {
-                *score = dot(row, sentence);
-            }
+        // Empty when the tagger has no category vectors: lexical evidence alone.
+        if let Some(similarity) = category_similarity.filter(|s| s.len() == n) {
+            scores.copy_from_slice(similarity);
         }
         // Lexical evidence lifts its category and everything under it, so the embedding
         // chooses within the subtree ("running shoes" → Shoes > Athletic Shoes > …). The

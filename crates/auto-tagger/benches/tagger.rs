@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
             let tagged: Vec<_> = batch
                 .iter()
                 .zip(&encoded)
-                .map(|(&i, e)| models.tag_encoded(captions[i], &texts[i], None, Some(e)))
+                .map(|(&i, e)| models.tag_encoded(captions[i], &texts[i], None, &[], Some(e)))
                 .collect();
             tagged
         })

@@ -14,7 +14,7 @@ use postlens_analysis::tags::{
     product_text, EncodedText, TagInput, Tagger, TagsResult, Taxonomy, SHOPIFY_TAXONOMY,
 };
 use postlens_models::{category_index, ModelError, SentenceEmbedder};
-use postlens_runtime::contracts::NewVideoPosted;
+use postlens_runtime::contracts::{DetectedObject, NewVideoPosted};
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::{CpuPool, RecordError, Worker};
 
@@ -72,7 +72,7 @@ impl Models {
         } else {
             self.encode(&[&text])?.into_iter().next()
         };
-        Ok(self.tag_encoded(caption, &text, market, encoded.as_ref()))
+        Ok(self.tag_encoded(caption, &text, market, &[], encoded.as_ref()))
     }
 
     /// Encodes a batch of product texts in one forward pass and scores each against every
@@ -91,12 +91,14 @@ impl Models {
             .collect())
     }
 
-    /// Tags one post whose product text (`text`, from [`product_text`]) is already encoded.
+    /// Tags one post whose product text (`text`, from [`product_text`]) is already encoded;
+    /// `objects` are detector labels that become object tags.
     pub fn tag_encoded(
         &self,
         caption: &str,
         text: &str,
         market: Option<&str>,
+        objects: &[String],
         encoded: Option<&EncodedCaption>,
     ) -> TagsResult {
         let parsed = parse_caption(caption, market);
@@ -104,7 +106,7 @@ impl Models {
             &TagInput {
                 text,
                 parsed: &parsed,
-                objects: &[],
+                objects,
             },
             encoded.map(|e| &e.encoded),
             encoded.map(|e| e.category_similarity.as_slice()),
@@ -155,11 +157,20 @@ impl Worker for AutoTagger {
             Some(self.batcher.encode(text.clone()).await?)
         };
         let models = self.models.clone();
+        let objects = object_labels(&post.detections);
         let NewVideoPosted {
             caption, market, ..
         } = post;
         self.cpu
-            .run(move || models.tag_encoded(&caption, &text, market.as_deref(), encoded.as_ref()))
+            .run(move || {
+                models.tag_encoded(
+                    &caption,
+                    &text,
+                    market.as_deref(),
+                    &objects,
+                    encoded.as_ref(),
+                )
+            })
             .await
     }
 
@@ -171,5 +182,47 @@ impl Worker for AutoTagger {
             .and_then(|c| c.path.split(" > ").next())
             .map(|top| vec![("top_category".to_owned(), top.to_owned())])
             .unwrap_or_default()
+    }
+}
+
+/// Below this a detection is too unsure to tag a post with (the thumbnail generator keeps
+/// boxes from 0.25 up, for cropping).
+const MIN_OBJECT_SCORE: f32 = 0.4;
+
+/// Detector labels worth a tag, most confident first, each once. `person` is in nearly
+/// every seller's video and says nothing about the product.
+fn object_labels(detections: &[DetectedObject]) -> Vec<String> {
+    let mut sure: Vec<&DetectedObject> = detections
+        .iter()
+        .filter(|d| d.score >= MIN_OBJECT_SCORE && !d.label.trim().eq_ignore_ascii_case("person"))
+        .collect();
+    sure.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut labels: Vec<String> = Vec::new();
+    for detection in sure {
+        let label = detection.label.trim().to_lowercase();
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    labels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confident_detections_become_labels_once_best_first() {
+        let detection = |label: &str, score: f32| DetectedObject {
+            label: label.to_owned(),
+            score,
+        };
+        let labels = object_labels(&[
+            detection("cup", 0.3),
+            detection("Handbag", 0.7),
+            detection("person", 0.9),
+            detection("handbag", 0.5),
+        ]);
+        assert_eq!(labels, ["handbag"]);
     }
 }

@@ -129,3 +129,30 @@ async fn a_batch_shares_one_forward_pass_and_matches_single_records() {
         );
     }
 }
+
+/// Detections sent with the post (a thumbnail result's) become object tags.
+#[tokio::test]
+async fn detections_in_the_post_become_object_tags() {
+    use postlens_runtime::Worker;
+
+    let dir = postlens_models::model_dir().expect("models/");
+    let worker = auto_tagger::AutoTagger::new(Models::load(&dir).expect("models"));
+    let post = serde_json::from_value(serde_json::json!({
+        "video_id": "v1",
+        "caption": "Tan leather bag, Lagos pickup",
+        "detections": [
+            {"label": "handbag", "score": 0.82, "box": [10.0, 10.0, 200.0, 220.0]},
+            {"label": "person", "score": 0.95, "box": [0.0, 0.0, 400.0, 700.0]},
+            {"label": "cup", "score": 0.2, "box": [5.0, 5.0, 20.0, 20.0]}
+        ]
+    }))
+    .expect("post");
+    let result = worker.process(post).await.expect("tags");
+    let objects: Vec<&str> = result
+        .tags
+        .iter()
+        .filter(|t| t.kind == postlens_analysis::tags::TagKind::Object)
+        .map(|t| t.tag.as_str())
+        .collect();
+    assert_eq!(objects, ["handbag"], "{:?}", result.tags);
+}

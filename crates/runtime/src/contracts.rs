@@ -26,7 +26,22 @@ pub struct NewVideoPosted {
     pub market: Option<String>,
     #[serde(default)]
     pub posted_at: Option<String>,
+    /// Objects a detector already found in the post's media, in the shape of a
+    /// `thumbnail-generated` result's `detections` (`box` is ignored here). The fan-out runs
+    /// the tagger beside the thumbnail generator, so only a publisher that has them (a
+    /// re-tag after `thumbnail-generated`, an ingestion that detects) sends them.
+    #[serde(default)]
+    pub detections: Vec<DetectedObject>,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectedObject {
+    pub label: String,
+    pub score: f32,
+}
+
+/// More detections than a frame's detector reports (YOLOX keeps 100) is not a detection list.
+pub const MAX_DETECTIONS: usize = 100;
 
 /// Longest caption accepted, in bytes. Platforms cap captions far lower (2,200 characters
 /// on Instagram, 4,000 on TikTok); anything longer is not a caption.
@@ -48,6 +63,26 @@ impl NewVideoPosted {
                     "market must be an ISO-3166 alpha-2 country code such as NG or KE",
                 ));
             }
+        }
+        if self.detections.len() > MAX_DETECTIONS {
+            return Err(RecordError::permanent(
+                codes::INPUT_TOO_LARGE,
+                format!(
+                    "{} detections; the limit is {MAX_DETECTIONS}",
+                    self.detections.len()
+                ),
+            ));
+        }
+        if let Some(bad) = self.detections.iter().find(|d| {
+            d.label.trim().is_empty() || d.label.len() > 64 || !(0.0..=1.0).contains(&d.score)
+        }) {
+            return Err(RecordError::permanent(
+                codes::SCHEMA_VIOLATION,
+                format!(
+                    "detection {:?} (score {}): labels are 1-64 bytes, scores 0-1",
+                    bad.label, bad.score
+                ),
+            ));
         }
         if self.caption.len() > MAX_CAPTION_BYTES {
             return Err(RecordError::permanent(
@@ -75,6 +110,11 @@ mod tests {
         let p = post(serde_json::json!({"video_id": "v1", "caption": "hi", "extra": 1}));
         assert!(p.validate().is_ok());
         assert!(p.image_s3_uris.is_empty());
+        // A thumbnail result's detections, box and all, are accepted as they are.
+        let p = post(serde_json::json!({"video_id": "v1", "detections": [
+            {"label": "handbag", "score": 0.81, "box": [1.0, 2.0, 30.0, 40.0]}]}));
+        assert!(p.validate().is_ok());
+        assert_eq!(p.detections[0].label, "handbag");
     }
 
     #[test]
@@ -92,6 +132,28 @@ mod tests {
                 .unwrap_err()
                 .code(),
             codes::SCHEMA_VIOLATION
+        );
+        let bad_score =
+            serde_json::json!({"video_id": "v", "detections": [{"label": "tie", "score": 1.5}]});
+        assert_eq!(
+            post(bad_score).validate().unwrap_err().code(),
+            codes::SCHEMA_VIOLATION
+        );
+        let unlabelled =
+            serde_json::json!({"video_id": "v", "detections": [{"label": " ", "score": 0.5}]});
+        assert_eq!(
+            post(unlabelled).validate().unwrap_err().code(),
+            codes::SCHEMA_VIOLATION
+        );
+        let many: Vec<_> = (0..=MAX_DETECTIONS)
+            .map(|_| serde_json::json!({"label": "cup", "score": 0.5}))
+            .collect();
+        assert_eq!(
+            post(serde_json::json!({"video_id": "v", "detections": many}))
+                .validate()
+                .unwrap_err()
+                .code(),
+            codes::INPUT_TOO_LARGE
         );
         let long = "x".repeat(MAX_CAPTION_BYTES + 1);
         assert_eq!(

@@ -47,7 +47,16 @@ pub fn evaluate(models: &Models, cases: &[LabelledCaption]) -> Result<EvalReport
         ..EvalReport::default()
     };
     for case in cases {
-        let result = models.tag(&case.caption, case.market.as_deref())?;
+        // One encoding serves the tagger and the embedding-only baseline.
+        let text = product_text(&case.caption);
+        let encoded = models.encode_one(&text)?;
+        let result = models.tag_encoded(
+            &case.caption,
+            &text,
+            case.market.as_deref(),
+            &[],
+            encoded.as_ref(),
+        );
         score(
             taxonomy,
             &result.categories,
@@ -67,9 +76,8 @@ pub fn evaluate(models: &Models, cases: &[LabelledCaption]) -> Result<EvalReport
                 .misses
                 .push((case.caption.clone(), case.expected.clone(), String::new()));
         }
-        let sentence = models.embedder.embed(&[&product_text(&case.caption)])?;
-        if let Some(sentence) = sentence.first() {
-            let baseline = models.tagger.rank_by_embedding(sentence);
+        if let Some(encoded) = &encoded {
+            let baseline = models.tagger.rank_by_embedding(&encoded.encoded.sentence);
             score(taxonomy, &baseline, &case.expected, &mut report.baseline);
         }
     }

@@ -67,12 +67,16 @@ impl Models {
     /// Tags one post: caption rules, one forward pass, ranking. Pure CPU work.
     pub fn tag(&self, caption: &str, market: Option<&str>) -> Result<TagsResult, ModelError> {
         let text = product_text(caption);
-        let encoded = if text.trim().is_empty() {
-            None
-        } else {
-            self.encode(&[&text])?.into_iter().next()
-        };
+        let encoded = self.encode_one(&text)?;
         Ok(self.tag_encoded(caption, &text, market, &[], encoded.as_ref()))
+    }
+
+    /// One product text on its own; `None` when nothing of it is left to encode.
+    pub fn encode_one(&self, text: &str) -> Result<Option<EncodedCaption>, ModelError> {
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        Ok(self.encode(&[text])?.into_iter().next())
     }
 
     /// Encodes a batch of product texts in one forward pass and scores each against every

@@ -103,14 +103,11 @@ impl BertEncoder {
         for index in 0..config.num_hidden_layers {
             let vb = vb.pp(format!("encoder.layer.{index}"));
             let attention = vb.pp("attention.self");
-            let weights: Vec<Tensor> = ["query", "key", "value"]
-                .iter()
-                .map(|name| attention.get((hidden, hidden), &format!("{name}.weight")))
-                .collect::<candle_core::Result<_>>()?;
-            let biases: Vec<Tensor> = ["query", "key", "value"]
-                .iter()
-                .map(|name| attention.get(hidden, &format!("{name}.bias")))
-                .collect::<candle_core::Result<_>>()?;
+            let (mut weights, mut biases) = (Vec::new(), Vec::new());
+            for name in ["query", "key", "value"] {
+                weights.push(attention.get((hidden, hidden), &format!("{name}.weight"))?);
+                biases.push(attention.get(hidden, &format!("{name}.bias"))?);
+            }
             layers.push(Layer {
                 query_key_value: Dense::from_parts(
                     Tensor::cat(&weights, 0)?,

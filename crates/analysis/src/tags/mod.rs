@@ -212,8 +212,8 @@ impl Tagger {
     }
 
     /// Each sentence's cosine with every category, in taxonomy order (empty without
-    /// category vectors). The 15 MB of category rows, not the arithmetic, bound this: a
-    /// batch reads each row once for all its captions instead of once per caption.
+    /// category vectors). A batch sweeps the 15 MB of rows once, each row serving all its
+    /// captions while it is in cache, instead of once per caption.
     pub fn category_similarities(&self, sentences: &[&[f32]]) -> Vec<Vec<f32>> {
         let Some(vectors) = &self.vectors else {
             return vec![Vec::new(); sentences.len()];

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use crate::bert::{BertEncoder, Config};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use tokenizers::{Encoding, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use postlens_analysis::tags::{EncodedText, TokenVector};
 
+use crate::bert::{BertEncoder, Config};
 use crate::{require, ModelError};
 
 /// sentence-transformers' `max_seq_length` for this model; longer text is truncated.

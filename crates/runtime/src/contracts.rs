@@ -40,8 +40,10 @@ pub struct DetectedObject {
     pub score: f32,
 }
 
-/// More detections than a frame's detector reports (YOLOX keeps 100) is not a detection list.
+/// Bounds on `detections`: the thumbnail generator reports at most 20 per frame and COCO's
+/// longest label is 14 bytes, so anything far past these is not a detection list.
 pub const MAX_DETECTIONS: usize = 100;
+pub const MAX_DETECTION_LABEL_BYTES: usize = 64;
 
 /// Longest caption accepted, in bytes. Platforms cap captions far lower (2,200 characters
 /// on Instagram, 4,000 on TikTok); anything longer is not a caption.
@@ -74,12 +76,14 @@ impl NewVideoPosted {
             ));
         }
         if let Some(bad) = self.detections.iter().find(|d| {
-            d.label.trim().is_empty() || d.label.len() > 64 || !(0.0..=1.0).contains(&d.score)
+            d.label.trim().is_empty()
+                || d.label.len() > MAX_DETECTION_LABEL_BYTES
+                || !(0.0..=1.0).contains(&d.score)
         }) {
             return Err(RecordError::permanent(
                 codes::SCHEMA_VIOLATION,
                 format!(
-                    "detection {:?} (score {}): labels are 1-64 bytes, scores 0-1",
+                    "detection {:?} (score {}): labels are 1-{MAX_DETECTION_LABEL_BYTES} bytes, scores 0-1",
                     bad.label, bad.score
                 ),
             ));

@@ -60,7 +60,8 @@ fn downscale(luma: &[u8], width: usize, height: usize) -> (Vec<f32>, usize, usiz
     if width == 0 || height == 0 || luma.len() < width * height {
         return (Vec::new(), 0, 0);
     }
-    let factor = (width.max(height) / ANALYSIS_SIDE).max(1);
+    // The box factor may not exceed the shorter side: a 1x600 strip must keep its one column.
+    let factor = (width.max(height) / ANALYSIS_SIDE).clamp(1, width.min(height));
     let (bw, bh) = (width / factor, height / factor);
     let mut boxed = Vec::with_capacity(bw * bh);
     let area = (factor * factor) as f32;
@@ -212,6 +213,21 @@ pub fn crop_around(
     focus: (f32, f32),
     max_zoom: f32,
 ) -> CropRect {
+    if width == 0 || height == 0 {
+        return CropRect {
+            x: 0,
+            y: 0,
+            w: width,
+            h: height,
+        };
+    }
+    // A box with a NaN or infinite corner says nothing about where the product is.
+    let subject = subject.filter(|corners| corners.iter().all(|v| v.is_finite()));
+    let focus = if focus.0.is_finite() && focus.1.is_finite() {
+        focus
+    } else {
+        (width as f32 / 2.0, height as f32 / 2.0)
+    };
     let (frame_w, frame_h) = (width as f32, height as f32);
     let ratio = aspect.0.max(1) as f32 / aspect.1.max(1) as f32;
     let full_w = frame_w.min(frame_h * ratio);
@@ -273,6 +289,37 @@ mod tests {
             .flat_map(|y| (0..width).map(move |x| (x, y)))
             .map(|(x, y)| f(x, y))
             .collect()
+    }
+
+    #[test]
+    fn one_pixel_strips_are_measured_without_panicking() {
+        for (w, h) in [(1, 600), (600, 1), (1, 1), (2, 5000), (5000, 2), (257, 1)] {
+            let luma = plane(w, h, |x, y| ((x * 7 + y * 13) % 256) as u8);
+            let quality = frame_quality(&luma, w, h);
+            assert!(quality.exposure.is_finite(), "{w}x{h}");
+            let centre = detail_centre(&luma, w, h);
+            assert!(centre.0 <= w as f32 && centre.1 <= h as f32, "{w}x{h}");
+            let crop = crop_around(w as u32, h as u32, (1, 1), None, centre, 3.0);
+            assert!(crop.x + crop.w <= w as u32 && crop.y + crop.h <= h as u32);
+        }
+    }
+
+    #[test]
+    fn degenerate_crop_inputs_stay_inside_the_frame() {
+        let nan = Some([f32::NAN, 0.0, 10.0, 10.0]);
+        let crop = crop_around(100, 50, (9, 16), nan, (f32::NAN, 1.0), 3.0);
+        assert!(crop.x + crop.w <= 100 && crop.y + crop.h <= 50);
+        let zero = crop_around(0, 0, (1, 1), None, (0.0, 0.0), 3.0);
+        assert_eq!((zero.w, zero.h), (0, 0));
+        let outside = crop_around(
+            100,
+            50,
+            (1, 1),
+            Some([-1e9, -1e9, 1e9, 1e9]),
+            (0.0, 0.0),
+            0.0,
+        );
+        assert!(outside.x + outside.w <= 100 && outside.y + outside.h <= 50);
     }
 
     #[test]

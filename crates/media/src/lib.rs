@@ -7,6 +7,7 @@
 
 pub mod encode;
 pub mod frame;
+pub mod mp4_guard;
 pub mod still;
 pub mod video;
 
@@ -26,16 +27,25 @@ pub struct MediaLimits {
     pub max_pixels: u64,
     /// Most frames a video may make us decode.
     pub max_decoded_frames: usize,
+    /// Most samples (frames) a video's tables may declare: each costs memory when the
+    /// sample list is built, whether or not it is decoded.
+    pub max_samples: u64,
 }
 
 impl Default for MediaLimits {
     fn default() -> Self {
         Self {
-            max_bytes: 200 * 1024 * 1024,
+            // A minute of 1080p phone video at 8 Mbit/s; social uploads run at 2-6 Mbit/s.
+            // The bound is memory: the file is held while its frames are decoded (README,
+            // "Memory budgets").
+            max_bytes: 64 * 1024 * 1024,
             max_duration_ms: 10 * 60 * 1000,
-            // 1920x1920 covers 1080p in either orientation; 4K would cost 4x the decode.
-            max_pixels: 1920 * 1920,
+            // 1080p in either orientation (1920x1080 or 1080x1920); 4K would cost 4x the
+            // decode and 4x the memory of each candidate frame.
+            max_pixels: 1920 * 1080,
             max_decoded_frames: 240,
+            // Ten minutes at 60 fps is 36,000; the list costs about 60 bytes a sample.
+            max_samples: 50_000,
         }
     }
 }
@@ -48,6 +58,8 @@ pub enum MediaError {
     TooLong { actual_ms: u64, limit_ms: u64 },
     #[error("{width}x{height} is over the limit of {limit} pixels")]
     ResolutionTooLarge { width: u64, height: u64, limit: u64 },
+    #[error("the video declares {declared} samples; the limit is {limit}")]
+    TooManySamples { declared: u64, limit: u64 },
     #[error("not an MP4/MOV file: {0}")]
     NotAContainer(String),
     #[error("the file has no video track")]
@@ -73,6 +85,7 @@ impl MediaError {
             Self::TooLarge { .. } => "media_too_large",
             Self::TooLong { .. } => "video_too_long",
             Self::ResolutionTooLarge { .. } => "resolution_too_large",
+            Self::TooManySamples { .. } => "too_many_samples",
             Self::NotAContainer(_) => "not_a_video",
             Self::NoVideoTrack => "no_video_track",
             Self::UnsupportedCodec(_) => "unsupported_codec",

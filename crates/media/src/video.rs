@@ -60,7 +60,17 @@ pub fn sample_video(
     plan: &SamplingPlan,
 ) -> Result<SampledVideo, MediaError> {
     check_bytes(bytes.len(), limits)?;
+    crate::mp4_guard::check_sample_tables(bytes, limits)?;
     let mp4 = demux(bytes)?;
+    // The walk above reads the tables `re_mp4` is known to trust; this catches any other way
+    // to a long sample list.
+    let declared: u64 = mp4.tracks().values().map(|t| t.samples.len() as u64).sum();
+    if declared > limits.max_samples {
+        return Err(MediaError::TooManySamples {
+            declared,
+            limit: limits.max_samples,
+        });
+    }
     let track = mp4
         .tracks()
         .values()
@@ -111,7 +121,7 @@ pub fn sample_video(
         parameter_sets.extend_from_slice(&[0, 0, 0, 1]);
         parameter_sets.extend_from_slice(&nal.bytes);
     }
-    let sample_bytes = |sample: &re_mp4::Sample| -> Result<Vec<u8>, MediaError> {
+    let sample_bytes = |sample: &re_mp4::Sample, out: &mut Vec<u8>| -> Result<(), MediaError> {
         let start = usize::try_from(sample.offset).ok();
         let end = start.and_then(|s| s.checked_add(usize::try_from(sample.size).ok()?));
         let data = start
@@ -120,7 +130,7 @@ pub fn sample_video(
             .ok_or_else(|| {
                 MediaError::Corrupt(format!("sample {} lies outside the file", sample.id))
             })?;
-        annex_b(data, length_size)
+        annex_b(data, length_size, out)
     };
     let time_ms = |sample: &re_mp4::Sample| {
         sample.composition_timestamp.max(0) as u64 * 1000 / track.timescale
@@ -136,17 +146,19 @@ pub fn sample_video(
     let keyframes: Vec<&re_mp4::Sample> = track.samples.iter().filter(|s| s.is_sync).collect();
     if keyframes.len() >= plan.min_keyframes {
         let budget = plan.max_candidates.min(limits.max_decoded_frames);
+        let mut packet = Vec::new();
         for sample in spread(&keyframes, budget) {
             // Parameter sets before each keyframe: every keyframe starts afresh.
-            let mut packet = parameter_sets.clone();
-            packet.extend(sample_bytes(sample)?);
+            packet.clear();
+            packet.extend_from_slice(&parameter_sets);
+            sample_bytes(sample, &mut packet)?;
             // Flushed at once: a keyframe decoded alone has nothing to wait for, and
             // unflushed the decoder would hand each picture back one call late.
             let flush = DecodeOptions::new().flush_after_decode(Flush::Flush);
             match decoder.decode_with_options(&packet, flush) {
                 Ok(Some(yuv)) => {
                     sampled.decoded_frames += 1;
-                    sampled.frames.push(to_rgb(&yuv, time_ms(sample))?);
+                    sampled.frames.push(to_rgb(&yuv, time_ms(sample), limits)?);
                 }
                 Ok(None) => {}
                 Err(_) => sampled.failed_samples += 1,
@@ -160,7 +172,7 @@ pub fn sample_video(
         let mut times: Vec<u64> = Vec::with_capacity(to_decode);
         let mut pending = parameter_sets.clone();
         for sample in &track.samples[..to_decode] {
-            pending.extend(sample_bytes(sample)?);
+            sample_bytes(sample, &mut pending)?;
             times.push(time_ms(sample));
             match decoder.decode(&pending) {
                 Ok(Some(yuv)) => {
@@ -169,7 +181,7 @@ pub fn sample_video(
                     if index % every == every / 2 {
                         times.sort_unstable();
                         let time = times.get(index).copied().unwrap_or_default();
-                        sampled.frames.push(to_rgb(&yuv, time)?);
+                        sampled.frames.push(to_rgb(&yuv, time, limits)?);
                     }
                 }
                 Ok(None) => {}
@@ -231,14 +243,17 @@ fn spread<'a, T>(items: &[&'a T], n: usize) -> Vec<&'a T> {
         .collect()
 }
 
-/// AVCC (length-prefixed NAL units) to Annex-B (start-code-prefixed), which openh264 reads.
-fn annex_b(sample: &[u8], length_size: usize) -> Result<Vec<u8>, MediaError> {
+/// AVCC (length-prefixed NAL units) to Annex-B (start-code-prefixed), which openh264 reads,
+/// appended to `out`. Empty NAL units are dropped: with a 1-byte length each one would cost
+/// a 4-byte start code, so a sample of them would grow fourfold; without them the output
+/// is at most 2.5 times the sample (a 1-byte NAL behind a 1-byte length).
+fn annex_b(sample: &[u8], length_size: usize, out: &mut Vec<u8>) -> Result<(), MediaError> {
     if !(1..=4).contains(&length_size) {
         return Err(MediaError::Corrupt(format!(
             "NAL length size {length_size}"
         )));
     }
-    let mut out = Vec::with_capacity(sample.len() + 16);
+    out.reserve(sample.len() + 16);
     let mut rest = sample;
     while !rest.is_empty() {
         if rest.len() < length_size {
@@ -251,15 +266,20 @@ fn annex_b(sample: &[u8], length_size: usize) -> Result<Vec<u8>, MediaError> {
         let nal = tail
             .get(..len)
             .ok_or_else(|| MediaError::Corrupt("NAL unit runs past its sample".to_owned()))?;
-        out.extend_from_slice(&[0, 0, 0, 1]);
-        out.extend_from_slice(nal);
+        if !nal.is_empty() {
+            out.extend_from_slice(&[0, 0, 0, 1]);
+            out.extend_from_slice(nal);
+        }
         rest = &tail[len..];
     }
-    Ok(out)
+    Ok(())
 }
 
-fn to_rgb(yuv: &DecodedYUV, time_ms: u64) -> Result<RgbFrame, MediaError> {
+fn to_rgb(yuv: &DecodedYUV, time_ms: u64, limits: &MediaLimits) -> Result<RgbFrame, MediaError> {
     let (width, height) = yuv.dimensions();
+    // The stream's own parameter sets decide the picture size, not the container's tkhd
+    // (checked earlier): openh264 accepts pictures of up to about 9.4 Mpx.
+    check_pixels(width as u64, height as u64, limits)?;
     let mut pixels = vec![0; yuv.rgb8_len()];
     yuv.write_rgb8(&mut pixels);
     Ok(RgbFrame {
@@ -276,14 +296,37 @@ mod tests {
 
     #[test]
     fn avcc_becomes_start_codes() {
+        let convert = |sample: &[u8], length_size: usize| {
+            let mut out = Vec::new();
+            annex_b(sample, length_size, &mut out).map(|()| out)
+        };
         let sample = [0, 0, 0, 2, 0x65, 0xAA, 0, 0, 0, 1, 0x41];
         assert_eq!(
-            annex_b(&sample, 4).expect("valid"),
+            convert(&sample, 4).expect("valid"),
             vec![0, 0, 0, 1, 0x65, 0xAA, 0, 0, 0, 1, 0x41]
         );
-        assert!(annex_b(&[0, 0, 0, 9, 0x65], 4).is_err());
-        assert!(annex_b(&[0, 0], 4).is_err());
-        assert!(annex_b(&sample, 5).is_err());
+        assert!(convert(&[0, 0, 0, 9, 0x65], 4).is_err());
+        assert!(convert(&[0, 0], 4).is_err());
+        assert!(convert(&sample, 5).is_err());
+    }
+
+    #[test]
+    fn empty_nal_units_cannot_grow_a_sample_fourfold() {
+        let mut out = Vec::new();
+        annex_b(&vec![0u8; 100_000], 1, &mut out).expect("valid");
+        assert!(out.is_empty());
+        let ones: Vec<u8> = std::iter::repeat([1u8, 0x41])
+            .take(50_000)
+            .flatten()
+            .collect();
+        out.clear();
+        annex_b(&ones, 1, &mut out).expect("valid");
+        assert!(
+            out.len() <= ones.len() * 5 / 2,
+            "{} from {}",
+            out.len(),
+            ones.len()
+        );
     }
 
     #[test]

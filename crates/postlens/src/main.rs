@@ -2,6 +2,7 @@
 //! local stack. Every command runs the same batch engine the Lambdas run.
 
 mod demo;
+mod hostile;
 mod jsonl;
 mod slop_eval;
 
@@ -64,6 +65,17 @@ enum Command {
         #[arg(long)]
         event: PathBuf,
     },
+    /// Run a corpus of hostile inputs (fixtures/hostile/WORKER.jsonl) through a worker's
+    /// real handler with in-memory SNS and S3; print each case's outcome and the peak
+    /// memory. Exits non-zero when a case does not end as it expects.
+    Hostile {
+        worker: HostileWorker,
+        #[arg(long)]
+        cases: PathBuf,
+        /// Only load the cases and print how many bytes the in-memory S3 holds.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The whole fan-out on this machine: moto, the template's topology, fixture events,
     /// every implemented worker behind a local event source mapping, and a summary.
     Demo {
@@ -100,6 +112,14 @@ enum WorkerName {
     CaptionParser,
     AutoTagger,
     TextScorer,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum HostileWorker {
+    CaptionParser,
+    AutoTagger,
+    TextScorer,
+    ThumbnailGenerator,
 }
 
 #[tokio::main]
@@ -216,6 +236,72 @@ async fn main() -> anyhow::Result<ExitCode> {
             };
             println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Hostile {
+            worker,
+            cases,
+            dry_run,
+        } => {
+            let as_expected = match worker {
+                HostileWorker::CaptionParser => {
+                    hostile::run(
+                        |_| Ok(caption_parser::CaptionParser::new()),
+                        &cases,
+                        dry_run,
+                    )
+                    .await?
+                }
+                HostileWorker::AutoTagger => {
+                    hostile::run(|_| load_auto_tagger(), &cases, dry_run).await?
+                }
+                HostileWorker::TextScorer => {
+                    hostile::run(
+                        |store| {
+                            Ok(text_scorer::TextScorer::new(
+                                load_text_scorer_models()?,
+                                Some(store),
+                                vec![hostile::DOCUMENT_BUCKET.to_owned()],
+                            ))
+                        },
+                        &cases,
+                        dry_run,
+                    )
+                    .await?
+                }
+                HostileWorker::ThumbnailGenerator => {
+                    hostile::run(
+                        |store| {
+                            let dir = model_dir()?;
+                            let detector =
+                                postlens_models::YoloxNano::load(&dir.join("yolox-nano"))?;
+                            let mut settings = thumbnail_generator::Settings::default();
+                            if let Ok(bytes) = std::env::var("MAX_MEDIA_BYTES") {
+                                settings.limits.max_bytes =
+                                    bytes.parse().context("MAX_MEDIA_BYTES")?;
+                            }
+                            Ok(thumbnail_generator::ThumbnailGenerator::new(
+                                detector,
+                                Some(store.clone()),
+                                vec![hostile::MEDIA_BUCKET.to_owned()],
+                                thumbnail_generator::Destination::S3 {
+                                    store,
+                                    bucket: "thumbnails".to_owned(),
+                                },
+                                thumbnail_generator::UrlPolicy::default(),
+                                settings,
+                            ))
+                        },
+                        &cases,
+                        dry_run,
+                    )
+                    .await?
+                }
+            };
+            Ok(if as_expected {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Demo {
             template,

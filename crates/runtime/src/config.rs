@@ -32,6 +32,11 @@ pub struct EngineConfig {
     pub max_claim_check_bytes: usize,
     /// Set MessageGroupId / MessageDeduplicationId on publish (FIFO output topic).
     pub output_is_fifo: bool,
+    /// The queue's redrive `maxReceiveCount` (the template passes it as `MAX_RECEIVE_COUNT`).
+    /// On a record's last receive an internal fault (a panic, a failed model) is published
+    /// as a permanent `internal_error` event instead of returned for a retry that would move
+    /// it to the DLQ unseen. `None` (unknown) always retries.
+    pub max_receive_count: Option<u32>,
 }
 
 impl Default for EngineConfig {
@@ -44,6 +49,7 @@ impl Default for EngineConfig {
             claim_check_bucket: None,
             max_claim_check_bytes: 4 * 1024 * 1024,
             output_is_fifo: false,
+            max_receive_count: None,
         }
     }
 }
@@ -124,6 +130,10 @@ impl WorkerConfig {
             claim_check_bucket: get("CLAIM_CHECK_BUCKET"),
             max_claim_check_bytes: number("MAX_CLAIM_CHECK_BYTES", defaults.max_claim_check_bytes)?,
             output_is_fifo: output_topic_arn.ends_with(".fifo"),
+            max_receive_count: match get("MAX_RECEIVE_COUNT") {
+                None => None,
+                Some(_) => Some(number("MAX_RECEIVE_COUNT", 0)? as u32),
+            },
         };
         Ok(Self {
             output_topic_arn,
@@ -182,8 +192,10 @@ mod tests {
             ("FIFO_FAILURE_MODE", "skip_group"),
             ("ALL_FAILED_MODE", "error"),
             ("CLAIM_CHECK_BUCKET", "big-results"),
+            ("MAX_RECEIVE_COUNT", "5"),
         ]))
         .unwrap();
+        assert_eq!(config.engine.max_receive_count, Some(5));
         assert_eq!(config.engine.max_concurrency, 3);
         assert_eq!(config.engine.fifo_failure_mode, FifoFailureMode::SkipGroup);
         assert_eq!(config.engine.all_failed_mode, AllFailedMode::Error);

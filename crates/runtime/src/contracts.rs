@@ -49,15 +49,36 @@ pub const MAX_DETECTION_LABEL_BYTES: usize = 64;
 /// on Instagram, 4,000 on TikTok); anything longer is not a caption.
 pub const MAX_CAPTION_BYTES: usize = 16 * 1024;
 
+/// Longest identifier (`video_id`, `doc_id`, `event_id`) accepted, in bytes. Ids travel in
+/// every result event, SNS message attributes and S3 keys (1,024 bytes at most); platform ids
+/// are a few dozen bytes, so anything far longer is not an id, and echoing it back could
+/// make even the error event too large to publish.
+pub const MAX_ID_BYTES: usize = 256;
+
+/// An identifier is present (not blank) and at most [`MAX_ID_BYTES`] long.
+pub fn check_id(field: &str, value: &str) -> Result<(), RecordError> {
+    if value.trim().is_empty() {
+        return Err(RecordError::permanent(
+            codes::SCHEMA_VIOLATION,
+            format!("{field} must not be empty"),
+        ));
+    }
+    if value.len() > MAX_ID_BYTES {
+        return Err(RecordError::permanent(
+            codes::SCHEMA_VIOLATION,
+            format!(
+                "{field} is {} bytes; the limit is {MAX_ID_BYTES}",
+                value.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl NewVideoPosted {
     /// Checks what serde cannot: identifiers present, market well formed, caption bounded.
     pub fn validate(&self) -> Result<(), RecordError> {
-        if self.video_id.trim().is_empty() {
-            return Err(RecordError::permanent(
-                codes::SCHEMA_VIOLATION,
-                "video_id must not be empty",
-            ));
-        }
+        check_id("video_id", &self.video_id)?;
         if let Some(market) = &self.market {
             if market.len() != 2 || !market.chars().all(|c| c.is_ascii_alphabetic()) {
                 return Err(RecordError::permanent(

@@ -34,19 +34,26 @@ impl CpuPool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| RecordError::transient(codes::PANIC, "CPU pool closed"))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|join_error| {
-                RecordError::transient(
-                    codes::PANIC,
-                    format!("analysis panicked: {}", panic_message(join_error)),
-                )
-            })
+        // The permit moves into the blocking task: when the record's future is dropped (its
+        // deadline passed) the work cannot be stopped and runs on, and its vCPU stays taken
+        // until it ends, so the next invocation's records wait instead of oversubscribing.
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|join_error| {
+            RecordError::transient(
+                codes::PANIC,
+                format!("analysis panicked: {}", panic_message(join_error)),
+            )
+        })
     }
 }
 
@@ -60,6 +67,32 @@ fn panic_message(error: tokio::task::JoinError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn cancelled_work_keeps_its_vcpu_until_it_ends() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        use std::time::Duration;
+        let pool = CpuPool::new(1);
+        let first_done = Arc::new(AtomicBool::new(false));
+        let done = first_done.clone();
+        let cancelled = tokio::time::timeout(
+            Duration::from_millis(20),
+            pool.run(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                done.store(true, Ordering::SeqCst);
+            }),
+        )
+        .await;
+        assert!(
+            cancelled.is_err(),
+            "the first run is cancelled by its timeout"
+        );
+        // The next record may only start once the cancelled work has really finished.
+        let seen = first_done.clone();
+        let saw_first_done = pool.run(move || seen.load(Ordering::SeqCst)).await;
+        assert_eq!(saw_first_done, Ok(true));
+    }
 
     #[tokio::test]
     async fn panics_become_transient_errors() {

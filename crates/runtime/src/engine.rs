@@ -12,9 +12,10 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessa
 use futures::{FutureExt, StreamExt};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
-use tracing::{info_span, warn, Instrument};
+use tracing::{error, info_span, warn, Instrument};
 
 use crate::config::{EngineConfig, FifoFailureMode};
+use crate::contracts::{check_id, MAX_ID_BYTES};
 use crate::envelope::{decode_body, Payload, S3Location};
 use crate::error::{codes, RecordError};
 use crate::event::{
@@ -62,6 +63,8 @@ pub struct BatchReport {
     pub records: usize,
     pub ok: usize,
     pub error_events: usize,
+    /// Error events for internal faults that lasted to the last receive (also in `error_events`).
+    pub internal_errors: usize,
     pub retried: usize,
     pub publish_calls: usize,
     pub offloaded: usize,
@@ -175,7 +178,12 @@ impl<W: Worker> BatchEngine<W> {
                 RecordOutcome::Published {
                     status: Status::Ok, ..
                 } => report.ok += 1,
-                RecordOutcome::Published { .. } => report.error_events += 1,
+                RecordOutcome::Published { error_code, .. } => {
+                    report.error_events += 1;
+                    if *error_code == Some(codes::INTERNAL_ERROR) {
+                        report.internal_errors += 1;
+                    }
+                }
                 RecordOutcome::Retry(error) => {
                     report.retried += 1;
                     warn!(message_id = %message_id, code = error.code(), "record returned for retry");
@@ -250,10 +258,15 @@ impl<W: Worker> BatchEngine<W> {
             };
             match analysed {
                 Ok(stage) => stage,
-                Err(panic) => Stage::Done(RecordOutcome::Retry(RecordError::transient(
-                    codes::PANIC,
-                    format!("analysis panicked: {}", describe_panic(panic.as_ref())),
-                ))),
+                Err(panic) => {
+                    let error = RecordError::transient(
+                        codes::PANIC,
+                        format!("analysis panicked: {}", describe_panic(panic.as_ref())),
+                    );
+                    let mut draft = EventDraft::new(&message_id);
+                    draft.read_identity_best_effort(record, self.worker.descriptor().subject_key);
+                    self.finish(index, record, draft, Err(error), Instant::now())
+                }
             }
         }
         .instrument(span)
@@ -273,18 +286,32 @@ impl<W: Worker> BatchEngine<W> {
         if let Some(sns_id) = &decoded.sns_message_id {
             event.source_key = sns_id.clone();
         }
-        let payload = match decoded.payload {
-            Payload::Inline(value) => value,
-            Payload::ClaimCheck(location) => match self.fetch_claim_check(&location).await {
-                Ok(value) => value,
-                Err(error) => return self.finish(index, record, event, Err(error), started),
-            },
+        // A claim-checked payload stays bytes until the worker's typed input is read from
+        // them: as a `Value` a few megabytes of JSON would take some forty times that.
+        let (identity, parsed) = match decoded.payload {
+            Payload::Inline(value) => (
+                event.read_identity(&value, descriptor.subject_key),
+                serde_json::from_value::<W::Input>(value),
+            ),
+            Payload::ClaimCheck(location) => {
+                let bytes = match self.fetch_claim_check(&location).await {
+                    Ok(bytes) => bytes,
+                    Err(error) => return self.finish(index, record, event, Err(error), started),
+                };
+                let identity = crate::identity::identity_fields(&bytes, descriptor.subject_key)
+                    .map_or(Ok(()), |fields| {
+                        event.read_identity(&fields, descriptor.subject_key)
+                    });
+                (identity, serde_json::from_slice::<W::Input>(&bytes))
+            }
         };
-        event.read_identity(&payload, descriptor.subject_key);
         let decode_ms = ms_since(started);
         event.timings.insert("decode".to_owned(), decode_ms);
+        if let Err(error) = identity {
+            return self.finish(index, record, event, Err(error), started);
+        }
 
-        let input: W::Input = match serde_json::from_value(payload) {
+        let input: W::Input = match parsed {
             Ok(input) => input,
             Err(e) => {
                 let error = RecordError::permanent(
@@ -308,7 +335,8 @@ impl<W: Worker> BatchEngine<W> {
         self.finish(index, record, event, result, started)
     }
 
-    async fn fetch_claim_check(&self, location: &S3Location) -> Result<Value, RecordError> {
+    /// The claim-checked bytes, checked to be JSON (without building it).
+    async fn fetch_claim_check(&self, location: &S3Location) -> Result<Vec<u8>, RecordError> {
         let store = self.store.as_ref().ok_or_else(|| {
             RecordError::transient(
                 codes::CLAIM_CHECK_UNAVAILABLE,
@@ -319,12 +347,13 @@ impl<W: Worker> BatchEngine<W> {
             .get(location, self.config.max_claim_check_bytes)
             .await
             .map_err(|e| e.into_record_error(codes::CLAIM_CHECK_MISSING, codes::INPUT_TOO_LARGE))?;
-        serde_json::from_slice(&bytes).map_err(|e| {
+        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| {
             RecordError::permanent(
                 codes::INVALID_JSON,
                 format!("claim-checked payload is not JSON: {e}"),
             )
-        })
+        })?;
+        Ok(bytes)
     }
 
     /// Turns an analysis result into an event ready to publish, or a retry.
@@ -336,6 +365,7 @@ impl<W: Worker> BatchEngine<W> {
         result: Result<(Value, Vec<(String, String)>), RecordError>,
         started: Instant,
     ) -> Stage {
+        let result = result.map_err(|error| self.escalate_on_last_receive(record, error));
         let (result, extra_attributes, error) = match result {
             Ok((value, attributes)) => (Some(value), attributes, None),
             Err(error @ RecordError::Transient { .. }) => {
@@ -383,6 +413,28 @@ impl<W: Worker> BatchEngine<W> {
             status: event.status,
             error_code: error.as_ref().map(RecordError::code),
         })
+    }
+
+    /// An internal fault on the record's last allowed receive becomes a permanent
+    /// `internal_error`, so the consumer hears of it; earlier receives retry it.
+    fn escalate_on_last_receive(&self, record: &SqsMessage, error: RecordError) -> RecordError {
+        let receive_count = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|count| count.parse::<u32>().ok());
+        match (receive_count, self.config.max_receive_count) {
+            (Some(count), Some(max))
+                if error.is_retryable() && error.is_internal() && count >= max =>
+            {
+                error!(
+                    code = error.code(),
+                    receive_count = count,
+                    "internal fault on the last receive: publishing internal_error"
+                );
+                error.into_internal_error(count)
+            }
+            _ => error,
+        }
     }
 
     /// Results over the SNS limit go to S3; the published event keeps the envelope and a pointer.
@@ -578,21 +630,53 @@ impl EventDraft {
         }
     }
 
+    /// The identity of an inline body, for an event built after the analysis panicked.
+    /// Claim-checked bodies are not fetched again: such an event names only the message.
+    fn read_identity_best_effort(&mut self, record: &SqsMessage, subject_key: &str) {
+        if let Ok(decoded) = decode_body(record.body.as_deref()) {
+            if let Some(sns_id) = &decoded.sns_message_id {
+                self.source_key = sns_id.clone();
+            }
+            if let Payload::Inline(value) = decoded.payload {
+                let _ = self.read_identity(&value, subject_key);
+            }
+        }
+    }
+
     /// Best effort: an input that fails the schema still names its subject in the error event.
-    fn read_identity(&mut self, payload: &Value, subject_key: &str) {
+    /// An id over [`MAX_ID_BYTES`] is an error for every worker; the event then carries a
+    /// bounded prefix of it (and keys its `event_id` by the message), so it can still be
+    /// published.
+    fn read_identity(&mut self, payload: &Value, subject_key: &str) -> Result<(), RecordError> {
+        let mut verdict = Ok(());
         if let Some(id) = payload
             .get("event_id")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
         {
-            self.source_event_id = Some(id.to_owned());
-            self.source_key = id.to_owned();
+            match check_id("event_id", id) {
+                Ok(()) => {
+                    self.source_event_id = Some(id.to_owned());
+                    self.source_key = id.to_owned();
+                }
+                Err(error) => {
+                    self.source_event_id = Some(bounded_prefix(id).to_owned());
+                    verdict = Err(error);
+                }
+            }
         }
-        self.subject_id = match payload.get(subject_key) {
+        let subject = match payload.get(subject_key) {
             Some(Value::String(s)) => Some(s.clone()),
             Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
         };
+        if let Some(id) = &subject {
+            if id.len() > MAX_ID_BYTES {
+                verdict = verdict.and(check_id(subject_key, id));
+            }
+        }
+        self.subject_id = subject.map(|id| bounded_prefix(&id).to_owned());
+        verdict
     }
 
     fn into_event(
@@ -661,6 +745,15 @@ impl Blocked {
                 .is_some_and(|&f| f < index),
         }
     }
+}
+
+/// At most [`MAX_ID_BYTES`] of `id`, cut at a character boundary.
+fn bounded_prefix(id: &str) -> &str {
+    let mut end = id.len().min(MAX_ID_BYTES);
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    &id[..end]
 }
 
 fn predecessor_failed() -> RecordError {

@@ -607,3 +607,82 @@ async fn all_failed_is_reported_or_raised() {
     .unwrap_err();
     assert!(error.to_string().contains("all 2 records"));
 }
+
+fn received(id: &str, body: &str, receive_count: u32) -> SqsMessage {
+    let mut message = record(id, body);
+    message.attributes.insert(
+        "ApproximateReceiveCount".to_owned(),
+        receive_count.to_string(),
+    );
+    message
+}
+
+#[tokio::test]
+async fn a_panic_on_the_last_receive_becomes_an_internal_error_event() {
+    let sink = Arc::new(MemorySink::default());
+    let config = EngineConfig {
+        max_receive_count: Some(5),
+        ..EngineConfig::default()
+    };
+    let engine = engine_with(sink.clone(), None, config);
+    let records = vec![
+        received("m1", &input("v1", "panic"), 4),
+        received("m2", &input("v2", "panic"), 5),
+        received("m3", &input("v3", "transient"), 5),
+    ];
+    let outcome = engine.process_batch(&records, None).await;
+    // Earlier receives still retry, and infrastructure-like errors go on to the DLQ.
+    assert_eq!(failed_ids(&outcome), vec!["m1", "m3"]);
+    assert_eq!(outcome.report.internal_errors, 1);
+    let events = published(&sink);
+    assert_eq!(events.len(), 1);
+    let error = events[0].error.as_ref().expect("an error event");
+    assert_eq!(error.code, codes::INTERNAL_ERROR);
+    assert!(!error.retryable);
+    assert!(
+        error.message.contains("worker exploded"),
+        "{}",
+        error.message
+    );
+    assert_eq!(events[0].subject["video_id"].as_deref(), Some("v2"));
+}
+
+#[tokio::test]
+async fn without_a_known_max_receive_count_panics_always_retry() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let outcome = engine
+        .process_batch(&[received("m1", &input("v1", "panic"), 99)], None)
+        .await;
+    assert_eq!(failed_ids(&outcome), vec!["m1"]);
+    assert!(published(&sink).is_empty());
+}
+
+#[tokio::test]
+async fn oversized_ids_become_bounded_error_events() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let long = "v".repeat(250 * 1024);
+    let records = vec![
+        record("m1", &input(&long, "a")),
+        record(
+            "m2",
+            &json!({"video_id": "v2", "event_id": long.clone()}).to_string(),
+        ),
+    ];
+    let outcome = engine.process_batch(&records, None).await;
+    assert!(failed_ids(&outcome).is_empty());
+    let events = published(&sink);
+    assert_eq!(events.len(), 2);
+    for event in &events {
+        assert_eq!(
+            event.error.as_ref().map(|e| e.code.as_str()),
+            Some(codes::SCHEMA_VIOLATION)
+        );
+        assert!(serde_json::to_string(event).unwrap().len() < 2048);
+    }
+    assert_eq!(
+        events[0].subject["video_id"].as_deref().map(str::len),
+        Some(crate::contracts::MAX_ID_BYTES)
+    );
+}

@@ -44,6 +44,25 @@ impl RecordError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Transient { .. })
     }
+
+    /// A fault of ours rather than of the input or the infrastructure: a panic, or a model
+    /// that failed on this input. It is retried (a rare race may pass), but on the record's
+    /// last allowed receive it becomes an `internal_error` event instead of a silent DLQ move.
+    pub fn is_internal(&self) -> bool {
+        matches!(self.code(), codes::PANIC | codes::INFERENCE_FAILED)
+    }
+
+    /// The permanent `internal_error` that `self` becomes on the record's last receive.
+    pub fn into_internal_error(self, receive_count: u32) -> Self {
+        Self::permanent(
+            codes::INTERNAL_ERROR,
+            format!(
+                "{}: {} (failed on all {receive_count} receives)",
+                self.code(),
+                self.message()
+            ),
+        )
+    }
 }
 
 /// Stable error codes shared by every worker. Worker-specific codes live with the worker.
@@ -59,6 +78,8 @@ pub mod codes {
     pub const RESULT_OFFLOAD_FAILED: &str = "result_offload_failed";
     pub const PUBLISH_FAILED: &str = "publish_failed";
     pub const PANIC: &str = "panic";
+    /// A panic or model failure that kept happening until the record's last receive.
+    pub const INTERNAL_ERROR: &str = "internal_error";
     pub const INFERENCE_FAILED: &str = "inference_failed";
     pub const DEADLINE_EXCEEDED: &str = "deadline_exceeded";
     pub const NOT_STARTED_DEADLINE: &str = "not_started_deadline";

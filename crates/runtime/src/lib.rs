@@ -10,6 +10,7 @@ pub mod engine;
 pub mod envelope;
 pub mod error;
 pub mod event;
+mod identity;
 pub mod lambda;
 pub mod local;
 pub mod logging;

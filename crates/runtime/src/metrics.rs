@@ -26,6 +26,12 @@ pub fn emf_line(
         ("RecordsOk", report.ok as f64, "Count"),
         ("RecordsError", report.error_events as f64, "Count"),
         ("RecordsRetried", report.retried as f64, "Count"),
+        // Panics and model failures that lasted to the last receive: bugs to alarm on.
+        (
+            "RecordsInternalError",
+            report.internal_errors as f64,
+            "Count",
+        ),
         ("ResultsOffloaded", report.offloaded as f64, "Count"),
         ("PublishCalls", report.publish_calls as f64, "Count"),
         ("ProcessMs", report.process_ms, "Milliseconds"),

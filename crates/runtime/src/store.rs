@@ -101,6 +101,16 @@ impl MemoryStore {
             .insert(location.uri(), bytes);
     }
 
+    /// Bytes held by every object together.
+    pub fn total_bytes(&self) -> usize {
+        self.objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(Vec::len)
+            .sum()
+    }
+
     pub fn object(&self, uri: &str) -> Option<Vec<u8>> {
         self.objects
             .lock()
@@ -194,7 +204,13 @@ impl ObjectStore for S3Store {
                 });
             }
             // Stream with a cap: Content-Length is advisory and must not be trusted alone.
-            let mut bytes = Vec::new();
+            // It does size the buffer once: grown by doubling, a 150 MB object would pass
+            // through a 256 MB buffer and its 128 MB predecessor at the same moment.
+            let expected = output
+                .content_length()
+                .unwrap_or(0)
+                .clamp(0, max_bytes as i64);
+            let mut bytes = Vec::with_capacity(expected as usize);
             while let Some(chunk) = output
                 .body
                 .try_next()

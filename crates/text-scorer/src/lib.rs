@@ -34,6 +34,12 @@ pub const MAX_EMBEDDED_SENTENCES: usize = 256;
 /// about 0.75 s of the 1.5 s budget for 1,000 words, so the window is 128 tokens (about
 /// 95 words): the opening, where generic framing shows most.
 pub const LM_WINDOW_TOKENS: usize = 128;
+/// `references` each join the document's MiniLM pass, so their count and size are bounded
+/// like the document's sentences: MiniLM reads 128 tokens (well under 2 KB) of each, and
+/// comparing against more than a handful of references says nothing more.
+pub const MAX_REFERENCES: usize = 16;
+/// Longest `prompt` or reference, in bytes.
+pub const MAX_REFERENCE_BYTES: usize = 16 * 1024;
 
 /// The models the scorer runs. Either may be absent: its axes then report `null` and the
 /// confidence drops (the CLI's and tests' rule-only mode).
@@ -83,6 +89,38 @@ pub struct TextSubmitted {
     pub references: Vec<String>,
     #[serde(default)]
     pub options: Option<serde_json::Value>,
+}
+
+impl TextSubmitted {
+    /// Checks what serde cannot: the id present and bounded, prompt and references bounded.
+    pub fn validate(&self) -> Result<(), RecordError> {
+        postlens_runtime::contracts::check_id("doc_id", &self.doc_id)?;
+        if self.references.len() > MAX_REFERENCES {
+            return Err(RecordError::permanent(
+                codes::INPUT_TOO_LARGE,
+                format!(
+                    "{} references; the limit is {MAX_REFERENCES}",
+                    self.references.len()
+                ),
+            ));
+        }
+        let longest = self
+            .references
+            .iter()
+            .chain(&self.prompt)
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
+        if longest > MAX_REFERENCE_BYTES {
+            return Err(RecordError::permanent(
+                codes::INPUT_TOO_LARGE,
+                format!(
+                    "a prompt or reference is {longest} bytes; the limit is {MAX_REFERENCE_BYTES}"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn default_domain() -> String {
@@ -160,7 +198,9 @@ pub fn decode_document(bytes: &[u8]) -> Result<String, RecordError> {
     use error_codes::*;
     let raw = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut inflated = Vec::new();
-        flate2::read::GzDecoder::new(bytes)
+        // Multi-member: `cat a.gz b.gz` and parallel compressors (pigz, bgzip) write several
+        // members, and a single-member reader would silently keep only the first.
+        flate2::read::MultiGzDecoder::new(bytes)
             .take(MAX_TEXT_BYTES as u64 + 1)
             .read_to_end(&mut inflated)
             .map_err(|e| RecordError::permanent(BAD_GZIP, format!("not valid gzip: {e}")))?;
@@ -255,12 +295,7 @@ impl Worker for TextScorer {
     }
 
     async fn process(&self, input: TextSubmitted) -> Result<TextScored, RecordError> {
-        if input.doc_id.trim().is_empty() {
-            return Err(RecordError::permanent(
-                codes::SCHEMA_VIOLATION,
-                "doc_id must not be empty",
-            ));
-        }
+        input.validate()?;
         let options: ScoreOptions = match &input.options {
             None => ScoreOptions::default(),
             Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
@@ -284,6 +319,58 @@ impl Worker for TextScorer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn submitted(json: serde_json::Value) -> TextSubmitted {
+        serde_json::from_value(json).expect("valid input")
+    }
+
+    #[test]
+    fn multi_member_gzip_is_read_whole() {
+        use std::io::Write;
+        let member = |text: &str| {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+            encoder.write_all(text.as_bytes()).expect("gzip");
+            encoder.finish().expect("gzip")
+        };
+        let mut both = member("first member. ");
+        both.extend(member("second member."));
+        assert_eq!(
+            decode_document(&both).expect("valid"),
+            "first member. second member."
+        );
+    }
+
+    #[test]
+    fn references_prompt_and_id_are_bounded() {
+        let many: Vec<String> = (0..=MAX_REFERENCES).map(|i| format!("ref {i}")).collect();
+        let err = submitted(serde_json::json!({"doc_id": "d", "text": "t", "references": many}))
+            .validate()
+            .unwrap_err();
+        assert_eq!(err.code(), codes::INPUT_TOO_LARGE);
+        let long = "x".repeat(MAX_REFERENCE_BYTES + 1);
+        for input in [
+            serde_json::json!({"doc_id": "d", "text": "t", "references": [long]}),
+            serde_json::json!({"doc_id": "d", "text": "t", "prompt": long}),
+        ] {
+            assert_eq!(
+                submitted(input).validate().unwrap_err().code(),
+                codes::INPUT_TOO_LARGE
+            );
+        }
+        let long_id = "d".repeat(postlens_runtime::contracts::MAX_ID_BYTES + 1);
+        assert_eq!(
+            submitted(serde_json::json!({"doc_id": long_id, "text": "t"}))
+                .validate()
+                .unwrap_err()
+                .code(),
+            codes::SCHEMA_VIOLATION
+        );
+        assert!(
+            submitted(serde_json::json!({"doc_id": "d", "text": "t", "references": ["a"]}))
+                .validate()
+                .is_ok()
+        );
+    }
 
     #[test]
     fn the_lm_prefix_keeps_short_texts_and_cuts_long_ones_at_whitespace() {

@@ -217,13 +217,13 @@ impl ThumbnailGenerator {
         std::fs::read(path).map_err(missing)
     }
 
-    async fn fetch(&self, uri: &str) -> Result<Vec<u8>, RecordError> {
+    async fn fetch(&self, uri: &str, max_bytes: usize) -> Result<Vec<u8>, RecordError> {
         read_allowed(
             self.media_store.as_deref(),
             uri,
             &self.media_buckets,
             "MEDIA_BUCKETS",
-            self.settings.limits.max_bytes,
+            max_bytes,
             error_codes::MEDIA_TOO_LARGE,
         )
         .await
@@ -246,11 +246,19 @@ impl Worker for ThumbnailGenerator {
         } else if let Some(path) = &request.image_path {
             (None, vec![self.read_local(path)?])
         } else if let Some(uri) = &post.video_s3_uri {
-            (Some(self.fetch(uri).await?), Vec::new())
+            (
+                Some(self.fetch(uri, self.settings.limits.max_bytes).await?),
+                Vec::new(),
+            )
         } else if !post.image_s3_uris.is_empty() {
+            // One media budget per post, shared by its images: ten images at the cap each
+            // would hold ten times the memory the function is sized for.
             let mut images = Vec::new();
+            let mut left = self.settings.limits.max_bytes;
             for uri in post.image_s3_uris.iter().take(self.settings.max_images) {
-                images.push(self.fetch(uri).await?);
+                let image = self.fetch(uri, left).await?;
+                left -= image.len();
+                images.push(image);
             }
             (None, images)
         } else if let Some(url) = &post.video_url {

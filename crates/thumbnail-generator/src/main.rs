@@ -23,6 +23,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     if let Ok(quality) = std::env::var("JPEG_QUALITY") {
         settings.jpeg_quality = quality.parse().context("JPEG_QUALITY must be 1-100")?;
     }
+    if let Ok(bytes) = std::env::var("MAX_MEDIA_BYTES") {
+        settings.limits.max_bytes = bytes
+            .parse()
+            .context("MAX_MEDIA_BYTES must be a number of bytes")?;
+    }
     let output_bucket = std::env::var("THUMBNAIL_BUCKET").context("THUMBNAIL_BUCKET is not set")?;
     let model_dir =
         postlens_runtime::model_files::model_dir(&["yolox-nano"], postlens_models::model_dir)

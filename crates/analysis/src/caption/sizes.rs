@@ -517,9 +517,16 @@ fn letter_runs(text: &Text, found: &mut SizeFindings) {
         if run.len() >= 2 || unambiguous {
             let mut previous: Option<usize> = None;
             for (position, &(letter, token)) in run.iter().enumerate() {
-                if let (true, Some(low)) = (ranged.contains(&position), previous) {
-                    for between in &LETTERS[low + 1..letter] {
-                        found.push(between.to_ascii_uppercase());
+                if let (true, Some(from)) = (ranged.contains(&position), previous) {
+                    // Sellers write ranges both ways ("S-XL", "XL-S"): fill in the letters
+                    // between the two ends in the direction written.
+                    let between: Vec<usize> = if from < letter {
+                        (from + 1..letter).collect()
+                    } else {
+                        (letter + 1..from).rev().collect()
+                    };
+                    for between in between {
+                        found.push(LETTERS[between].to_ascii_uppercase());
                     }
                 }
                 found.push(LETTERS[letter].to_ascii_uppercase());

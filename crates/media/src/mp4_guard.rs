@@ -1,0 +1,145 @@
+//! A pre-flight walk over an MP4's boxes, before `re_mp4` builds its sample list.
+//!
+//! `re_mp4` allocates one `Sample` per declared sample, and with a constant sample size
+//! (`stsz`) or a `trun` without per-sample fields the count costs no bytes in the file: a
+//! 1 KB file can declare four billion samples and take the process down with an out-of-
+//! memory kill, which no `catch_unwind` stops. This walk reads only box headers and the
+//! sample counts, and refuses files whose counts cannot be true.
+
+use crate::{MediaError, MediaLimits};
+
+/// Boxes that hold other boxes on the way to the sample tables.
+const CONTAINERS: &[&[u8; 4]] = &[
+    b"moov", b"trak", b"mdia", b"minf", b"stbl", b"moof", b"traf", b"mvex", b"edts",
+];
+
+/// Deepest nesting followed: real files nest five deep (moov/trak/mdia/minf/stbl).
+const MAX_DEPTH: usize = 8;
+
+/// Checks every sample table of `bytes` against the file's size and `limits`.
+pub fn check_sample_tables(bytes: &[u8], limits: &MediaLimits) -> Result<(), MediaError> {
+    let mut samples = 0u64;
+    walk(bytes, bytes.len() as u64, limits, 0, &mut samples)
+}
+
+fn walk(
+    data: &[u8],
+    file_len: u64,
+    limits: &MediaLimits,
+    depth: usize,
+    samples: &mut u64,
+) -> Result<(), MediaError> {
+    let mut rest = data;
+    while rest.len() >= 8 {
+        let declared = u64::from(be_u32(rest, 0));
+        let kind: [u8; 4] = [rest[4], rest[5], rest[6], rest[7]];
+        let (header, size) = match declared {
+            // Extends to the end of its parent.
+            0 => (8, rest.len() as u64),
+            // A 64-bit size follows the type.
+            1 if rest.len() >= 16 => (16, be_u64(rest, 8)),
+            1 => return Ok(()),
+            n => (8, n),
+        };
+        if size < header as u64 {
+            return Err(corrupt(&kind, "declares a size smaller than its header"));
+        }
+        // A box running past its parent is cut to what is there; `re_mp4` reports it.
+        let end = usize::try_from(size).unwrap_or(usize::MAX).min(rest.len());
+        let body = &rest[header.min(end)..end];
+        if CONTAINERS.contains(&&kind) && depth < MAX_DEPTH {
+            walk(body, file_len, limits, depth + 1, samples)?;
+        } else if &kind == b"stsz" && body.len() >= 12 {
+            let sample_size = u64::from(be_u32(body, 4));
+            let count = u64::from(be_u32(body, 8));
+            if sample_size > 0 && count.saturating_mul(sample_size) > file_len {
+                return Err(corrupt(
+                    &kind,
+                    &format!(
+                        "declares {count} samples of {sample_size} bytes in a {file_len}-byte file"
+                    ),
+                ));
+            }
+            add_samples(samples, count, limits)?;
+        } else if &kind == b"trun" && body.len() >= 8 {
+            add_samples(samples, u64::from(be_u32(body, 4)), limits)?;
+        }
+        rest = &rest[end..];
+    }
+    Ok(())
+}
+
+fn add_samples(total: &mut u64, count: u64, limits: &MediaLimits) -> Result<(), MediaError> {
+    *total = total.saturating_add(count);
+    if *total > limits.max_samples {
+        return Err(MediaError::TooManySamples {
+            declared: *total,
+            limit: limits.max_samples,
+        });
+    }
+    Ok(())
+}
+
+fn corrupt(kind: &[u8; 4], what: &str) -> MediaError {
+    MediaError::Corrupt(format!("{} box {what}", String::from_utf8_lossy(kind)))
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn be_u64(bytes: &[u8], at: usize) -> u64 {
+    (u64::from(be_u32(bytes, at)) << 32) | u64::from(be_u32(bytes, at + 4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// moov/trak/mdia/minf/stbl/stsz with a constant sample size.
+    fn constant_stsz(sample_size: u32, count: u32) -> Vec<u8> {
+        let mut body = vec![0, 0, 0, 0];
+        body.extend(sample_size.to_be_bytes());
+        body.extend(count.to_be_bytes());
+        let mut inner = mp4_box(b"stsz", &body);
+        for kind in [b"stbl", b"minf", b"mdia", b"trak", b"moov"] {
+            inner = mp4_box(kind, &inner);
+        }
+        inner
+    }
+
+    #[test]
+    fn a_billion_constant_size_samples_in_a_tiny_file_are_refused() {
+        let file = constant_stsz(1, u32::MAX);
+        let error = check_sample_tables(&file, &MediaLimits::default()).unwrap_err();
+        assert_eq!(error.code(), "corrupt_media", "{error}");
+        // Zero-sized samples fit any file; the count cap stops them.
+        let file = constant_stsz(0, u32::MAX);
+        assert!(check_sample_tables(&file, &MediaLimits::default()).is_ok());
+        let mut body = vec![0, 0, 0, 0];
+        body.extend(u32::MAX.to_be_bytes());
+        let trun = mp4_box(b"moof", &mp4_box(b"traf", &mp4_box(b"trun", &body)));
+        let error = check_sample_tables(&trun, &MediaLimits::default()).unwrap_err();
+        assert_eq!(error.code(), "too_many_samples");
+    }
+
+    #[test]
+    fn honest_tables_and_odd_headers_pass_through() {
+        assert!(check_sample_tables(&constant_stsz(10, 20), &MediaLimits::default()).is_ok());
+        assert!(check_sample_tables(b"", &MediaLimits::default()).is_ok());
+        assert!(check_sample_tables(
+            &[0, 0, 0, 1, b'm', b'o', b'o', b'v'],
+            &MediaLimits::default()
+        )
+        .is_ok());
+        let bad = [0, 0, 0, 4, b'm', b'o', b'o', b'v'];
+        assert!(check_sample_tables(&bad, &MediaLimits::default()).is_err());
+    }
+}

@@ -6,7 +6,7 @@ MOTO := $(VENV)/bin/moto_server
 MODELS := models/manifest.json
 CATEGORY_INDEX := models/taxonomy/category-embeddings.safetensors
 
-.PHONY: models demo test venv fmt-check clippy unit infra-check bench lambda-build models-layer deploy
+.PHONY: models demo test venv fmt-check clippy unit infra-check bench fuzz lambda-build models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
 demo: venv $(CATEGORY_INDEX)
@@ -46,6 +46,14 @@ infra-check: venv
 
 unit: venv
 	cargo test --workspace
+
+# Every fuzz target for FUZZ_SECONDS each (seeded mutation over fixtures/fuzz/; see
+# crates/fuzz). `make test` runs a short fixed-seed pass of the same targets. Findings go to
+# target/fuzz-findings/ and fail the run. The dev profile, like the tests: one build, not two.
+FUZZ_SECONDS ?= 60
+FUZZ_SEED ?= 1
+fuzz:
+	cargo run --quiet -p postlens-fuzz -- --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED)
 
 # Benchmarks pinned to one core, as the budgets are stated for one vCPU.
 # The thumbnail benchmark needs ffmpeg to make its media (scripts/make_bench_media.sh).

@@ -50,14 +50,28 @@ pub fn seeds(fixtures: &Path, target: &Target) -> std::io::Result<Vec<Vec<u8>>> 
     paths.iter().map(std::fs::read).collect()
 }
 
+/// The input running now and since when, for the hang watchdog.
+pub type Current = std::sync::Arc<std::sync::Mutex<Option<(Instant, Vec<u8>)>>>;
+
 /// Runs `target` on every seed, then on mutations of them until `budget` is spent. Stops
-/// early after ten findings: by then the bug is plain.
-pub fn fuzz(target: &Target, seeds: &[Vec<u8>], budget: Budget, seed: u64) -> Report {
+/// early after ten findings: by then the bug is plain. `current` (if given) always holds the
+/// input being run, so a watchdog can save an input that hangs.
+pub fn fuzz(
+    target: &Target,
+    seeds: &[Vec<u8>],
+    budget: Budget,
+    seed: u64,
+    current: Option<&Current>,
+) -> Report {
     let mut report = Report::default();
     let mut mutator = Mutator::new(seed);
     let started = Instant::now();
-    let mut run = |input: Vec<u8>, report: &mut Report| {
+    let run = |input: Vec<u8>, report: &mut Report| {
         report.executions += 1;
+        if let Some(current) = current {
+            *current.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((Instant::now(), input.clone()));
+        }
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| (target.run)(&input))) {
             let message = panic
                 .downcast_ref::<String>()

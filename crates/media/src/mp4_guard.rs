@@ -8,9 +8,21 @@
 
 use crate::{MediaError, MediaLimits};
 
-/// Boxes that hold other boxes on the way to the sample tables.
+/// Boxes whose body is a list of boxes: every box `re_mp4` reads child by child.
 const CONTAINERS: &[&[u8; 4]] = &[
-    b"moov", b"trak", b"mdia", b"minf", b"stbl", b"moof", b"traf", b"mvex", b"edts",
+    b"moov", b"trak", b"mdia", b"minf", b"stbl", b"moof", b"traf", b"mvex", b"edts", b"dinf",
+    b"udta", b"ilst",
+];
+
+/// Boxes whose children start after a fixed prefix: `meta` is a full box (version and
+/// flags), `stsd` adds an entry count, and sample entries have their fields first (78 bytes
+/// for video, 28 for audio). These are the ones whose children `re_mp4` reads in a loop.
+const PREFIXED_CONTAINERS: &[(&[u8; 4], usize)] = &[
+    (b"meta", 4),
+    (b"stsd", 8),
+    (b"dref", 8),
+    (b"avc1", 78),
+    (b"mp4a", 28),
 ];
 
 /// Deepest nesting followed: real files nest five deep (moov/trak/mdia/minf/stbl).
@@ -34,21 +46,46 @@ fn walk(
         let declared = u64::from(be_u32(rest, 0));
         let kind: [u8; 4] = [rest[4], rest[5], rest[6], rest[7]];
         let (header, size) = match declared {
-            // Extends to the end of its parent.
-            0 => (8, rest.len() as u64),
+            // "To the end of the file", which only a top-level box may say: `re_mp4` stops
+            // there, but inside a container it seeks back to the same header for ever.
+            0 if depth == 0 => (8, rest.len() as u64),
+            0 => return Err(corrupt(&kind, "inside another box declares size 0")),
             // A 64-bit size follows the type.
             1 if rest.len() >= 16 => (16, be_u64(rest, 8)),
             1 => return Ok(()),
             n => (8, n),
         };
         if size < header as u64 {
+            // Also a loop in `re_mp4`: skipping such a box moves backwards.
             return Err(corrupt(&kind, "declares a size smaller than its header"));
         }
-        // A box running past its parent is cut to what is there; `re_mp4` reports it.
+        // Inside a container a child must fit in what is left of its parent: `re_mp4`
+        // allocates some boxes by their declared size (an unknown box in `meta` took a
+        // 7 EB allocation, which aborts the process). At the top level a box running past
+        // the end of the file is cut to what is there, and `re_mp4` reports it.
+        if depth > 0 && size > rest.len() as u64 {
+            return Err(corrupt(&kind, "runs past the end of the box holding it"));
+        }
         let end = usize::try_from(size).unwrap_or(usize::MAX).min(rest.len());
         let body = &rest[header.min(end)..end];
+        let prefix = PREFIXED_CONTAINERS
+            .iter()
+            .find(|(name, _)| **name == kind)
+            // QuickTime writes `meta` without the full-box header: `hdlr` comes first.
+            .map(|&(name, prefix)| match (name, body.get(4..8)) {
+                (b"meta", Some(b"hdlr")) => 0,
+                _ => prefix,
+            });
         if CONTAINERS.contains(&&kind) && depth < MAX_DEPTH {
             walk(body, file_len, limits, depth + 1, samples)?;
+        } else if let (Some(prefix), true) = (prefix, depth < MAX_DEPTH) {
+            walk(
+                body.get(prefix..).unwrap_or_default(),
+                file_len,
+                limits,
+                depth + 1,
+                samples,
+            )?;
         } else if &kind == b"stsz" && body.len() >= 12 {
             let sample_size = u64::from(be_u32(body, 4));
             let count = u64::from(be_u32(body, 8));
@@ -128,6 +165,30 @@ mod tests {
         let trun = mp4_box(b"moof", &mp4_box(b"traf", &mp4_box(b"trun", &body)));
         let error = check_sample_tables(&trun, &MediaLimits::default()).unwrap_err();
         assert_eq!(error.code(), "too_many_samples");
+    }
+
+    #[test]
+    fn zero_and_short_sizes_inside_a_box_are_refused() {
+        // Found by the mp4 fuzz target: a zero-size box inside moov made re_mp4 loop for ever.
+        let zero_child = mp4_box(b"moov", &[0, 0, 0, 0, b'u', b'd', b't', b'a']);
+        let error = check_sample_tables(&zero_child, &MediaLimits::default()).unwrap_err();
+        assert_eq!(error.code(), "corrupt_media", "{error}");
+        let short_child = mp4_box(
+            b"moov",
+            &mp4_box(b"trak", &[0, 0, 0, 5, b'm', b'd', b'i', b'a']),
+        );
+        assert!(check_sample_tables(&short_child, &MediaLimits::default()).is_err());
+        // A child larger than its parent (an unknown box in meta once asked for 7 EB).
+        let mut meta_body = vec![0, 0, 0, 0];
+        meta_body.extend(mp4_box(b"hdlr", &[0; 24]));
+        meta_body.extend_from_slice(&[0x7F, 0xFF, 0xFF, 0xFF, b'x', b'x', b'x', b'x']);
+        let oversized = mp4_box(b"moov", &mp4_box(b"udta", &mp4_box(b"meta", &meta_body)));
+        assert!(check_sample_tables(&oversized, &MediaLimits::default()).is_err());
+        // At the top level, size 0 means "to the end of the file".
+        let mut last = vec![0, 0, 0, 0];
+        last.extend_from_slice(b"mdat");
+        last.extend_from_slice(&[1, 2, 3]);
+        assert!(check_sample_tables(&last, &MediaLimits::default()).is_ok());
     }
 
     #[test]

@@ -268,6 +268,10 @@ fn multiplier(folded: &str) -> Option<(f64, bool)> {
     })
 }
 
+/// Largest amount read as money. A run of 300 digits parses to infinity (which JSON cannot
+/// carry) and anything past a quadrillion is a phone number, an id or noise, not a price.
+const MAX_AMOUNT: f64 = 1e15;
+
 /// Parses the digits of a number token. `dot_thousands` reads a lone "1.500" as 1500.
 pub(crate) fn parse_amount(raw: &str, dot_thousands: bool) -> Option<f64> {
     let separators: Vec<(usize, char)> = raw
@@ -435,7 +439,7 @@ fn read_money(text: &Text, number: usize, market: Option<&str>) -> Option<Money>
         .and_then(|m| m.resolve(market))
         .or_else(|| market.and_then(currency::market_currency));
     let value = parse_amount(&digits, currency::dot_groups_thousands(resolved))? * factor;
-    if value <= 0.0 {
+    if value <= 0.0 || value > MAX_AMOUNT {
         return None;
     }
 

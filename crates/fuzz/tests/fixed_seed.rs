@@ -26,6 +26,7 @@ fn no_target_panics_on_its_seeds_or_their_mutations() {
             &corpus,
             Budget::Iterations(iterations(target.name)),
             20261202,
+            None,
         );
         assert!(report.executions >= iterations(target.name));
         for finding in report.findings {

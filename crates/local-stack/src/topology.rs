@@ -556,6 +556,13 @@ Resources:
                 function.environment.get("OUTPUT_TOPIC_ARN"),
                 Some(EnvValue::Ref(topic)) if topology.topics.contains(topic)
             ));
+            // The engine publishes internal_error on the last receive only if it knows
+            // which receive is the last.
+            assert_eq!(
+                function.environment.get("MAX_RECEIVE_COUNT"),
+                Some(&EnvValue::Literal(redrive.max_receive_count.to_string())),
+                "{binary}: MAX_RECEIVE_COUNT must equal the queue's maxReceiveCount"
+            );
         }
     }
 }

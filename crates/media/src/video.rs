@@ -315,10 +315,7 @@ mod tests {
         let mut out = Vec::new();
         annex_b(&vec![0u8; 100_000], 1, &mut out).expect("valid");
         assert!(out.is_empty());
-        let ones: Vec<u8> = std::iter::repeat([1u8, 0x41])
-            .take(50_000)
-            .flatten()
-            .collect();
+        let ones: Vec<u8> = std::iter::repeat_n([1u8, 0x41], 50_000).flatten().collect();
         out.clear();
         annex_b(&ones, 1, &mut out).expect("valid");
         assert!(

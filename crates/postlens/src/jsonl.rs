@@ -88,7 +88,11 @@ pub async fn invoke<W: Worker>(worker: W, event_json: &str) -> anyhow::Result<Va
             json!({"message": serde_json::from_str::<Value>(&entry.message).unwrap_or(Value::String(entry.message)), "attributes": attributes})
         })
         .collect();
-    Ok(json!({"batch_response": outcome.response, "published": published}))
+    // The calls as SNS would have seen them: a user can check a batch against SNS's limits
+    // (10 entries, 256 KiB together) without an AWS account.
+    Ok(
+        json!({"batch_response": outcome.response, "published": published, "publish_calls": sink.calls()}),
+    )
 }
 
 fn record(message_id: &str, body: &str) -> SqsMessage {
@@ -102,6 +106,22 @@ fn record(message_id: &str, body: &str) -> SqsMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn invoke_reports_its_publish_calls() {
+        let event = json!({"Records": [
+            {"messageId": "m1", "body": "{\"video_id\":\"a\",\"caption\":\"Dress ₦5,000\"}"},
+            {"messageId": "m2", "body": "not json"}
+        ]})
+        .to_string();
+        let output = invoke(caption_parser::CaptionParser::new(), &event)
+            .await
+            .unwrap();
+        let calls = output["publish_calls"].as_array().expect("publish_calls");
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0]["entries"], 2);
+        assert!(calls[0]["bytes"].as_u64().is_some_and(|b| b > 100));
+    }
 
     #[tokio::test]
     async fn every_line_becomes_exactly_one_event() {

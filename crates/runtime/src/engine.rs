@@ -22,7 +22,9 @@ use crate::event::{
     derive_event_id, ErrorBody, OutputEvent, ResultLocation, Status, WorkerDescriptor, WorkerInfo,
     SCHEMA_VERSION,
 };
-use crate::sink::{EventSink, PublishEntry, MAX_PUBLISH_BATCH, SNS_MAX_MESSAGE_BYTES};
+use crate::sink::{
+    EventSink, PublishEntry, MAX_PUBLISH_BATCH, SNS_MAX_BATCH_BYTES, SNS_MAX_MESSAGE_BYTES,
+};
 use crate::store::ObjectStore;
 
 /// One kind of analysis, wired to the engine. Implementations stay free of AWS types.
@@ -157,7 +159,11 @@ impl<W: Worker> BatchEngine<W> {
         let process_ms = ms_since(started);
 
         let publish_started = Instant::now();
-        let (outcomes, publish_calls, offloaded) = self.publish(records, stages, fifo).await;
+        // Publishing must end before the invocation does: Lambda would otherwise kill it
+        // mid-call and retry the whole batch. What is left at this moment is retried.
+        let publish_cutoff = deadline.map(|d| d.checked_sub(PUBLISH_MARGIN).unwrap_or(started));
+        let (outcomes, publish_calls, offloaded) =
+            self.publish(records, stages, fifo, publish_cutoff).await;
         let publish_ms = ms_since(publish_started);
 
         let mut report = BatchReport {
@@ -383,7 +389,12 @@ impl<W: Worker> BatchEngine<W> {
         if let Some(error) = &error {
             attributes.push(("error_code".to_owned(), error.code().to_owned()));
         }
-        attributes.extend(extra_attributes);
+        // SNS refuses an attribute with an empty value; an empty one says nothing anyway.
+        attributes.extend(
+            extra_attributes
+                .into_iter()
+                .filter(|(_, value)| !value.is_empty()),
+        );
         let message = match serde_json::to_string(&event) {
             Ok(message) => message,
             Err(e) => {
@@ -515,20 +526,36 @@ impl<W: Worker> BatchEngine<W> {
         records: &[SqsMessage],
         stages: Vec<Stage>,
         fifo: bool,
+        cutoff: Option<Instant>,
     ) -> (Vec<RecordOutcome>, usize, usize) {
+        let out_of_time = || {
+            RecordError::transient(
+                codes::DEADLINE_EXCEEDED,
+                "the invocation deadline came before this record's event was published",
+            )
+        };
         let mut outcomes: Vec<Option<RecordOutcome>> = vec![None; stages.len()];
         let mut ready = Vec::new();
         let mut offloaded = 0;
         for (index, stage) in stages.into_iter().enumerate() {
             match stage {
                 Stage::Done(outcome) => outcomes[index] = Some(outcome),
-                Stage::Ready(prepared) => match self.offload_oversized(prepared).await {
-                    Ok((prepared, was_offloaded)) => {
-                        offloaded += usize::from(was_offloaded);
-                        ready.push((index, prepared));
+                Stage::Ready(prepared) => {
+                    let offload = self.offload_oversized(prepared);
+                    let offloaded_entry = match cutoff {
+                        Some(cutoff) => tokio::time::timeout_at(cutoff.into(), offload)
+                            .await
+                            .unwrap_or_else(|_| Err(out_of_time())),
+                        None => offload.await,
+                    };
+                    match offloaded_entry {
+                        Ok((prepared, was_offloaded)) => {
+                            offloaded += usize::from(was_offloaded);
+                            ready.push((index, prepared));
+                        }
+                        Err(error) => outcomes[index] = Some(RecordOutcome::Retry(error)),
                     }
-                    Err(error) => outcomes[index] = Some(RecordOutcome::Retry(error)),
-                },
+                }
             }
         }
 
@@ -544,8 +571,18 @@ impl<W: Worker> BatchEngine<W> {
         }
         let mut pending = ready.into_iter().peekable();
         while pending.peek().is_some() {
+            // A call holds at most ten entries and, together, SNS's 256 KiB: ten 32 KB
+            // results are two calls, not one refused call.
             let mut chunk = Vec::with_capacity(MAX_PUBLISH_BATCH);
+            let mut chunk_bytes = 0;
             while chunk.len() < MAX_PUBLISH_BATCH {
+                let fits = pending.peek().is_some_and(|(_, next)| {
+                    chunk.is_empty()
+                        || chunk_bytes + next.entry.billed_size() <= SNS_MAX_BATCH_BYTES
+                });
+                if !fits {
+                    break;
+                }
                 let Some((index, prepared)) = pending.next() else {
                     break;
                 };
@@ -555,6 +592,7 @@ impl<W: Worker> BatchEngine<W> {
                     outcomes[index] = Some(RecordOutcome::Retry(predecessor_failed()));
                     continue;
                 }
+                chunk_bytes += prepared.entry.billed_size();
                 chunk.push((index, prepared));
             }
             if chunk.is_empty() {
@@ -562,8 +600,17 @@ impl<W: Worker> BatchEngine<W> {
             }
             calls += 1;
             let (indices, prepared): (Vec<usize>, Vec<Prepared>) = chunk.into_iter().unzip();
-            let entries = prepared.iter().map(|p| p.entry.clone()).collect();
-            let results = self.sink.publish_batch(entries).await;
+            let entries: Vec<PublishEntry> = prepared.iter().map(|p| p.entry.clone()).collect();
+            let count = entries.len();
+            let call = self.sink.publish_batch(entries);
+            let results = match cutoff {
+                // Cut short, the call may still have published: the retry publishes again
+                // under the same event ids, which consumers de-duplicate.
+                Some(cutoff) => tokio::time::timeout_at(cutoff.into(), call)
+                    .await
+                    .unwrap_or_else(|_| (0..count).map(|_| Err(out_of_time())).collect()),
+                None => call.await,
+            };
             for ((index, prepared), result) in indices.into_iter().zip(prepared).zip(results) {
                 outcomes[index] = Some(match result {
                     Ok(()) => RecordOutcome::Published {
@@ -611,6 +658,10 @@ impl<W: Worker> BatchEngine<W> {
         (outcomes, calls, offloaded)
     }
 }
+
+/// Time kept after publishing for answering Lambda: the partial batch response and the
+/// metrics line.
+const PUBLISH_MARGIN: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The fields of an event known before analysis finishes.
 struct EventDraft {

@@ -75,6 +75,9 @@ impl Worker for TestWorker {
             "big" => Ok(TestOutput {
                 echo: "x".repeat(300 * 1024),
             }),
+            "32k" => Ok(TestOutput {
+                echo: "x".repeat(32 * 1024),
+            }),
             other => Ok(TestOutput {
                 echo: other.to_owned(),
             }),
@@ -685,4 +688,68 @@ async fn oversized_ids_become_bounded_error_events() {
         events[0].subject["video_id"].as_deref().map(str::len),
         Some(crate::contracts::MAX_ID_BYTES)
     );
+}
+
+#[tokio::test]
+async fn publish_batches_are_cut_by_bytes_as_well_as_count() {
+    // Ten ~32 KB results: each fits SNS's message limit, together they are over the 256 KiB
+    // a PublishBatch may carry, which the strict in-memory sink refuses like SNS.
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let records: Vec<SqsMessage> = (0..10)
+        .map(|i| record(&format!("m{i}"), &input(&format!("v{i}"), "32k")))
+        .collect();
+    let outcome = engine.process_batch(&records, None).await;
+    assert!(
+        failed_ids(&outcome).is_empty(),
+        "{:?}",
+        failed_ids(&outcome)
+    );
+    let calls = sink.calls();
+    assert!(calls.len() >= 2, "{calls:?}");
+    assert!(calls
+        .iter()
+        .all(|c| c.bytes <= crate::sink::SNS_MAX_BATCH_BYTES));
+    assert_eq!(calls.iter().map(|c| c.entries).sum::<usize>(), 10);
+    assert_eq!(published(&sink).len(), 10);
+}
+
+/// A sink whose calls take longer than any invocation has left.
+struct StuckSink;
+
+impl EventSink for StuckSink {
+    fn publish_batch(
+        &self,
+        entries: Vec<PublishEntry>,
+    ) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            entries.iter().map(|_| Ok(())).collect()
+        })
+    }
+}
+
+#[tokio::test]
+async fn publishing_stops_at_the_invocation_deadline() {
+    let config = EngineConfig {
+        deadline_margin: Duration::from_millis(400),
+        ..EngineConfig::default()
+    };
+    let engine = engine_with(Arc::new(StuckSink), None, config);
+    let records = vec![
+        record("m1", &input("v1", "a")),
+        record("m2", &input("v2", "b")),
+    ];
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(800);
+    let outcome = engine.process_batch(&records, Some(deadline)).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(failed_ids(&outcome), vec!["m1", "m2"]);
+    assert!(outcome.outcomes.iter().all(
+        |(_, o)| matches!(o, RecordOutcome::Retry(e) if e.code() == codes::DEADLINE_EXCEEDED)
+    ));
 }

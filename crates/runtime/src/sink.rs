@@ -10,6 +10,108 @@ use crate::error::{codes, RecordError};
 pub const MAX_PUBLISH_BATCH: usize = 10;
 /// SNS message size limit: body plus attribute names, types and values.
 pub const SNS_MAX_MESSAGE_BYTES: usize = 262_144;
+/// PublishBatch also caps the sum of its entries (bodies and attributes) at 256 KiB.
+pub const SNS_MAX_BATCH_BYTES: usize = 262_144;
+/// Message attributes per message.
+pub const SNS_MAX_ATTRIBUTES: usize = 10;
+/// Longest message attribute name.
+pub const SNS_MAX_ATTRIBUTE_NAME: usize = 256;
+
+/// Why SNS refuses a whole `PublishBatch` request, as its documented error codes name it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchRejection {
+    #[error("EmptyBatchRequest: the batch has no entries")]
+    Empty,
+    #[error("TooManyEntriesInBatchRequest: {0} entries; the limit is {MAX_PUBLISH_BATCH}")]
+    TooManyEntries(usize),
+    #[error("BatchEntryIdsNotDistinct: id {0:?} appears twice")]
+    IdsNotDistinct(String),
+    #[error("BatchRequestTooLong: {0} bytes; the limit is {SNS_MAX_BATCH_BYTES}")]
+    TooLong(usize),
+    #[error("InvalidParameterValue: entry {id:?}: {reason}")]
+    InvalidEntry { id: String, reason: String },
+}
+
+/// Checks a batch against SNS's documented PublishBatch limits, so the in-memory sink (CLI,
+/// `postlens invoke`, tests) fails where SNS would rather than where moto would (moto
+/// enforces none of the byte limits).
+pub fn check_batch(entries: &[PublishEntry]) -> Result<usize, BatchRejection> {
+    if entries.is_empty() {
+        return Err(BatchRejection::Empty);
+    }
+    if entries.len() > MAX_PUBLISH_BATCH {
+        return Err(BatchRejection::TooManyEntries(entries.len()));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut total = 0;
+    for entry in entries {
+        if !ids.insert(entry.id.as_str()) {
+            return Err(BatchRejection::IdsNotDistinct(entry.id.clone()));
+        }
+        let invalid = |reason: String| BatchRejection::InvalidEntry {
+            id: entry.id.clone(),
+            reason,
+        };
+        if entry.id.is_empty()
+            || entry.id.len() > 80
+            || !entry
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid("ids are 1-80 of A-Z, a-z, 0-9, - and _".to_owned()));
+        }
+        if entry.message.is_empty() {
+            return Err(invalid("the message is empty".to_owned()));
+        }
+        if entry.billed_size() > SNS_MAX_MESSAGE_BYTES {
+            return Err(invalid(format!(
+                "{} bytes; a message may have {SNS_MAX_MESSAGE_BYTES}",
+                entry.billed_size()
+            )));
+        }
+        if entry.attributes.len() > SNS_MAX_ATTRIBUTES {
+            return Err(invalid(format!(
+                "{} message attributes; the limit is {SNS_MAX_ATTRIBUTES}",
+                entry.attributes.len()
+            )));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (name, value) in &entry.attributes {
+            let lower = name.to_ascii_lowercase();
+            let valid_name = !name.is_empty()
+                && name.len() <= SNS_MAX_ATTRIBUTE_NAME
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && !name.starts_with('.')
+                && !name.ends_with('.')
+                && !name.contains("..")
+                && !lower.starts_with("aws.")
+                && !lower.starts_with("amazon.");
+            if !valid_name || !names.insert(name.as_str()) {
+                return Err(invalid(format!("message attribute name {name:?}")));
+            }
+            if value.is_empty() {
+                return Err(invalid(format!(
+                    "message attribute {name:?} has an empty value"
+                )));
+            }
+        }
+        total += entry.billed_size();
+    }
+    if total > SNS_MAX_BATCH_BYTES {
+        return Err(BatchRejection::TooLong(total));
+    }
+    Ok(total)
+}
+
+/// One PublishBatch call as made: entries and billed bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PublishCall {
+    pub entries: usize,
+    pub bytes: usize,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishEntry {
@@ -43,15 +145,22 @@ pub trait EventSink: Send + Sync {
     ) -> BoxFuture<'_, Vec<Result<(), RecordError>>>;
 }
 
-/// Keeps published entries in memory, in publish order.
+/// Keeps published entries in memory, in publish order, and refuses what SNS refuses
+/// ([`check_batch`]): a refused call publishes nothing and fails every entry, as SNS does.
 #[derive(Debug, Default)]
 pub struct MemorySink {
     entries: Mutex<Vec<PublishEntry>>,
+    calls: Mutex<Vec<PublishCall>>,
 }
 
 impl MemorySink {
     pub fn take(&self) -> Vec<PublishEntry> {
         std::mem::take(&mut *self.entries.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The accepted PublishBatch calls so far.
+    pub fn calls(&self) -> Vec<PublishCall> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -61,12 +170,35 @@ impl EventSink for MemorySink {
         entries: Vec<PublishEntry>,
     ) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
         Box::pin(async move {
-            let results = entries.iter().map(|_| Ok(())).collect();
-            self.entries
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(entries);
-            results
+            match check_batch(&entries) {
+                Ok(bytes) => {
+                    self.calls
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(PublishCall {
+                            entries: entries.len(),
+                            bytes,
+                        });
+                    let results = entries.iter().map(|_| Ok(())).collect();
+                    self.entries
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend(entries);
+                    results
+                }
+                Err(rejection) => {
+                    let message = format!("PublishBatch failed: {rejection}");
+                    entries
+                        .iter()
+                        .map(|_| {
+                            Err(RecordError::transient(
+                                codes::PUBLISH_FAILED,
+                                message.clone(),
+                            ))
+                        })
+                        .collect()
+                }
+            }
         })
     }
 }
@@ -170,6 +302,62 @@ impl EventSink for SnsSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sns_limits_are_enforced_like_sns() {
+        let entry = |id: &str, bytes: usize| PublishEntry {
+            id: id.into(),
+            message: "x".repeat(bytes),
+            attributes: vec![("status".into(), "ok".into())],
+            group_id: None,
+            deduplication_id: None,
+        };
+        assert!(check_batch(&[entry("0", 100), entry("1", 100)]).is_ok());
+        assert_eq!(check_batch(&[]), Err(BatchRejection::Empty));
+        let eleven: Vec<_> = (0..11).map(|i| entry(&i.to_string(), 1)).collect();
+        assert_eq!(
+            check_batch(&eleven),
+            Err(BatchRejection::TooManyEntries(11))
+        );
+        assert!(matches!(
+            check_batch(&[entry("0", 1), entry("0", 1)]),
+            Err(BatchRejection::IdsNotDistinct(_))
+        ));
+        // Ten 32 KB messages: each is fine, together they are over the batch limit.
+        let ten: Vec<_> = (0..10).map(|i| entry(&i.to_string(), 32 * 1024)).collect();
+        assert!(matches!(check_batch(&ten), Err(BatchRejection::TooLong(_))));
+        assert!(matches!(
+            check_batch(&[entry("0", SNS_MAX_MESSAGE_BYTES)]),
+            Err(BatchRejection::InvalidEntry { .. })
+        ));
+        for (name, value) in [("AWS.trace", "v"), ("a b", "v"), ("", "v"), ("ok", "")] {
+            let mut bad = entry("0", 1);
+            bad.attributes = vec![(name.into(), value.into())];
+            assert!(check_batch(&[bad]).is_err(), "{name:?}={value:?}");
+        }
+        let mut many = entry("0", 1);
+        many.attributes = (0..11).map(|i| (format!("a{i}"), "v".into())).collect();
+        assert!(check_batch(&[many]).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_refused_batch_publishes_nothing() {
+        let sink = MemorySink::default();
+        let ten: Vec<_> = (0..10)
+            .map(|i| PublishEntry {
+                id: i.to_string(),
+                message: "x".repeat(30 * 1024),
+                attributes: Vec::new(),
+                group_id: None,
+                deduplication_id: None,
+            })
+            .collect();
+        let results = sink.publish_batch(ten).await;
+        assert!(results
+            .iter()
+            .all(|r| r.as_ref().is_err_and(RecordError::is_retryable)));
+        assert!(sink.take().is_empty() && sink.calls().is_empty());
+    }
 
     #[test]
     fn billed_size_counts_attributes() {

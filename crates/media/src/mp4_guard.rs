@@ -159,7 +159,8 @@ mod tests {
         assert_eq!(error.code(), "corrupt_media", "{error}");
         // Zero-sized samples fit any file; the count cap stops them.
         let file = constant_stsz(0, u32::MAX);
-        assert!(check_sample_tables(&file, &MediaLimits::default()).is_ok());
+        let error = check_sample_tables(&file, &MediaLimits::default()).unwrap_err();
+        assert_eq!(error.code(), "too_many_samples", "{error}");
         let mut body = vec![0, 0, 0, 0];
         body.extend(u32::MAX.to_be_bytes());
         let trun = mp4_box(b"moof", &mp4_box(b"traf", &mp4_box(b"trun", &body)));
@@ -193,7 +194,9 @@ mod tests {
 
     #[test]
     fn honest_tables_and_odd_headers_pass_through() {
-        assert!(check_sample_tables(&constant_stsz(10, 20), &MediaLimits::default()).is_ok());
+        // 20 one-byte samples fit in the file's ~70 bytes; 20 of 10 bytes would not.
+        assert!(check_sample_tables(&constant_stsz(1, 20), &MediaLimits::default()).is_ok());
+        assert!(check_sample_tables(&constant_stsz(10, 20), &MediaLimits::default()).is_err());
         assert!(check_sample_tables(b"", &MediaLimits::default()).is_ok());
         assert!(check_sample_tables(
             &[0, 0, 0, 1, b'm', b'o', b'o', b'v'],

@@ -164,3 +164,40 @@ fn every_prefix_of_a_clip_fails_cleanly_or_decodes() {
         }
     }
 }
+
+/// The clip with its `tkhd` claiming `width` x `height` (16.16 fixed point, the box's last
+/// eight bytes); the H.264 stream inside still says 360x640.
+fn with_tkhd_size(mut bytes: Vec<u8>, width: u16, height: u16) -> Vec<u8> {
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"tkhd")
+        .expect("a tkhd box")
+        - 4;
+    let size =
+        u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+    let end = at + size;
+    bytes[end - 8..end - 6].copy_from_slice(&width.to_be_bytes());
+    bytes[end - 6..end - 4].copy_from_slice(&[0, 0]);
+    bytes[end - 4..end - 2].copy_from_slice(&height.to_be_bytes());
+    bytes[end - 2..end].copy_from_slice(&[0, 0]);
+    bytes
+}
+
+#[test]
+fn the_decoded_picture_size_is_capped_not_only_the_containers() {
+    // Issue 13: the container's size was checked, the stream's was not (openh264 decodes
+    // pictures of up to ~9.4 Mpx whatever tkhd says).
+    let lying = with_tkhd_size(clip("cup-portrait.mp4"), 100, 100);
+    let limits = MediaLimits {
+        max_pixels: 200 * 200,
+        ..MediaLimits::default()
+    };
+    let error = sample_video(&lying, &limits, &SamplingPlan::default()).expect_err("too large");
+    assert_eq!(error.code(), "resolution_too_large", "{error}");
+    // The honest header of the same clip is refused before decoding, as before.
+    let honest = sample_video(&clip("cup-portrait.mp4"), &limits, &SamplingPlan::default());
+    assert_eq!(
+        honest.expect_err("too large").code(),
+        "resolution_too_large"
+    );
+}

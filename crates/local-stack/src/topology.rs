@@ -527,6 +527,41 @@ Resources:
 
     /// The real template: every worker has a queue with a DLQ, a subscription, and a mapping
     /// that reports partial batch failures.
+    /// What AWS checks at deploy or alarm time and moto never does: CloudWatch can publish
+    /// to the alarm topic only if its KMS key's policy lets it (the AWS-managed SNS key
+    /// does not).
+    #[test]
+    fn alarms_and_input_topics_use_a_key_the_publishing_services_may_use() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+        let text = std::fs::read_to_string(path).expect("template");
+        let template: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
+        let resources = &template["Resources"];
+        for topic in ["AlarmTopic", "NewVideoPostedTopic", "TextSubmittedTopic"] {
+            let key = match &resources[topic]["Properties"]["KmsMasterKeyId"] {
+                serde_yaml::Value::Tagged(tagged) if tagged.tag == "!Ref" => {
+                    tagged.value.as_str().expect("key id").to_owned()
+                }
+                other => panic!("{topic}: KmsMasterKeyId {other:?} is not a customer key"),
+            };
+            assert_eq!(
+                resources[key.as_str()]["Type"].as_str(),
+                Some("AWS::KMS::Key")
+            );
+            let policy = serde_yaml::to_string(&resources[key.as_str()]["Properties"]["KeyPolicy"])
+                .expect("policy");
+            for service in [
+                "cloudwatch.amazonaws.com",
+                "events.amazonaws.com",
+                "s3.amazonaws.com",
+            ] {
+                assert!(
+                    policy.contains(service),
+                    "{key} does not let {service} encrypt"
+                );
+            }
+        }
+    }
+
     #[test]
     fn the_project_template_describes_the_whole_fan_out() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");

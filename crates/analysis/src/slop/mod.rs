@@ -130,7 +130,52 @@ pub struct SlopResult {
     pub confidence: f32,
     pub level: String,
     pub metrics: BTreeMap<String, Metric>,
+    /// At most [`MAX_SPANS_PER_AXIS`] per axis and [`MAX_SPANS`] in all, earliest first;
+    /// overlapping spans of one axis and note are merged.
     pub spans: Vec<Span>,
+    /// Spans found but left out by those bounds (0 when every span is listed).
+    #[serde(default)]
+    pub spans_omitted: usize,
+}
+
+/// Spans listed per axis. Spans grow with the text (a 39 KB boilerplate document found
+/// about 3,000, a result over SNS's 256 KiB); the first few dozen of an axis show a reader
+/// what it found, and the metric already counts the rest.
+pub const MAX_SPANS_PER_AXIS: usize = 32;
+/// Spans listed in all, which keeps the result under ~12 KB of spans whatever the text.
+pub const MAX_SPANS: usize = 128;
+
+/// Merges overlapping spans of the same axis and note, then keeps the earliest within the
+/// bounds; answers the spans kept and how many were left out.
+fn bound_spans(mut spans: Vec<Span>) -> (Vec<Span>, usize) {
+    spans.sort_by(|a, b| (a.start, a.end).cmp(&(b.start, b.end)));
+    let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        // Overlapping matches of one axis and note (one phrase inside another) are one
+        // finding; neighbours ("may perhaps") stay apart, each a phrase of its own.
+        let previous = merged
+            .iter_mut()
+            .rev()
+            .take_while(|p| p.end > span.start)
+            .find(|p| p.axis == span.axis && p.note == span.note);
+        match previous {
+            Some(previous) => previous.end = previous.end.max(span.end),
+            None => merged.push(span),
+        }
+    }
+    let mut per_axis: BTreeMap<String, usize> = BTreeMap::new();
+    let mut kept = Vec::with_capacity(merged.len().min(MAX_SPANS));
+    let mut omitted = 0;
+    for span in merged {
+        let count = per_axis.entry(span.axis.clone()).or_default();
+        if *count < MAX_SPANS_PER_AXIS && kept.len() < MAX_SPANS {
+            *count += 1;
+            kept.push(span);
+        } else {
+            omitted += 1;
+        }
+    }
+    (kept, omitted)
 }
 
 /// The prior: axis weights hand-set from the paper's findings, in [`METRICS`] order.
@@ -255,7 +300,7 @@ pub fn score(
     } else {
         "Clean"
     };
-    spans.sort_by_key(|s| (s.start, s.end));
+    let (spans, spans_omitted) = bound_spans(spans);
     SlopResult {
         version: VERSION.to_owned(),
         domain: domain.to_owned(),
@@ -264,6 +309,7 @@ pub fn score(
         level: level.to_owned(),
         metrics,
         spans,
+        spans_omitted,
     }
 }
 

@@ -220,3 +220,55 @@ fn domain_weights_shift_emphasis_from_the_calibrated_general_ones() {
     let sum: f32 = GENERAL_WEIGHTS.iter().sum();
     assert!((sum - 11.0).abs() < 0.05, "{sum}");
 }
+
+#[test]
+fn spans_are_bounded_whatever_the_length_of_the_text() {
+    // Issue 14: a 39 KB boilerplate document gave ~3,000 spans, a result over SNS's 256 KiB.
+    let sentence =
+        "In today's fast-paced world, it is important to note that we must leverage synergies. ";
+    let text = sentence.repeat(39 * 1024 / sentence.len());
+    let result = score(&text, "general", None, &ScoreOptions::default());
+    assert!(result.spans.len() <= MAX_SPANS, "{}", result.spans.len());
+    assert!(result.spans_omitted > 0);
+    let mut per_axis: BTreeMap<&str, usize> = BTreeMap::new();
+    for span in &result.spans {
+        *per_axis.entry(span.axis.as_str()).or_default() += 1;
+    }
+    assert!(
+        per_axis.values().all(|&n| n <= MAX_SPANS_PER_AXIS),
+        "{per_axis:?}"
+    );
+    let json = serde_json::to_string(&result).expect("serialises");
+    assert!(json.len() < 32 * 1024, "{} bytes", json.len());
+}
+
+#[test]
+fn overlapping_spans_of_one_axis_and_note_merge() {
+    let span = |start, end, axis: &str| Span {
+        start,
+        end,
+        axis: axis.to_owned(),
+        note: "filler".to_owned(),
+    };
+    let (kept, omitted) = bound_spans(vec![
+        span(3, 9, "verbosity"),
+        span(0, 4, "verbosity"),
+        span(10, 14, "verbosity"),
+        span(5, 9, "tone"),
+        span(30, 34, "verbosity"),
+    ]);
+    assert_eq!(omitted, 0);
+    let summary: Vec<(usize, usize, &str)> = kept
+        .iter()
+        .map(|s| (s.start, s.end, s.axis.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (0, 9, "verbosity"),
+            (5, 9, "tone"),
+            (10, 14, "verbosity"),
+            (30, 34, "verbosity")
+        ]
+    );
+}

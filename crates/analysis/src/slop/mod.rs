@@ -148,7 +148,7 @@ pub const MAX_SPANS: usize = 128;
 /// Merges overlapping spans of the same axis and note, then keeps the earliest within the
 /// bounds; answers the spans kept and how many were left out.
 fn bound_spans(mut spans: Vec<Span>) -> (Vec<Span>, usize) {
-    spans.sort_by(|a, b| (a.start, a.end).cmp(&(b.start, b.end)));
+    spans.sort_by_key(|s| (s.start, s.end));
     let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
     for span in spans {
         // Overlapping matches of one axis and note (one phrase inside another) are one

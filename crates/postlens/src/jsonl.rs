@@ -181,7 +181,7 @@ mod tests {
     async fn invoke_reports_the_batch_response_and_published_events() {
         let event = json!({"Records": [
             {"messageId": "m1", "body": "{\"video_id\":\"v1\",\"caption\":\"Top $20\"}"},
-            {"messageId": "m2", "body": "{\"claim_check\":{\"s3_uri\":\"s3://b/k\"}}"}
+            {"messageId": "m2", "body": "{\"claim_check\":{\"s3_uri\":\"s3://bucket/k\"}}"}
         ]});
         let output = invoke(caption_parser::CaptionParser::new(), &event.to_string())
             .await

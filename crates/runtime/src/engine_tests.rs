@@ -393,11 +393,11 @@ async fn claim_checked_inputs_are_fetched_or_classified() {
     let sink = Arc::new(MemorySink::default());
     let store = Arc::new(MemoryStore::default());
     store.insert(
-        &S3Location::parse("s3://in/p1.json").unwrap(),
+        &S3Location::parse("s3://inputs/p1.json").unwrap(),
         input("v1", "from-s3").into_bytes(),
     );
     store.insert(
-        &S3Location::parse("s3://in/huge.json").unwrap(),
+        &S3Location::parse("s3://inputs/huge.json").unwrap(),
         vec![b' '; 100],
     );
     let config = EngineConfig {
@@ -407,9 +407,9 @@ async fn claim_checked_inputs_are_fetched_or_classified() {
     let engine = engine_with(sink.clone(), Some(store), config);
     let pointer = |uri: &str| json!({"claim_check": {"s3_uri": uri}}).to_string();
     let records = vec![
-        record("m1", &pointer("s3://in/p1.json")),
-        record("m2", &pointer("s3://in/gone.json")),
-        record("m3", &pointer("s3://in/huge.json")),
+        record("m1", &pointer("s3://inputs/p1.json")),
+        record("m2", &pointer("s3://inputs/gone.json")),
+        record("m3", &pointer("s3://inputs/huge.json")),
     ];
     let outcome = engine.process_batch(&records, None).await;
     assert!(outcome.response.batch_item_failures.is_empty());
@@ -430,7 +430,7 @@ async fn claim_checked_inputs_are_fetched_or_classified() {
         EngineConfig::default(),
     );
     let outcome = no_store
-        .process_batch(&[record("m1", &pointer("s3://in/p1.json"))], None)
+        .process_batch(&[record("m1", &pointer("s3://inputs/p1.json"))], None)
         .await;
     assert_eq!(
         failed_ids(&outcome),

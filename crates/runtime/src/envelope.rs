@@ -6,7 +6,7 @@
 //!   "MessageId", "TopicArn", "Message": "<payload as a string>"}`;
 //! - a claim-check pointer for payloads over the SQS/SNS limit, in the format of the AWS
 //!   extended clients (`["software.amazon.payloadoffloading.PayloadS3Pointer",
-//!   {"s3BucketName", "s3Key"}]`) or postlens' own `{"claim_check": {"s3_uri": "s3://b/k"}}`.
+//!   {"s3BucketName", "s3Key"}]`) or postlens' own `{"claim_check": {"s3_uri": "s3://bucket/key"}}`.
 
 use serde_json::Value;
 
@@ -26,15 +26,31 @@ pub struct S3Location {
     pub key: String,
 }
 
+/// S3's longest object key, in bytes of UTF-8.
+pub const S3_MAX_KEY_BYTES: usize = 1024;
+
 impl S3Location {
-    /// Parses `s3://bucket/key`; the key must not be empty.
+    /// Parses `s3://bucket/key` ([`S3Location::new`]'s rules apply).
     pub fn parse(uri: &str) -> Option<Self> {
         let rest = uri.strip_prefix("s3://")?;
         let (bucket, key) = rest.split_once('/')?;
-        if bucket.is_empty() || key.is_empty() {
-            return None;
-        }
-        Some(Self {
+        Self::new(bucket, key)
+    }
+
+    /// A location S3 could hold: a bucket name by S3's naming rules (3-63 of `a-z 0-9 . -`,
+    /// starting and ending with a letter or digit, no `..`) and a key of 1 to 1,024 bytes.
+    /// S3 answers anything else with a 400, which the SDK reports as a failed request and
+    /// the engine would retry into the DLQ; refused here, it is a permanent error instead.
+    pub fn new(bucket: &str, key: &str) -> Option<Self> {
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+            && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && bucket.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && !bucket.contains("..");
+        let key_ok = !key.is_empty() && key.len() <= S3_MAX_KEY_BYTES;
+        (bucket_ok && key_ok).then(|| Self {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
         })
@@ -124,8 +140,13 @@ fn as_sns_notification(value: &Value) -> Result<Option<SnsNotification<'_>>, Rec
 }
 
 fn classify_payload(value: Value) -> Result<Payload, RecordError> {
-    if let Some(location) = aws_extended_client_pointer(&value) {
-        return Ok(Payload::ClaimCheck(location));
+    if let Some(pointer) = aws_extended_client_pointer(&value) {
+        return pointer.map(Payload::ClaimCheck).ok_or_else(|| {
+            RecordError::permanent(
+                codes::INVALID_ENVELOPE,
+                "the S3 pointer names a bucket or key S3 cannot hold",
+            )
+        });
     }
     if let Some(claim) = value.as_object().and_then(|o| o.get("claim_check")) {
         let location = claim
@@ -143,17 +164,16 @@ fn classify_payload(value: Value) -> Result<Payload, RecordError> {
     Ok(Payload::Inline(value))
 }
 
-fn aws_extended_client_pointer(value: &Value) -> Option<S3Location> {
+/// The extended client's pointer, if `value` is one; `Some(None)` for a pointer to a
+/// location S3 cannot hold.
+fn aws_extended_client_pointer(value: &Value) -> Option<Option<S3Location>> {
     let items = value.as_array()?;
     if items.len() != 2 || items[0].as_str() != Some(AWS_POINTER_CLASS) {
         return None;
     }
     let bucket = items[1].get("s3BucketName")?.as_str()?;
     let key = items[1].get("s3Key")?.as_str()?;
-    Some(S3Location {
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-    })
+    Some(S3Location::new(bucket, key))
 }
 
 #[cfg(test)]
@@ -218,10 +238,10 @@ mod tests {
     #[test]
     fn claim_check_pointers_in_both_formats() {
         let aws =
-            json!([AWS_POINTER_CLASS, {"s3BucketName": "b", "s3Key": "k/1.json"}]).to_string();
-        let ours = json!({"claim_check": {"s3_uri": "s3://b/k/1.json"}}).to_string();
+            json!([AWS_POINTER_CLASS, {"s3BucketName": "bkt", "s3Key": "k/1.json"}]).to_string();
+        let ours = json!({"claim_check": {"s3_uri": "s3://bkt/k/1.json"}}).to_string();
         let expected = Payload::ClaimCheck(S3Location {
-            bucket: "b".into(),
+            bucket: "bkt".into(),
             key: "k/1.json".into(),
         });
         assert_eq!(decode_body(Some(&aws)).unwrap().payload, expected);
@@ -235,8 +255,30 @@ mod tests {
 
     #[test]
     fn s3_uri_parsing() {
-        assert_eq!(S3Location::parse("s3://b/a/b.mp4").unwrap().key, "a/b.mp4");
-        assert!(S3Location::parse("s3://b/").is_none());
+        assert_eq!(
+            S3Location::parse("s3://bkt/a/b.mp4").unwrap().key,
+            "a/b.mp4"
+        );
+        assert!(S3Location::parse("s3://bkt/").is_none());
+        // S3's rules: these would be a 400 from S3, retried into the DLQ.
+        let long_key = format!("s3://bkt/{}", "k".repeat(S3_MAX_KEY_BYTES + 1));
+        for bad in [
+            "s3://b/k",
+            "s3://Bucket/k",
+            "s3://-bkt/k",
+            "s3://a..b/k",
+            "s3://bk_t/k",
+            &long_key,
+        ] {
+            assert!(S3Location::parse(bad).is_none(), "{bad}");
+        }
+        let longest = format!("s3://{}/{}", "b".repeat(63), "k".repeat(S3_MAX_KEY_BYTES));
+        assert!(S3Location::parse(&longest).is_some());
+        let pointer = json!([AWS_POINTER_CLASS, {"s3BucketName": "B", "s3Key": "k"}]).to_string();
+        assert_eq!(
+            decode_body(Some(&pointer)).unwrap_err().code(),
+            codes::INVALID_ENVELOPE
+        );
         assert!(S3Location::parse("s3:///k").is_none());
         assert!(S3Location::parse("http://b/k").is_none());
     }

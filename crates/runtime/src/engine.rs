@@ -342,7 +342,7 @@ impl<W: Worker> BatchEngine<W> {
             .insert("process".to_owned(), ms_since(analysis_started));
         let result = result.and_then(|output| {
             let attributes = self.worker.attributes(&output);
-            serde_json::to_value(&output)
+            result_value(&output)
                 .map(|value| (value, attributes))
                 .map_err(|e| RecordError::permanent(codes::SERIALIZE_FAILED, e.to_string()))
         });
@@ -797,6 +797,14 @@ impl Blocked {
                 .is_some_and(|&f| f < index),
         }
     }
+}
+
+/// `output` as JSON, each `f32` in the shortest form that reads back as the same `f32`.
+/// `serde_json::to_value` widens an `f32` to `f64` first, so 0.8 became 0.800000011920929
+/// in every event; written as text, serde_json prints the `f32` itself (0.8), and reading
+/// that text back keeps it.
+pub(crate) fn result_value<T: Serialize>(output: &T) -> serde_json::Result<Value> {
+    serde_json::from_str(&serde_json::to_string(output)?)
 }
 
 /// At most [`MAX_ID_BYTES`] of `id`, cut at a character boundary.

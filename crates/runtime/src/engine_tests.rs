@@ -753,3 +753,21 @@ async fn publishing_stops_at_the_invocation_deadline() {
         |(_, o)| matches!(o, RecordOutcome::Retry(e) if e.code() == codes::DEADLINE_EXCEEDED)
     ));
 }
+
+#[test]
+fn f32_results_are_written_in_their_shortest_form() {
+    #[derive(Serialize)]
+    struct Scores {
+        confidence: f32,
+        scores: Vec<f32>,
+    }
+    let value = super::engine::result_value(&Scores {
+        confidence: 0.8,
+        scores: vec![0.95, 0.1, 1.0],
+    })
+    .unwrap();
+    assert_eq!(
+        value.to_string(),
+        r#"{"confidence":0.8,"scores":[0.95,0.1,1.0]}"#
+    );
+}

@@ -48,7 +48,8 @@ impl From<&RecordError> for ErrorBody {
     fn from(error: &RecordError) -> Self {
         Self {
             code: error.code().to_owned(),
-            message: error.message().to_owned(),
+            // Events reach every subscriber: no signed URL queries or quoted input values.
+            message: crate::redact::redact(error.message()),
             retryable: error.is_retryable(),
         }
     }

@@ -16,6 +16,7 @@ pub mod local;
 pub mod logging;
 pub mod metrics;
 pub mod model_files;
+pub mod redact;
 pub mod sink;
 pub mod store;
 

@@ -95,6 +95,10 @@ pub struct MappingStats {
     pub deleted: u64,
     pub returned_for_retry: u64,
     pub invocation_errors: u64,
+    /// Entries SQS refused to delete or to make visible again (an expired receipt handle,
+    /// say). Lambda's mapping leaves those to SQS, which redelivers them; so does this one,
+    /// but it counts them so a test or the demo can see at-least-once delivery happen.
+    pub batch_entry_failures: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,14 +183,14 @@ impl EventSourceMapping {
             m.message_id()
                 .is_some_and(|id| failed.as_ref().is_none_or(|ids| ids.contains(id)))
         });
-        self.delete(&done).await?;
-        self.return_for_retry(&retry).await?;
+        let refused = self.delete(&done).await? + self.return_for_retry(&retry).await?;
 
         let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
         stats.invocations += 1;
         stats.records += messages.len() as u64;
         stats.deleted += done.len() as u64;
         stats.returned_for_retry += retry.len() as u64;
+        stats.batch_entry_failures += refused;
         if failed.is_none() {
             stats.invocation_errors += 1;
         }
@@ -288,7 +292,9 @@ impl EventSourceMapping {
         Some(retry)
     }
 
-    async fn delete(&self, messages: &[&aws_sdk_sqs::types::Message]) -> Result<(), MappingError> {
+    /// Deletes `messages`; answers how many entries SQS refused.
+    async fn delete(&self, messages: &[&aws_sdk_sqs::types::Message]) -> Result<u64, MappingError> {
+        let mut refused = 0;
         for chunk in receipt_chunks(messages) {
             let entries = chunk
                 .into_iter()
@@ -300,22 +306,43 @@ impl EventSourceMapping {
                         .ok()
                 })
                 .collect();
-            self.sqs
+            let output = self
+                .sqs
                 .delete_message_batch()
                 .queue_url(&self.queue.url)
                 .set_entries(Some(entries))
                 .send()
                 .await
                 .map_err(|e| self.sqs_error("DeleteMessageBatch", e))?;
+            refused += self.note_refused("DeleteMessageBatch", output.failed());
         }
-        Ok(())
+        Ok(refused)
+    }
+
+    /// Logs the entries a batch call refused and answers how many there were.
+    fn note_refused(
+        &self,
+        operation: &str,
+        failed: &[aws_sdk_sqs::types::BatchResultErrorEntry],
+    ) -> u64 {
+        for entry in failed {
+            tracing::warn!(
+                queue = %self.queue.url,
+                operation,
+                code = entry.code(),
+                sender_fault = entry.sender_fault(),
+                "SQS refused a batch entry; the message will be delivered again"
+            );
+        }
+        failed.len() as u64
     }
 
     async fn return_for_retry(
         &self,
         messages: &[&aws_sdk_sqs::types::Message],
-    ) -> Result<(), MappingError> {
+    ) -> Result<u64, MappingError> {
         let timeout = self.settings.retry_after.as_secs() as i32;
+        let mut refused = 0;
         for chunk in receipt_chunks(messages) {
             let entries = chunk
                 .into_iter()
@@ -328,15 +355,17 @@ impl EventSourceMapping {
                         .ok()
                 })
                 .collect();
-            self.sqs
+            let output = self
+                .sqs
                 .change_message_visibility_batch()
                 .queue_url(&self.queue.url)
                 .set_entries(Some(entries))
                 .send()
                 .await
                 .map_err(|e| self.sqs_error("ChangeMessageVisibilityBatch", e))?;
+            refused += self.note_refused("ChangeMessageVisibilityBatch", output.failed());
         }
-        Ok(())
+        Ok(refused)
     }
 }
 

@@ -314,8 +314,9 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
         &DrainOptions {
             pollers: 2,
             // Longer than the queue's 180 s visibility timeout: under load a receive can be
-            // lost between moto and the client (seen twice on a busy 2-core machine), and
-            // such a message reappears only after that timeout, as it would in SQS.
+            // lost between moto and the client (seen twice on a busy 2-core machine; moto
+            // 5.2.5 is known to keep records invisible that way), and such a message
+            // reappears only after that timeout, as it would in SQS.
             max_duration: Duration::from_secs(240),
             check_every: Duration::from_millis(300),
         },

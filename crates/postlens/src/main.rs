@@ -274,11 +274,10 @@ async fn main() -> anyhow::Result<ExitCode> {
                             let dir = model_dir()?;
                             let detector =
                                 postlens_models::YoloxNano::load(&dir.join("yolox-nano"))?;
-                            let mut settings = thumbnail_generator::Settings::default();
-                            if let Ok(bytes) = std::env::var("MAX_MEDIA_BYTES") {
-                                settings.limits.max_bytes =
-                                    bytes.parse().context("MAX_MEDIA_BYTES")?;
-                            }
+                            let settings = thumbnail_generator::Settings::from_lookup(|name| {
+                                std::env::var(name).ok()
+                            })
+                            .map_err(anyhow::Error::msg)?;
                             Ok(thumbnail_generator::ThumbnailGenerator::new(
                                 detector,
                                 Some(store.clone()),

@@ -90,6 +90,33 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The defaults with the function's settings applied: `THUMBNAIL_SIZES`, `JPEG_QUALITY`
+    /// and `MAX_MEDIA_BYTES`, read through `lookup` (the Lambda and `postlens hostile` read
+    /// the same names; tests need not touch the process environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let mut settings = Self::default();
+        if let Some(sizes) = lookup("THUMBNAIL_SIZES") {
+            settings.outputs = OutputSpec::parse_list(&sizes)?;
+        }
+        if let Some(quality) = lookup("JPEG_QUALITY") {
+            settings.jpeg_quality = quality
+                .trim()
+                .parse()
+                .ok()
+                .filter(|q| (1..=100).contains(q))
+                .ok_or_else(|| format!("JPEG_QUALITY must be 1-100, not {quality:?}"))?;
+        }
+        if let Some(bytes) = lookup("MAX_MEDIA_BYTES") {
+            settings.limits.max_bytes = bytes
+                .trim()
+                .parse()
+                .map_err(|_| format!("MAX_MEDIA_BYTES must be a number of bytes, not {bytes:?}"))?;
+        }
+        Ok(settings)
+    }
+}
+
 pub enum Media<'a> {
     Video(&'a [u8]),
     Images(Vec<&'a [u8]>),
@@ -344,6 +371,24 @@ mod tests {
         let specs = OutputSpec::parse_list("1:1@720, 4:5@1080").expect("valid");
         assert_eq!(specs[1].name, "4x5");
         assert_eq!((specs[1].aspect, specs[1].width), ((4, 5), 1080));
+        let settings = Settings::from_lookup(|name| match name {
+            "JPEG_QUALITY" => Some("70".to_owned()),
+            "MAX_MEDIA_BYTES" => Some("1000".to_owned()),
+            _ => None,
+        })
+        .expect("valid settings");
+        assert_eq!(
+            (settings.jpeg_quality, settings.limits.max_bytes),
+            (70, 1000)
+        );
+        for (name, value) in [
+            ("JPEG_QUALITY", "0"),
+            ("MAX_MEDIA_BYTES", "lots"),
+            ("THUMBNAIL_SIZES", "1x1"),
+        ] {
+            let error = Settings::from_lookup(|n| (n == name).then(|| value.to_owned()));
+            assert!(error.is_err(), "{name}={value}");
+        }
         for bad in ["", "1:1", "1x1@720", "0:1@720", "1:1@99999", "a:b@1"] {
             assert!(OutputSpec::parse_list(bad).is_err(), "{bad}");
         }

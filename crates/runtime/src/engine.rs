@@ -250,17 +250,11 @@ impl<W: Worker> BatchEngine<W> {
                 )));
             }
             let work = AssertUnwindSafe(self.analyse(index, record)).catch_unwind();
-            let analysed = match cutoff {
-                Some(cutoff) => match tokio::time::timeout_at(cutoff.into(), work).await {
-                    Ok(result) => result,
-                    Err(_) => {
-                        return Stage::Done(RecordOutcome::Retry(RecordError::transient(
-                            codes::DEADLINE_EXCEEDED,
-                            "record did not finish before the invocation deadline",
-                        )))
-                    }
-                },
-                None => work.await,
+            let Some(analysed) = before(cutoff, work).await else {
+                return Stage::Done(RecordOutcome::Retry(RecordError::transient(
+                    codes::DEADLINE_EXCEEDED,
+                    "record did not finish before the invocation deadline",
+                )));
             };
             match analysed {
                 Ok(stage) => stage,
@@ -542,13 +536,9 @@ impl<W: Worker> BatchEngine<W> {
             match stage {
                 Stage::Done(outcome) => outcomes[index] = Some(outcome),
                 Stage::Ready(prepared) => {
-                    let offload = self.offload_oversized(prepared);
-                    let offloaded_entry = match cutoff {
-                        Some(cutoff) => tokio::time::timeout_at(cutoff.into(), offload)
-                            .await
-                            .unwrap_or_else(|_| Err(out_of_time())),
-                        None => offload.await,
-                    };
+                    let offloaded_entry = before(cutoff, self.offload_oversized(prepared))
+                        .await
+                        .unwrap_or_else(|| Err(out_of_time()));
                     match offloaded_entry {
                         Ok((prepared, was_offloaded)) => {
                             offloaded += usize::from(was_offloaded);
@@ -603,15 +593,11 @@ impl<W: Worker> BatchEngine<W> {
             let (indices, prepared): (Vec<usize>, Vec<Prepared>) = chunk.into_iter().unzip();
             let entries: Vec<PublishEntry> = prepared.iter().map(|p| p.entry.clone()).collect();
             let count = entries.len();
-            let call = self.sink.publish_batch(entries);
-            let results = match cutoff {
-                // Cut short, the call may still have published: the retry publishes again
-                // under the same event ids, which consumers de-duplicate.
-                Some(cutoff) => tokio::time::timeout_at(cutoff.into(), call)
-                    .await
-                    .unwrap_or_else(|_| (0..count).map(|_| Err(out_of_time())).collect()),
-                None => call.await,
-            };
+            // Cut short, the call may still have published: the retry publishes again
+            // under the same event ids, which consumers de-duplicate.
+            let results = before(cutoff, self.sink.publish_batch(entries))
+                .await
+                .unwrap_or_else(|| (0..count).map(|_| Err(out_of_time())).collect());
             for ((index, prepared), result) in indices.into_iter().zip(prepared).zip(results) {
                 outcomes[index] = Some(match result {
                     Ok(()) => RecordOutcome::Published {
@@ -809,11 +795,15 @@ pub(crate) fn result_value<T: Serialize>(output: &T) -> serde_json::Result<Value
 
 /// At most [`MAX_ID_BYTES`] of `id`, cut at a character boundary.
 fn bounded_prefix(id: &str) -> &str {
-    let mut end = id.len().min(MAX_ID_BYTES);
-    while !id.is_char_boundary(end) {
-        end -= 1;
+    &id[..id.floor_char_boundary(MAX_ID_BYTES)]
+}
+
+/// `work`'s output, or `None` if `cutoff` came first (`None` cutoff: no limit).
+async fn before<T>(cutoff: Option<Instant>, work: impl Future<Output = T>) -> Option<T> {
+    match cutoff {
+        Some(cutoff) => tokio::time::timeout_at(cutoff.into(), work).await.ok(),
+        None => Some(work.await),
     }
-    &id[..end]
 }
 
 fn predecessor_failed() -> RecordError {

@@ -35,11 +35,7 @@ pub fn redact(message: &str) -> String {
     let message = SERDE_NAME.replace_all(&message, "$1 (name removed)");
     let mut message = message.into_owned();
     if message.len() > MAX_MESSAGE_BYTES {
-        let mut end = MAX_MESSAGE_BYTES;
-        while !message.is_char_boundary(end) {
-            end -= 1;
-        }
-        message.truncate(end);
+        message.truncate(message.floor_char_boundary(MAX_MESSAGE_BYTES));
         message.push('…');
     }
     message

@@ -226,11 +226,7 @@ fn lm_prefix(text: &str) -> &str {
     if text.len() <= limit {
         return text;
     }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let prefix = &text[..end];
+    let prefix = &text[..text.floor_char_boundary(limit)];
     prefix
         .rfind(char::is_whitespace)
         .map_or(prefix, |space| &prefix[..space])

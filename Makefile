@@ -6,7 +6,7 @@ MOTO := $(VENV)/bin/moto_server
 MODELS := models/manifest.json
 CATEGORY_INDEX := models/taxonomy/category-embeddings.safetensors
 
-.PHONY: models demo test venv fmt-check clippy unit infra-check bench fuzz lambda-build models-layer deploy
+.PHONY: models demo test venv fmt-check clippy unit infra-check bench fuzz lambda-build lambda-smoke test-arm64 models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
 demo: venv $(CATEGORY_INDEX)
@@ -61,18 +61,46 @@ bench:
 	scripts/make_bench_media.sh
 	taskset -c 0 cargo bench -p postlens-analysis -p caption-parser -p auto-tagger -p text-scorer -p thumbnail-generator
 
-# cargo-lambda (with zig) only for building and deploying; tests do not need it.
+# cargo-lambda (with zig) only for building and deploying; tests do not need it. The Rust
+# toolchain is pinned by rust-toolchain.toml, cargo-lambda and zig by requirements-lambda.txt.
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
-$(CARGO_LAMBDA): $(MOTO)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2
+LAMBDA_BINARIES := caption-parser auto-tagger text-scorer thumbnail-generator
+$(CARGO_LAMBDA): $(MOTO) requirements-lambda.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-lambda.txt
+	touch $(CARGO_LAMBDA)
 
+# The four arm64 `bootstrap`s users deploy, in target/lambda/<binary>/bootstrap.
 lambda-build: $(CARGO_LAMBDA)
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 -p caption-parser -p auto-tagger -p text-scorer -p thumbnail-generator
+	rustup target add aarch64-unknown-linux-gnu
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 $(addprefix -p ,$(LAMBDA_BINARIES))
 
-# Stage models/ as the layer's content: the layer unpacks to /opt/models.
-models-layer:
-	rm -rf target/models-layer && mkdir -p target/models-layer
-	if [ -d models ]; then cp -r models target/models-layer/models; fi
+# Each arm64 bootstrap under qemu-aarch64-static against a local Lambda Runtime API and moto,
+# invoked with every fixture event, compared with the x86-64 build the tests use (see
+# `postlens lambda-smoke --help`); then `cargo lambda deploy` of each onto a moto function
+# made as the stack makes it. Installs qemu-user-static and the arm64 C library.
+QEMU := /usr/bin/qemu-aarch64-static
+$(QEMU):
+	apt-get install -y --no-install-recommends qemu-user-static libc6-arm64-cross
+
+lambda-smoke: venv $(QEMU) lambda-build models-layer
+	cargo build --quiet $(addprefix -p ,$(LAMBDA_BINARIES)) -p postlens
+	cargo run --quiet -p postlens -- lambda-smoke
+	$(VENV)/bin/python scripts/check_cargo_lambda_deploy.py $(LAMBDA_BINARIES)
+
+# The hand-vectorised kernels' unit tests compiled for aarch64 (NEON) and run under qemu.
+test-arm64: $(QEMU)
+	rustup target add aarch64-unknown-linux-gnu
+	dpkg -s gcc-aarch64-linux-gnu >/dev/null 2>&1 || apt-get install -y --no-install-recommends gcc-aarch64-linux-gnu
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="$(QEMU) -L /usr/aarch64-linux-gnu" \
+	cargo test --target aarch64-unknown-linux-gnu -p postlens-analysis -p postlens-models --lib
+
+# Stage each model as its own layer (infra/template.yaml): every layer unpacks under /opt/models.
+models-layer: $(CATEGORY_INDEX)
+	rm -rf target/layers
+	for dir in minilm-l6-v2 taxonomy smollm2-135m yolox-nano; do \
+		mkdir -p target/layers/$$dir/models && cp -r models/$$dir target/layers/$$dir/models/; \
+	done
 
 deploy: $(CARGO_LAMBDA) models-layer
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/sam build -t infra/template.yaml --beta-features

@@ -55,7 +55,7 @@ impl<W: Worker> LocalFunction for EngineFunction<W> {
         let engine = self.engine.clone();
         Box::pin(async move {
             let mode = engine.config().all_failed_mode;
-            postlens_runtime::lambda::handle_batch(&engine, event, mode)
+            postlens_runtime::lambda::handle_batch(&engine, event, mode, false)
                 .await
                 .0
         })
@@ -99,6 +99,9 @@ pub struct MappingStats {
     /// say). Lambda's mapping leaves those to SQS, which redelivers them; so does this one,
     /// but it counts them so a test or the demo can see at-least-once delivery happen.
     pub batch_entry_failures: u64,
+    /// Messages received but left for a later batch because the invocation payload would
+    /// have passed Lambda's 6 MB limit.
+    pub left_for_next_batch: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,14 +172,27 @@ impl EventSourceMapping {
 
     /// One receive → invoke → delete cycle. Returns the number of records handled.
     pub async fn poll_once(&self) -> Result<usize, MappingError> {
-        let messages = self.gather_batch().await?;
+        let mut messages = self.gather_batch().await?;
         if messages.is_empty() {
             return Ok(0);
         }
-        let records: Vec<SqsMessage> = messages
+        let mut records: Vec<SqsMessage> = messages
             .iter()
             .map(|m| postlens_runtime::local::lambda_record(m, &self.queue.arn))
             .collect();
+        // Lambda never invokes with more than its payload limit: the rest wait for a later
+        // batch. Without this a local batch of 100 large records would reach the handler.
+        let fits = records_within_payload(&records, MAX_INVOCATION_PAYLOAD);
+        if fits < records.len() {
+            records.truncate(fits);
+            let overflow = messages.split_off(fits);
+            let refused = self
+                .make_visible(&overflow.iter().collect::<Vec<_>>(), Duration::ZERO)
+                .await?;
+            let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+            stats.left_for_next_batch += overflow.len() as u64;
+            stats.batch_entry_failures += refused;
+        }
         let failed = self.invoke(records).await;
 
         let (retry, done): (Vec<_>, Vec<_>) = messages.iter().partition(|m| {
@@ -341,7 +357,16 @@ impl EventSourceMapping {
         &self,
         messages: &[&aws_sdk_sqs::types::Message],
     ) -> Result<u64, MappingError> {
-        let timeout = self.settings.retry_after.as_secs() as i32;
+        self.make_visible(messages, self.settings.retry_after).await
+    }
+
+    /// Sets the messages' visibility timeout (0: visible again at once).
+    async fn make_visible(
+        &self,
+        messages: &[&aws_sdk_sqs::types::Message],
+        after: Duration,
+    ) -> Result<u64, MappingError> {
+        let timeout = after.as_secs() as i32;
         let mut refused = 0;
         for chunk in receipt_chunks(messages) {
             let entries = chunk
@@ -369,6 +394,26 @@ impl EventSourceMapping {
     }
 }
 
+/// Lambda's limit on a synchronous invocation's payload (the whole SQS event), which the
+/// SQS event source mapping respects when it assembles a batch.
+pub const MAX_INVOCATION_PAYLOAD: usize = 6 * 1024 * 1024;
+
+/// How many of `records`, from the first, fit in one event of at most `limit` bytes (at
+/// least one: a single message can never pass the limit, SQS caps messages far below it).
+fn records_within_payload(records: &[SqsMessage], limit: usize) -> usize {
+    // {"Records":[ ... ]} and the commas between records.
+    let mut size = r#"{"Records":[]}"#.len();
+    for (count, record) in records.iter().enumerate() {
+        let bytes =
+            serde_json::to_vec(record).map_or(0, |json| json.len()) + usize::from(count > 0);
+        if count > 0 && size + bytes > limit {
+            return count;
+        }
+        size += bytes;
+    }
+    records.len()
+}
+
 /// Receipt handles in groups of ten (the SQS batch limit), each with an entry id unique
 /// within its group; groups with no handle are left out.
 fn receipt_chunks<'a>(
@@ -384,4 +429,34 @@ fn receipt_chunks<'a>(
                 .collect::<Vec<_>>()
         })
         .filter(|entries| !entries.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(body_bytes: usize) -> SqsMessage {
+        let mut record = SqsMessage::default();
+        record.message_id = Some("m".to_owned());
+        record.body = Some("x".repeat(body_bytes));
+        record
+    }
+
+    #[test]
+    fn a_batch_stops_before_the_invocation_payload_limit() {
+        // 100 records of 256 KiB (SNS's largest message) would be 25 MB; Lambda sends 23.
+        let records: Vec<SqsMessage> = (0..100).map(|_| record(256 * 1024)).collect();
+        let fits = records_within_payload(&records, MAX_INVOCATION_PAYLOAD);
+        assert_eq!(fits, 23);
+        let event_bytes = |count: usize| {
+            let mut event = SqsEvent::default();
+            event.records = records[..count].to_vec();
+            serde_json::to_vec(&event).expect("json").len()
+        };
+        assert!(event_bytes(fits) <= MAX_INVOCATION_PAYLOAD);
+        assert!(event_bytes(fits + 1) > MAX_INVOCATION_PAYLOAD);
+        // Small records all fit; a lone record always goes, whatever its size.
+        assert_eq!(records_within_payload(&[record(10), record(10)], 1000), 2);
+        assert_eq!(records_within_payload(&[record(5000)], 1000), 1);
+    }
 }

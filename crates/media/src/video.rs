@@ -280,8 +280,7 @@ fn to_rgb(yuv: &DecodedYUV, time_ms: u64, limits: &MediaLimits) -> Result<RgbFra
     // The stream's own parameter sets decide the picture size, not the container's tkhd
     // (checked earlier): openh264 accepts pictures of up to about 9.4 Mpx.
     check_pixels(width as u64, height as u64, limits)?;
-    let mut pixels = vec![0; yuv.rgb8_len()];
-    yuv.write_rgb8(&mut pixels);
+    let pixels = yuv420_to_rgb8(yuv.y(), yuv.u(), yuv.v(), (width, height), yuv.strides());
     Ok(RgbFrame {
         width: u32::try_from(width).map_err(|e| MediaError::Decoder(e.to_string()))?,
         height: u32::try_from(height).map_err(|e| MediaError::Decoder(e.to_string()))?,
@@ -290,9 +289,63 @@ fn to_rgb(yuv: &DecodedYUV, time_ms: u64, limits: &MediaLimits) -> Result<RgbFra
     })
 }
 
+/// BT.601 limited-range YUV 4:2:0 to RGB in 8.8 fixed point.
+///
+/// openh264's own `write_rgb8` takes an AVX2 integer path on x86 and a float path
+/// elsewhere, which round differently: an arm64 Lambda would see other pixels than x86,
+/// and pick other frames and crops. Integer arithmetic gives every CPU the same pixels
+/// (and the loop still vectorises).
+fn yuv420_to_rgb8(
+    y_plane: &[u8],
+    u_plane: &[u8],
+    v_plane: &[u8],
+    (width, height): (usize, usize),
+    (y_stride, u_stride, v_stride): (usize, usize, usize),
+) -> Vec<u8> {
+    let mut rgb = vec![0u8; width * height * 3];
+    let clamp = |value: i32| (value >> 8).clamp(0, 255) as u8;
+    for (row, out) in rgb.chunks_exact_mut(width * 3).enumerate() {
+        let luma = &y_plane[row * y_stride..][..width];
+        let u_row = &u_plane[(row / 2) * u_stride..];
+        let v_row = &v_plane[(row / 2) * v_stride..];
+        for (column, (pixel, &y)) in out.chunks_exact_mut(3).zip(luma).enumerate() {
+            let c = 298 * (i32::from(y) - 16) + 128;
+            let d = i32::from(u_row[column / 2]) - 128;
+            let e = i32::from(v_row[column / 2]) - 128;
+            pixel[0] = clamp(c + 409 * e);
+            pixel[1] = clamp(c - 100 * d - 208 * e);
+            pixel[2] = clamp(c + 516 * d);
+        }
+    }
+    rgb
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yuv_to_rgb_has_the_bt601_reference_values() {
+        // Studio white and black, and saturated primaries, on a 2x2 picture.
+        let rgb = |y: u8, u: u8, v: u8| yuv420_to_rgb8(&[y; 4], &[u], &[v], (2, 2), (2, 1, 1));
+        assert_eq!(&rgb(235, 128, 128)[..3], &[255, 255, 255]);
+        assert_eq!(&rgb(16, 128, 128)[..3], &[0, 0, 0]);
+        assert_eq!(&rgb(126, 128, 128)[..3], &[128, 128, 128]);
+        // BT.601 red (Y 81, U 90, V 240) and blue (Y 41, U 240, V 110).
+        let red = rgb(81, 90, 240);
+        assert!(red[0] >= 253 && red[1] <= 2 && red[2] <= 2, "{red:?}");
+        let blue = rgb(41, 240, 110);
+        assert!(blue[0] <= 2 && blue[1] <= 2 && blue[2] >= 253, "{blue:?}");
+        // Chroma is shared by 2x2 blocks and rows honour their strides.
+        let picture = yuv420_to_rgb8(
+            &[235, 235, 0, 16, 16, 0],
+            &[128, 0],
+            &[128, 0],
+            (2, 2),
+            (3, 2, 2),
+        );
+        assert_eq!(picture, [255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0]);
+    }
 
     #[test]
     fn avcc_becomes_start_codes() {

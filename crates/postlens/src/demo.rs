@@ -116,7 +116,7 @@ fn local_function(
 
 /// Uploads every file of `fixtures/videos` and `fixtures/images` to the media bucket as
 /// `videos/NAME` and `images/NAME`, where the fixture posts point.
-async fn upload_media(
+pub(crate) async fn upload_media(
     store: &dyn ObjectStore,
     bucket: &str,
     fixtures: &Path,
@@ -333,6 +333,31 @@ async fn run_on(emulator: &Emulator, options: &DemoOptions) -> anyhow::Result<()
     Ok(())
 }
 
+/// A function's environment for a process of its own on this machine: the template's
+/// variables resolved against the local stack, the emulator's endpoint and test
+/// credentials, and MODEL_DIR pointing at ./models instead of the layer's /opt/models.
+pub(crate) fn local_environment(
+    stack: &LocalStack,
+    function: &postlens_local::FunctionSpec,
+    endpoint: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut environment = stack.environment(function)?;
+    if let Some(dir) = postlens_models::model_dir() {
+        if environment.contains_key("MODEL_DIR") {
+            environment.insert("MODEL_DIR".to_owned(), dir.display().to_string());
+        }
+    }
+    for (name, value) in [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", postlens_runtime::emulator::REGION),
+    ] {
+        environment.insert(name.to_owned(), value.to_owned());
+    }
+    Ok(environment)
+}
+
 /// `postlens stack`: the template's topology on moto, kept running for `cargo lambda watch`.
 /// Writes one env file per function (`<out>/env/<binary>.env`) with the emulator endpoint,
 /// test credentials and the function's resolved environment, then waits for Ctrl-C.
@@ -348,20 +373,10 @@ pub async fn serve(template: &Path, out_dir: &Path) -> anyhow::Result<()> {
         emulator.endpoint
     );
     for function in &stack.topology.functions {
-        let mut lines = vec![
-            format!("AWS_ENDPOINT_URL={}", emulator.endpoint),
-            "AWS_ACCESS_KEY_ID=testing".to_owned(),
-            "AWS_SECRET_ACCESS_KEY=testing".to_owned(),
-            format!("AWS_REGION={}", postlens_runtime::emulator::REGION),
-        ];
-        let local_models = postlens_models::model_dir();
-        for (name, value) in stack.environment(function)? {
-            // The template's /opt/models is the layer's path; locally the models are here.
-            match (name.as_str(), &local_models) {
-                ("MODEL_DIR", Some(dir)) => lines.push(format!("MODEL_DIR={}", dir.display())),
-                _ => lines.push(format!("{name}={value}")),
-            }
-        }
+        let lines: Vec<String> = local_environment(&stack, function, &emulator.endpoint)?
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
         let path = env_dir.join(format!("{}.env", function.binary));
         std::fs::write(&path, lines.join("\n") + "\n")
             .with_context(|| format!("writing {}", path.display()))?;

@@ -4,6 +4,7 @@
 mod demo;
 mod hostile;
 mod jsonl;
+mod lambda_smoke;
 mod slop_eval;
 
 use std::path::PathBuf;
@@ -96,6 +97,33 @@ enum Command {
         /// Stop waiting for queues to drain after this many seconds.
         #[arg(long, default_value_t = 180)]
         max_seconds: u64,
+    },
+    /// Run each function's deployable `bootstrap` (arm64, under a runner such as
+    /// qemu-aarch64-static) as its own process against a local Lambda Runtime API and moto,
+    /// invoke it with every fixture event, and compare with the x86-64 build. Exits
+    /// non-zero when a batch response or a published event differs.
+    LambdaSmoke {
+        #[arg(long, default_value = "infra/template.yaml")]
+        template: PathBuf,
+        /// `cargo lambda build` output (`<dir>/<binary>/bootstrap`).
+        #[arg(long, default_value = "target/lambda")]
+        bootstrap_dir: PathBuf,
+        /// The command the bootstraps run under, split on spaces.
+        #[arg(long, default_value = "qemu-aarch64-static -L /usr/aarch64-linux-gnu")]
+        runner: String,
+        /// The x86-64 binaries to compare with (`<dir>/<binary>`).
+        #[arg(long, default_value = "target/debug")]
+        reference_dir: PathBuf,
+        #[arg(long, default_value = "fixtures/events")]
+        events: PathBuf,
+        /// Deadlines are the template's Timeout times this (emulation is slower).
+        #[arg(long, default_value_t = 20)]
+        time_scale: u32,
+        /// Only these functions (binary names, comma-separated); all when absent.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        #[arg(long, default_value = "target/lambda-smoke")]
+        out: PathBuf,
     },
     /// Start moto with the template's topology and keep it running, writing one env file per
     /// function for `cargo lambda watch --env-file`.
@@ -320,6 +348,41 @@ async fn main() -> anyhow::Result<ExitCode> {
             })
             .await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::LambdaSmoke {
+            template,
+            bootstrap_dir,
+            runner,
+            reference_dir,
+            events,
+            time_scale,
+            only,
+            out,
+        } => {
+            let options = lambda_smoke::SmokeOptions {
+                template,
+                bootstrap_dir,
+                runner: runner.split_whitespace().map(str::to_owned).collect(),
+                reference_dir,
+                events_dir: events,
+                time_scale,
+                only,
+                out_dir: out,
+            };
+            let cases = lambda_smoke::run(&options).await?;
+            println!("{}", lambda_smoke::summary(&cases));
+            let all_same = !cases.is_empty() && cases.iter().all(|case| case.same);
+            println!(
+                "{} of {} cases the same on both builds; report: {}",
+                cases.iter().filter(|case| case.same).count(),
+                cases.len(),
+                options.out_dir.join("lambda-smoke.json").display()
+            );
+            Ok(if all_same {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Stack { template, out } => {
             demo::serve(&template, &out).await?;

@@ -88,12 +88,25 @@ pub trait ObjectStore: Send + Sync {
     ) -> BoxFuture<'_, Result<(), StoreError>>;
 }
 
+/// S3 in memory, for tests and the CLI. It answers a missing key as S3 answers the role
+/// reading it: 404 with `s3:ListBucket` on the bucket (the default, as the template grants
+/// it), 403 AccessDenied without ([`MemoryStore::without_list_bucket`]), which moto never
+/// does: S3 hides whether a key exists from a role that may not list the bucket.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     objects: Mutex<HashMap<String, Vec<u8>>>,
+    without_list_bucket: bool,
 }
 
 impl MemoryStore {
+    /// A store read by a role without `s3:ListBucket`: a missing key is AccessDenied.
+    pub fn without_list_bucket() -> Self {
+        Self {
+            without_list_bucket: true,
+            ..Self::default()
+        }
+    }
+
     pub fn insert(&self, location: &S3Location, bytes: Vec<u8>) {
         self.objects
             .lock()
@@ -128,9 +141,14 @@ impl ObjectStore for MemoryStore {
     ) -> BoxFuture<'_, Result<Vec<u8>, StoreError>> {
         let uri = location.uri();
         Box::pin(async move {
-            let bytes = self
-                .object(&uri)
-                .ok_or_else(|| StoreError::NotFound(uri.clone()))?;
+            let Some(bytes) = self.object(&uri) else {
+                if self.without_list_bucket {
+                    return Err(StoreError::Unavailable(format!(
+                        "GetObject {uri}: AccessDenied (403)"
+                    )));
+                }
+                return Err(StoreError::NotFound(uri));
+            };
             if bytes.len() > max_bytes {
                 return Err(StoreError::TooLarge {
                     uri,

@@ -30,7 +30,9 @@ for _ in range(runs):
     for line in process.stdout:
         if "worker ready" in line:
             wall.append((time.perf_counter() - started) * 1e3)
-            init.append(json.loads(line)["fields"]["init_ms"])
+            fields = json.loads(line)
+            # Log lines are flat (runtime::logging); older builds nested them under "fields".
+            init.append(fields.get("init_ms", fields.get("fields", {}).get("init_ms")))
             break
     process.kill()
     process.wait()

@@ -16,6 +16,7 @@ use postlens_analysis::tags::{
 use postlens_models::{category_index, ModelError, SentenceEmbedder};
 use postlens_runtime::contracts::{DetectedObject, NewVideoPosted};
 use postlens_runtime::event::WorkerDescriptor;
+use postlens_runtime::metrics::Metric;
 use postlens_runtime::{CpuPool, RecordError, Worker};
 
 use crate::batcher::EncodeBatcher;
@@ -82,6 +83,9 @@ impl Models {
     /// Encodes a batch of product texts in one forward pass and scores each against every
     /// category in one sweep over the category vectors.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<EncodedCaption>, ModelError> {
+        let _forward =
+            tracing::info_span!("model.forward", model = "minilm-l6-v2", texts = texts.len())
+                .entered();
         let encoded = self.embedder.encode(texts)?;
         let sentences: Vec<&[f32]> = encoded.iter().map(|e| e.sentence.as_slice()).collect();
         let similarities = self.tagger.category_similarities(&sentences);
@@ -186,6 +190,17 @@ impl Worker for AutoTagger {
             .and_then(|c| c.path.split(" > ").next())
             .map(|top| vec![("top_category".to_owned(), top.to_owned())])
             .unwrap_or_default()
+    }
+
+    /// Posts left without a category, and how many tags the others get.
+    fn metrics(&self, result: &TagsResult) -> Vec<Metric> {
+        vec![
+            Metric::count(
+                "PostsUncategorised",
+                f64::from(u8::from(result.categories.is_empty())),
+            ),
+            Metric::count("TagsAssigned", result.tags.len() as f64),
+        ]
     }
 }
 

@@ -6,6 +6,7 @@
 use postlens_analysis::caption::{parse_caption, CaptionParse};
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::event::WorkerDescriptor;
+use postlens_runtime::metrics::Metric;
 use postlens_runtime::{CpuPool, RecordError, Worker};
 
 pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
@@ -58,5 +59,17 @@ impl Worker for CaptionParser {
             attributes.push(("currency".to_owned(), currency));
         }
         attributes
+    }
+
+    /// How often a caption yields a price, and how many sizes and colours it names.
+    fn metrics(&self, parsed: &CaptionParse) -> Vec<Metric> {
+        vec![
+            Metric::count(
+                "CaptionsWithPrice",
+                f64::from(u8::from(parsed.price.is_some())),
+            ),
+            Metric::count("SizesFound", parsed.sizes.len() as f64),
+            Metric::count("ColoursFound", parsed.colors.len() as f64),
+        ]
     }
 }

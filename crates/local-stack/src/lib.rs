@@ -5,6 +5,7 @@
 
 pub mod drain;
 pub mod mapping;
+pub mod runtime_api;
 pub mod stack;
 pub mod tap;
 pub mod topology;
@@ -14,6 +15,7 @@ pub use drain::{queue_depth, run_until_drained, DrainOptions, DrainReport, Queue
 pub use mapping::{
     EngineFunction, EventSourceMapping, LocalFunction, MappingSettings, MappingStats,
 };
+pub use runtime_api::{InvocationOutcome, RuntimeApi, RuntimeApiError};
 pub use stack::{DrainWorkerError, LocalQueue, LocalStack, StackError, WiringError};
 pub use tap::Tap;
 pub use topology::{FunctionSpec, Topology, TopologyError};

@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use std::sync::Arc;
 
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 use postlens_runtime::sink::SnsSink;
 use postlens_runtime::store::S3Store;
@@ -46,6 +49,8 @@ pub struct LocalStack {
     pub topics: HashMap<String, String>,
     pub queues: HashMap<String, LocalQueue>,
     pub buckets: HashMap<String, String>,
+    /// DynamoDB table names by logical id.
+    pub tables: HashMap<String, String>,
 }
 
 /// `NewVideoPostedTopic` → `new-video-posted-topic`: a valid name for topics, queues and buckets.
@@ -79,6 +84,34 @@ impl LocalStack {
                 .await
                 .map_err(|e| aws_error("CreateBucket", id, e))?;
             buckets.insert(id.clone(), name);
+        }
+
+        let dynamodb = aws_sdk_dynamodb::Client::new(config);
+        let mut tables = HashMap::new();
+        for (id, hash_key) in &topology.tables {
+            let name = physical_name(id);
+            dynamodb
+                .create_table()
+                .table_name(&name)
+                .billing_mode(BillingMode::PayPerRequest)
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(hash_key)
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .map_err(|e| aws_error("CreateTable", id, e))?,
+                )
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(hash_key)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .map_err(|e| aws_error("CreateTable", id, e))?,
+                )
+                .send()
+                .await
+                .map_err(|e| aws_error("CreateTable", id, e))?;
+            tables.insert(id.clone(), name);
         }
 
         let mut topics = HashMap::new();
@@ -167,6 +200,7 @@ impl LocalStack {
             topics,
             queues,
             buckets,
+            tables,
         })
     }
 
@@ -206,6 +240,7 @@ impl LocalStack {
                         .cloned()
                         .or_else(|| self.queues.get(id).map(|q| q.url.clone()))
                         .or_else(|| self.buckets.get(id).cloned())
+                        .or_else(|| self.tables.get(id).cloned())
                         .ok_or_else(|| {
                             StackError::Unknown(format!("{}.{name}", function.id), id.clone())
                         })?,
@@ -283,7 +318,13 @@ impl LocalStack {
                 function: function.id.clone(),
                 source,
             })?;
-        Ok(BatchEngine::new(
+        let idempotency = worker_config.engine.idempotency.as_ref().map(|settings| {
+            Arc::new(postlens_runtime::idempotency::DynamoDbStore::new(
+                aws_sdk_dynamodb::Client::new(config),
+                settings,
+            ))
+        });
+        let engine = BatchEngine::new(
             worker,
             Arc::new(SnsSink::new(
                 aws_sdk_sns::Client::new(config),
@@ -293,7 +334,11 @@ impl LocalStack {
                 postlens_runtime::emulator::s3_client(config),
             ))),
             worker_config.engine,
-        ))
+        );
+        Ok(match idempotency {
+            Some(store) => engine.with_idempotency(store),
+            None => engine,
+        })
     }
 }
 

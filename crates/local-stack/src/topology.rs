@@ -33,6 +33,10 @@ pub struct Topology {
     /// Bucket logical ids.
     pub buckets: Vec<String>,
     pub functions: Vec<FunctionSpec>,
+    /// Layer logical id → its `ContentUri`, relative to the template's directory.
+    pub layers: BTreeMap<String, String>,
+    /// DynamoDB table logical id → its (string) partition key attribute.
+    pub tables: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +72,8 @@ pub struct FunctionSpec {
     pub source: EventSourceSpec,
     /// Environment, `Globals` merged under the function's own variables.
     pub environment: BTreeMap<String, EnvValue>,
+    /// Logical ids of the layers the function mounts (`Layers: [!Ref X]`).
+    pub layers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +116,8 @@ impl Topology {
             subscriptions: Vec::new(),
             buckets: Vec::new(),
             functions: Vec::new(),
+            layers: BTreeMap::new(),
+            tables: BTreeMap::new(),
         };
         let Some(resources) = template.get("Resources").and_then(Value::as_mapping) else {
             return Ok(topology);
@@ -131,6 +139,25 @@ impl Topology {
                 Some("AWS::SNS::Subscription") => {
                     if let Some(subscription) = reader.sqs_subscription()? {
                         topology.subscriptions.push(subscription);
+                    }
+                }
+                Some("AWS::DynamoDB::Table") => {
+                    let hash_key = reader
+                        .properties
+                        .get("KeySchema")
+                        .and_then(Value::as_sequence)
+                        .and_then(|keys| {
+                            keys.iter()
+                                .find(|k| k.get("KeyType").and_then(Value::as_str) == Some("HASH"))
+                        })
+                        .and_then(|k| k.get("AttributeName"))
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| reader.problem("KeySchema has no HASH key"))?;
+                    topology.tables.insert(id.to_owned(), hash_key.to_owned());
+                }
+                Some("AWS::Serverless::LayerVersion") => {
+                    if let Some(uri) = reader.properties.get("ContentUri").and_then(Value::as_str) {
+                        topology.layers.insert(id.to_owned(), uri.to_owned());
                     }
                 }
                 Some("AWS::Serverless::Function") => {
@@ -312,6 +339,17 @@ impl ResourceReader<'_> {
             memory_mb: self.number(p.get("MemorySize"), "MemorySize", 128)?,
             source,
             environment: env,
+            layers: p
+                .get("Layers")
+                .and_then(Value::as_sequence)
+                .map(|layers| {
+                    layers
+                        .iter()
+                        .filter_map(intrinsic)
+                        .map(|i| i.resource)
+                        .collect()
+                })
+                .unwrap_or_default(),
         }))
     }
 }
@@ -345,8 +383,12 @@ fn environment(
         .collect()
 }
 
+/// The stack name the local stack plays (CloudFormation's `AWS::StackName`).
+pub const LOCAL_STACK_NAME: &str = "postlens-local";
+
+/// Parameter defaults, and the pseudo parameters a local stack can answer.
 fn parameter_defaults(template: &Value) -> BTreeMap<String, Value> {
-    template
+    let mut values: BTreeMap<String, Value> = template
         .get("Parameters")
         .and_then(Value::as_mapping)
         .map(|parameters| {
@@ -357,7 +399,13 @@ fn parameter_defaults(template: &Value) -> BTreeMap<String, Value> {
                 })
                 .collect()
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    values.insert("AWS::StackName".to_owned(), Value::from(LOCAL_STACK_NAME));
+    values.insert(
+        "AWS::Region".to_owned(),
+        Value::from(postlens_runtime::emulator::REGION),
+    );
+    values
 }
 
 /// `!Ref Parameter` → the parameter's default; anything else unchanged.
@@ -599,5 +647,132 @@ Resources:
                 "{binary}: MAX_RECEIVE_COUNT must equal the queue's maxReceiveCount"
             );
         }
+    }
+
+    /// `cargo lambda deploy` reads the crates' `[package.metadata.lambda.deploy]`: it must
+    /// not drift from the template, nor carry account-specific values.
+    #[test]
+    fn cargo_lambda_deploy_metadata_matches_the_template() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let topology = Topology::from_file(&root.join("infra/template.yaml")).expect("template");
+        let template: serde_yaml::Value = serde_yaml::from_str(
+            &std::fs::read_to_string(root.join("infra/template.yaml")).expect("read"),
+        )
+        .expect("yaml");
+        for function in &topology.functions {
+            let manifest = root
+                .join("crates")
+                .join(&function.binary)
+                .join("Cargo.toml");
+            let text = std::fs::read_to_string(&manifest).expect("Cargo.toml");
+            let parsed: toml::Table = text.parse().expect("toml");
+            let deploy = &parsed["package"]["metadata"]["lambda"]["deploy"];
+            let binary = &function.binary;
+            assert_eq!(
+                deploy["memory"].as_integer(),
+                Some(i64::from(function.memory_mb)),
+                "{binary}"
+            );
+            assert_eq!(
+                deploy["timeout"].as_integer(),
+                Some(i64::from(function.timeout_s)),
+                "{binary}"
+            );
+            let tracing = template["Resources"][function.id.as_str()]["Properties"]["Tracing"]
+                .as_str()
+                .unwrap_or("PassThrough")
+                .to_ascii_lowercase();
+            assert_eq!(
+                deploy["tracing"].as_str(),
+                Some(tracing.as_str()),
+                "{binary}"
+            );
+            assert!(
+                deploy.get("env").is_none(),
+                "{binary}: an env table would replace the stack's environment"
+            );
+            assert!(
+                !text.contains(":000000000000:"),
+                "{binary}: a placeholder account"
+            );
+            let output = format!("{}Name", function.id);
+            assert!(
+                template["Outputs"].get(output.as_str()).is_some(),
+                "{binary}: the stack must output {output} for cargo lambda deploy"
+            );
+        }
+    }
+
+    /// One layer per model: each function mounts the layers of the models it loads, and
+    /// every layer is staged by `make models-layer` under target/layers/.
+    #[test]
+    fn each_function_mounts_only_its_models_layers() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+        let topology = Topology::from_file(&path).expect("template");
+        let layers_of = |binary: &str| {
+            let function = topology.function(binary).expect("function");
+            let mut dirs: Vec<String> = function
+                .layers
+                .iter()
+                .map(|id| {
+                    let uri = topology.layers.get(id).expect("layer resource");
+                    uri.strip_prefix("../target/layers/")
+                        .and_then(|d| d.strip_suffix('/'))
+                        .unwrap_or_else(|| panic!("{id}: ContentUri {uri}"))
+                        .to_owned()
+                })
+                .collect();
+            dirs.sort();
+            dirs
+        };
+        assert!(layers_of("caption-parser").is_empty());
+        assert_eq!(layers_of("auto-tagger"), ["minilm-l6-v2", "taxonomy"]);
+        assert_eq!(layers_of("text-scorer"), ["minilm-l6-v2", "smollm2-135m"]);
+        assert_eq!(layers_of("thumbnail-generator"), ["yolox-nano"]);
+    }
+
+    /// The workers' metrics carry the stack as a dimension; alarms on them must filter on
+    /// it (or they would watch a metric no worker writes), and every worker has a retry alarm.
+    #[test]
+    fn alarms_on_worker_metrics_name_the_stack() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+        let text = std::fs::read_to_string(&path).expect("template");
+        let template: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+        let topology = Topology::parse(&text).expect("topology");
+        for function in &topology.functions {
+            assert_eq!(
+                function.environment.get("STACK_NAME"),
+                Some(&EnvValue::Literal(LOCAL_STACK_NAME.to_owned()))
+            );
+            assert_eq!(
+                function.environment.get("METRICS_NAMESPACE"),
+                Some(&EnvValue::Literal("postlens".to_owned()))
+            );
+        }
+        let mut retry_alarms = Vec::new();
+        for (id, resource) in template["Resources"].as_mapping().expect("resources") {
+            let properties = &resource["Properties"];
+            let namespace = serde_yaml::to_string(&properties["Namespace"]).unwrap_or_default();
+            if resource["Type"].as_str() != Some("AWS::CloudWatch::Alarm")
+                || !namespace.contains("MetricsNamespace")
+            {
+                continue;
+            }
+            let id = id.as_str().expect("id");
+            let dimensions = serde_yaml::to_string(&properties["Dimensions"]).expect("dims");
+            assert!(
+                dimensions.contains("Name: stack") && dimensions.contains("AWS::StackName"),
+                "{id}: {dimensions}"
+            );
+            assert!(dimensions.contains("Name: worker"), "{id}");
+            if properties["MetricName"].as_str() == Some("RecordsRetried") {
+                retry_alarms.push(id.to_owned());
+            }
+        }
+        assert_eq!(
+            retry_alarms.len(),
+            topology.functions.len(),
+            "{retry_alarms:?}"
+        );
     }
 }

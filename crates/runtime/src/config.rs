@@ -37,6 +37,10 @@ pub struct EngineConfig {
     /// as a permanent `internal_error` event instead of returned for a retry that would move
     /// it to the DLQ unseen. `None` (unknown) always retries.
     pub max_receive_count: Option<u32>,
+    /// Where the EMF metrics go and which stack they belong to.
+    pub metrics: crate::metrics::MetricsConfig,
+    /// The idempotency store's settings; `None` (no `IDEMPOTENCY_TABLE`) turns it off.
+    pub idempotency: Option<crate::idempotency::IdempotencyConfig>,
 }
 
 impl Default for EngineConfig {
@@ -50,6 +54,8 @@ impl Default for EngineConfig {
             max_claim_check_bytes: 4 * 1024 * 1024,
             output_is_fifo: false,
             max_receive_count: None,
+            metrics: crate::metrics::MetricsConfig::default(),
+            idempotency: None,
         }
     }
 }
@@ -134,6 +140,8 @@ impl WorkerConfig {
                 None => None,
                 Some(_) => Some(number("MAX_RECEIVE_COUNT", 0)? as u32),
             },
+            metrics: crate::metrics::MetricsConfig::from_lookup(get),
+            idempotency: crate::idempotency::IdempotencyConfig::from_lookup(get),
         };
         Ok(Self {
             output_topic_arn,
@@ -196,6 +204,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(config.engine.max_receive_count, Some(5));
+        assert_eq!(
+            config.engine.metrics,
+            crate::metrics::MetricsConfig::default()
+        );
         assert_eq!(config.engine.max_concurrency, 3);
         assert_eq!(config.engine.fifo_failure_mode, FifoFailureMode::SkipGroup);
         assert_eq!(config.engine.all_failed_mode, AllFailedMode::Error);

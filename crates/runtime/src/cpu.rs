@@ -43,9 +43,12 @@ impl CpuPool {
         // The permit moves into the blocking task: when the record's future is dropped (its
         // deadline passed) the work cannot be stopped and runs on, and its vCPU stays taken
         // until it ends, so the next invocation's records wait instead of oversubscribing.
+        // The work runs under the record's span on the blocking thread too, so its own
+        // spans (a model forward, say) nest under the record in logs and traces.
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work()
+            span.in_scope(work)
         })
         .await
         .map_err(|join_error| {

@@ -19,9 +19,11 @@ use crate::contracts::{check_id, MAX_ID_BYTES};
 use crate::envelope::{decode_body, Payload, S3Location};
 use crate::error::{codes, RecordError};
 use crate::event::{
-    derive_event_id, ErrorBody, OutputEvent, ResultLocation, Status, WorkerDescriptor, WorkerInfo,
-    SCHEMA_VERSION,
+    derive_event_id, ContentDigest, ErrorBody, OutputEvent, ResultLocation, Status,
+    WorkerDescriptor, WorkerInfo, SCHEMA_VERSION,
 };
+use crate::idempotency::{item_key, Claim, IdempotencyStore, StoredResult};
+use crate::metrics::Metric;
 use crate::sink::{
     EventSink, PublishEntry, MAX_PUBLISH_BATCH, SNS_MAX_BATCH_BYTES, SNS_MAX_MESSAGE_BYTES,
 };
@@ -43,6 +45,13 @@ pub trait Worker: Send + Sync + 'static {
 
     /// Extra SNS message attributes for filter policies, e.g. `top_category`.
     fn attributes(&self, _output: &Self::Output) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// The worker's own metrics for one result (e.g. detections found), summed over the
+    /// batch into its EMF line. Counted when the analysis succeeds, so a record whose
+    /// publish is retried counts again on its next delivery.
+    fn metrics(&self, _output: &Self::Output) -> Vec<Metric> {
         Vec::new()
     }
 }
@@ -73,6 +82,12 @@ pub struct BatchReport {
     pub process_ms: f64,
     pub publish_ms: f64,
     pub total_ms: f64,
+    /// Error events and retries by error code.
+    pub error_codes: BTreeMap<&'static str, usize>,
+    /// The worker's own metrics ([`Worker::metrics`]) summed over the records it analysed.
+    pub worker_metrics: Vec<Metric>,
+    /// Records whose stored result was published again instead of analysed (idempotency).
+    pub republished: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +107,9 @@ impl BatchOutcome {
 /// A record that finished analysis and is waiting to be published.
 struct Prepared {
     entry: PublishEntry,
+    metrics: Vec<Metric>,
+    /// Published before and read back from the idempotency store, not analysed again.
+    republished: bool,
     event_id: String,
     status: Status,
     error_code: Option<&'static str>,
@@ -106,6 +124,7 @@ pub struct BatchEngine<W: Worker> {
     worker: Arc<W>,
     sink: Arc<dyn EventSink>,
     store: Option<Arc<dyn ObjectStore>>,
+    idempotency: Option<Arc<dyn IdempotencyStore>>,
     config: EngineConfig,
 }
 
@@ -120,8 +139,16 @@ impl<W: Worker> BatchEngine<W> {
             worker: Arc::new(worker),
             sink,
             store,
+            idempotency: None,
             config,
         }
+    }
+
+    /// Claims each record in `store` before analysing it (see [`crate::idempotency`]);
+    /// the key is built from `config.idempotency`'s key fields.
+    pub fn with_idempotency(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
+        self.idempotency = Some(store);
+        self
     }
 
     pub fn worker(&self) -> &W {
@@ -162,6 +189,14 @@ impl<W: Worker> BatchEngine<W> {
         // Publishing must end before the invocation does: Lambda would otherwise kill it
         // mid-call and retry the whole batch. What is left at this moment is retried.
         let publish_cutoff = deadline.map(|d| d.checked_sub(PUBLISH_MARGIN).unwrap_or(started));
+        let mut worker_metrics = Vec::new();
+        let mut republished = 0;
+        for stage in &stages {
+            if let Stage::Ready(prepared) = stage {
+                crate::metrics::accumulate(&mut worker_metrics, prepared.metrics.iter().cloned());
+                republished += usize::from(prepared.republished);
+            }
+        }
         let (outcomes, publish_calls, offloaded) =
             self.publish(records, stages, fifo, publish_cutoff).await;
         let publish_ms = ms_since(publish_started);
@@ -173,6 +208,8 @@ impl<W: Worker> BatchEngine<W> {
             process_ms,
             publish_ms,
             total_ms: ms_since(started),
+            worker_metrics,
+            republished,
             ..BatchReport::default()
         };
         let mut failed_ids = HashSet::new();
@@ -186,12 +223,16 @@ impl<W: Worker> BatchEngine<W> {
                 } => report.ok += 1,
                 RecordOutcome::Published { error_code, .. } => {
                     report.error_events += 1;
+                    if let Some(code) = error_code {
+                        *report.error_codes.entry(code).or_default() += 1;
+                    }
                     if *error_code == Some(codes::INTERNAL_ERROR) {
                         report.internal_errors += 1;
                     }
                 }
                 RecordOutcome::Retry(error) => {
                     report.retried += 1;
+                    *report.error_codes.entry(error.code()).or_default() += 1;
                     warn!(message_id = %message_id, code = error.code(), "record returned for retry");
                     // Duplicate ids (SQS may redeliver within a batch) are reported once. An empty
                     // id makes Lambda retry the whole batch, which is the safe reading of a
@@ -249,55 +290,83 @@ impl<W: Worker> BatchEngine<W> {
                     "invocation deadline too close to start this record",
                 )));
             }
-            let work = AssertUnwindSafe(self.analyse(index, record)).catch_unwind();
-            let Some(analysed) = before(cutoff, work).await else {
-                return Stage::Done(RecordOutcome::Retry(RecordError::transient(
+            // Set by `analyse` once it holds the record's idempotency key, so the key is
+            // settled whichever way the analysis ends: finished, panicked or cut off.
+            let claimed = std::sync::Mutex::new(None);
+            let work =
+                AssertUnwindSafe(self.analyse(index, record, cutoff, &claimed)).catch_unwind();
+            let stage = match before(cutoff, work).await {
+                None => Stage::Done(RecordOutcome::Retry(RecordError::transient(
                     codes::DEADLINE_EXCEEDED,
                     "record did not finish before the invocation deadline",
-                )));
-            };
-            match analysed {
-                Ok(stage) => stage,
-                Err(panic) => {
+                ))),
+                Some(Ok(stage)) => stage,
+                Some(Err(panic)) => {
                     let error = RecordError::transient(
                         codes::PANIC,
                         format!("analysis panicked: {}", describe_panic(panic.as_ref())),
                     );
-                    let mut draft = EventDraft::new(&message_id);
+                    let mut draft = EventDraft::new(record);
                     draft.read_identity_best_effort(record, self.worker.descriptor().subject_key);
                     self.finish(index, record, draft, Err(error), Instant::now())
                 }
+            };
+            let claimed = claimed.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let (Some(store), Some(claim)) = (&self.idempotency, claimed) {
+                settle_claim(store.as_ref(), claim, &stage).await;
             }
+            stage
         }
         .instrument(span)
         .await
     }
 
-    async fn analyse(&self, index: usize, record: &SqsMessage) -> Stage {
+    async fn analyse(
+        &self,
+        index: usize,
+        record: &SqsMessage,
+        cutoff: Option<Instant>,
+        claimed: &std::sync::Mutex<Option<HeldClaim>>,
+    ) -> Stage {
         let descriptor = self.worker.descriptor();
-        let message_id = record.message_id.clone().unwrap_or_default();
         let started = Instant::now();
-        let mut event = EventDraft::new(&message_id);
+        let mut event = EventDraft::new(record);
+        let key_fields: Vec<&str> = match (&self.idempotency, &self.config.idempotency) {
+            (Some(_), Some(settings)) => settings.key_fields.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let mut key_values = None;
 
         let decoded = match decode_body(record.body.as_deref()) {
             Ok(decoded) => decoded,
             Err(error) => return self.finish(index, record, event, Err(error), started),
         };
-        if let Some(sns_id) = &decoded.sns_message_id {
-            event.source_key = sns_id.clone();
-        }
         // A claim-checked payload stays bytes until the worker's typed input is read from
         // them: as a `Value` a few megabytes of JSON would take some forty times that.
         let (identity, parsed) = match decoded.payload {
-            Payload::Inline(value) => (
-                event.read_identity(&value, descriptor.subject_key),
-                serde_json::from_value::<W::Input>(value),
-            ),
+            Payload::Inline(value) => {
+                event.content = ContentDigest::of_json(&value);
+                if !key_fields.is_empty() {
+                    key_values = chosen_fields(&value, &key_fields);
+                }
+                (
+                    event.read_identity(&value, descriptor.subject_key),
+                    serde_json::from_value::<W::Input>(value),
+                )
+            }
             Payload::ClaimCheck(location) => {
-                let bytes = match self.fetch_claim_check(&location).await {
+                let fetch = self
+                    .fetch_claim_check(&location)
+                    .instrument(info_span!("s3.get_object", purpose = "claim_check"));
+                let bytes = match fetch.await {
                     Ok(bytes) => bytes,
                     Err(error) => return self.finish(index, record, event, Err(error), started),
                 };
+                event.content = ContentDigest::of_bytes(&bytes);
+                if !key_fields.is_empty() {
+                    key_values = crate::identity::scalar_fields(&bytes, &key_fields)
+                        .and_then(|fields| chosen_fields(&fields, &key_fields));
+                }
                 let identity = crate::identity::identity_fields(&bytes, descriptor.subject_key)
                     .map_or(Ok(()), |fields| {
                         event.read_identity(&fields, descriptor.subject_key)
@@ -329,18 +398,97 @@ impl<W: Worker> BatchEngine<W> {
                 return self.finish(index, record, event, Err(error), started);
             }
         };
+        if let Some(store) = &self.idempotency {
+            let material = match &key_values {
+                Some(values) => values.to_string().into_bytes(),
+                None => event.content.as_bytes().to_vec(),
+            };
+            let held = HeldClaim {
+                key: item_key(descriptor.name, &material),
+                payload_hash: event.content.to_hex(),
+            };
+            let until = in_progress_until_ms(cutoff, self.config.deadline_margin);
+            let claim = store
+                .claim(&held.key, &held.payload_hash, until)
+                .instrument(info_span!(
+                    "dynamodb.put_item",
+                    purpose = "idempotency_claim"
+                ));
+            match claim.await {
+                Ok(Claim::Granted) => {
+                    *claimed.lock().unwrap_or_else(|p| p.into_inner()) = Some(held);
+                }
+                Ok(Claim::Completed(stored)) => return self.republish(index, record, stored),
+                Ok(Claim::InProgress) => {
+                    return Stage::Done(RecordOutcome::Retry(RecordError::transient(
+                        codes::IDEMPOTENCY_IN_PROGRESS,
+                        "another invocation is processing this record",
+                    )))
+                }
+                Ok(Claim::PayloadMismatch) => {
+                    let error = RecordError::permanent(
+                        codes::IDEMPOTENCY_KEY_REUSED,
+                        "the idempotency key was used before for a different payload",
+                    );
+                    return self.finish(index, record, event, Err(error), started);
+                }
+                Err(failure) => {
+                    return Stage::Done(RecordOutcome::Retry(RecordError::transient(
+                        codes::IDEMPOTENCY_UNAVAILABLE,
+                        failure.to_string(),
+                    )))
+                }
+            }
+        }
         let analysis_started = Instant::now();
-        let result = self.worker.process(input).await;
+        let result = self
+            .worker
+            .process(input)
+            .instrument(info_span!("analyse", worker = descriptor.name))
+            .await;
         event
             .timings
             .insert("process".to_owned(), ms_since(analysis_started));
         let result = result.and_then(|output| {
             let attributes = self.worker.attributes(&output);
+            let metrics = self.worker.metrics(&output);
             result_value(&output)
-                .map(|value| (value, attributes))
+                .map(|value| Analysed {
+                    value,
+                    attributes,
+                    metrics,
+                })
                 .map_err(|e| RecordError::permanent(codes::SERIALIZE_FAILED, e.to_string()))
         });
         self.finish(index, record, event, result, started)
+    }
+
+    /// A result read back from the idempotency store, published again as it was.
+    fn republish(&self, index: usize, record: &SqsMessage, stored: StoredResult) -> Stage {
+        tracing::Span::current().record("event_id", stored.event_id.as_str());
+        let (group_id, deduplication_id) = if self.config.output_is_fifo {
+            (
+                Some(message_group(record).unwrap_or("default").to_owned()),
+                Some(stored.event_id.clone()),
+            )
+        } else {
+            (None, None)
+        };
+        Stage::Ready(Prepared {
+            entry: PublishEntry {
+                id: index.to_string(),
+                message: stored.message,
+                attributes: stored.attributes,
+                group_id,
+                deduplication_id,
+            },
+            metrics: Vec::new(),
+            republished: true,
+            event_id: stored.event_id,
+            status: stored.status,
+            // Counted by code when it was first published, not again.
+            error_code: None,
+        })
     }
 
     /// The claim-checked bytes; whether they are JSON shows when the input is read from them.
@@ -363,16 +511,20 @@ impl<W: Worker> BatchEngine<W> {
         index: usize,
         record: &SqsMessage,
         draft: EventDraft,
-        result: Result<(Value, Vec<(String, String)>), RecordError>,
+        result: Result<Analysed, RecordError>,
         started: Instant,
     ) -> Stage {
         let result = result.map_err(|error| self.escalate_on_last_receive(record, error));
-        let (result, extra_attributes, error) = match result {
-            Ok((value, attributes)) => (Some(value), attributes, None),
+        let (result, extra_attributes, metrics, error) = match result {
+            Ok(Analysed {
+                value,
+                attributes,
+                metrics,
+            }) => (Some(value), attributes, metrics, None),
             Err(error @ RecordError::Transient { .. }) => {
                 return Stage::Done(RecordOutcome::Retry(error))
             }
-            Err(error) => (None, Vec::new(), Some(error)),
+            Err(error) => (None, Vec::new(), Vec::new(), Some(error)),
         };
         let event = draft.into_event(self.worker.descriptor(), result, error.as_ref(), started);
         tracing::Span::current().record("event_id", event.event_id.as_str());
@@ -415,6 +567,8 @@ impl<W: Worker> BatchEngine<W> {
                 group_id,
                 deduplication_id,
             },
+            metrics,
+            republished: false,
             event_id: event.event_id,
             status: event.status,
             error_code: error.as_ref().map(RecordError::code),
@@ -472,6 +626,7 @@ impl<W: Worker> BatchEngine<W> {
         let size = bytes.len();
         store
             .put(&location, bytes, "application/json")
+            .instrument(info_span!("s3.put_object", purpose = "result_offload"))
             .await
             .map_err(|e| RecordError::transient(codes::RESULT_OFFLOAD_FAILED, e.to_string()))?;
         event.result = None;
@@ -595,7 +750,11 @@ impl<W: Worker> BatchEngine<W> {
             let count = entries.len();
             // Cut short, the call may still have published: the retry publishes again
             // under the same event ids, which consumers de-duplicate.
-            let results = before(cutoff, self.sink.publish_batch(entries))
+            let publish = self
+                .sink
+                .publish_batch(entries)
+                .instrument(info_span!("sns.publish_batch", entries = count));
+            let results = before(cutoff, publish)
                 .await
                 .unwrap_or_else(|| (0..count).map(|_| Err(out_of_time())).collect());
             for ((index, prepared), result) in indices.into_iter().zip(prepared).zip(results) {
@@ -646,22 +805,87 @@ impl<W: Worker> BatchEngine<W> {
     }
 }
 
+/// A worker's result for one record, ready to become an event.
+struct Analysed {
+    value: Value,
+    /// Extra SNS message attributes ([`Worker::attributes`]).
+    attributes: Vec<(String, String)>,
+    metrics: Vec<Metric>,
+}
+
+/// An idempotency key this record holds in the store, and its payload's hash.
+struct HeldClaim {
+    key: String,
+    payload_hash: String,
+}
+
+/// A finished record's claim becomes its stored result; a record to be retried gives its
+/// claim up so the retry can take it. A store that fails here costs at most a second
+/// analysis (the claim expires with the invocation), so it is logged, not fatal.
+async fn settle_claim(store: &dyn IdempotencyStore, claim: HeldClaim, stage: &Stage) {
+    let settled = match stage {
+        Stage::Ready(prepared) if !prepared.republished => {
+            let stored = StoredResult {
+                event_id: prepared.event_id.clone(),
+                status: prepared.status,
+                message: prepared.entry.message.clone(),
+                attributes: prepared.entry.attributes.clone(),
+            };
+            store
+                .complete(&claim.key, &claim.payload_hash, &stored)
+                .await
+        }
+        Stage::Ready(_) => Ok(()),
+        Stage::Done(_) => store.release(&claim.key).await,
+    };
+    if let Err(failure) = settled {
+        warn!(%failure, "idempotency record not updated");
+    }
+}
+
+/// The key fields' values in order, as a JSON array; `None` when one is missing or not a
+/// string or number (the key then falls back to the whole content).
+fn chosen_fields(value: &Value, names: &[&str]) -> Option<Value> {
+    names
+        .iter()
+        .map(|name| match value.get(*name) {
+            Some(found @ (Value::String(_) | Value::Number(_))) => Some(found.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<Value>>>()
+        .map(Value::Array)
+}
+
+/// When an in-progress claim lapses: the invocation's deadline (the cutoff plus the margin
+/// kept before it), as epoch milliseconds; 15 minutes (Lambda's longest) without one.
+fn in_progress_until_ms(cutoff: Option<Instant>, margin: std::time::Duration) -> u64 {
+    let left = cutoff.map_or(std::time::Duration::from_secs(900), |c| {
+        c.saturating_duration_since(Instant::now()) + margin
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (now + left).as_millis() as u64
+}
+
 /// Time kept after publishing for answering Lambda: the partial batch response and the
 /// metrics line.
 const PUBLISH_MARGIN: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The fields of an event known before analysis finishes.
 struct EventDraft {
-    source_key: String,
+    /// What the event id is derived from: the raw body until it decodes, then the
+    /// message inside it (see [`derive_event_id`]).
+    content: ContentDigest,
     source_event_id: Option<String>,
     subject_id: Option<String>,
     timings: BTreeMap<String, f64>,
 }
 
 impl EventDraft {
-    fn new(message_id: &str) -> Self {
+    fn new(record: &SqsMessage) -> Self {
         Self {
-            source_key: message_id.to_owned(),
+            content: ContentDigest::of_bytes(record.body.as_deref().unwrap_or_default().as_bytes()),
             source_event_id: None,
             subject_id: None,
             timings: BTreeMap::new(),
@@ -672,10 +896,8 @@ impl EventDraft {
     /// Claim-checked bodies are not fetched again: such an event names only the message.
     fn read_identity_best_effort(&mut self, record: &SqsMessage, subject_key: &str) {
         if let Ok(decoded) = decode_body(record.body.as_deref()) {
-            if let Some(sns_id) = &decoded.sns_message_id {
-                self.source_key = sns_id.clone();
-            }
             if let Payload::Inline(value) = decoded.payload {
+                self.content = ContentDigest::of_json(&value);
                 let _ = self.read_identity(&value, subject_key);
             }
         }
@@ -683,8 +905,7 @@ impl EventDraft {
 
     /// Best effort: an input that fails the schema still names its subject in the error event.
     /// An id over [`MAX_ID_BYTES`] is an error for every worker; the event then carries a
-    /// bounded prefix of it (and keys its `event_id` by the message), so it can still be
-    /// published.
+    /// bounded prefix of it, so it can still be published.
     fn read_identity(&mut self, payload: &Value, subject_key: &str) -> Result<(), RecordError> {
         let mut verdict = Ok(());
         if let Some(id) = payload
@@ -695,7 +916,6 @@ impl EventDraft {
             match check_id("event_id", id) {
                 Ok(()) => {
                     self.source_event_id = Some(id.to_owned());
-                    self.source_key = id.to_owned();
                 }
                 Err(error) => {
                     self.source_event_id = Some(bounded_prefix(id).to_owned());
@@ -729,7 +949,7 @@ impl EventDraft {
         OutputEvent {
             event_type: descriptor.event_type.to_owned(),
             schema_version: SCHEMA_VERSION.to_owned(),
-            event_id: derive_event_id(descriptor.name, &self.source_key),
+            event_id: derive_event_id(descriptor.name, &self.content),
             source_event_id: self.source_event_id,
             subject: BTreeMap::from([(descriptor.subject_key.to_owned(), self.subject_id)]),
             status: if error.is_some() {

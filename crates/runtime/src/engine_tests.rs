@@ -14,7 +14,7 @@ use crate::config::{AllFailedMode, EngineConfig, FifoFailureMode};
 use crate::engine::{BatchEngine, RecordOutcome, Worker};
 use crate::envelope::S3Location;
 use crate::error::{codes, RecordError};
-use crate::event::{derive_event_id, OutputEvent, Status, WorkerDescriptor};
+use crate::event::{derive_event_id, ContentDigest, OutputEvent, Status, WorkerDescriptor};
 use crate::metrics::InvocationFacts;
 use crate::sink::{EventSink, MemorySink, PublishEntry};
 use crate::store::MemoryStore;
@@ -88,6 +88,13 @@ impl Worker for TestWorker {
 
     fn attributes(&self, output: &TestOutput) -> Vec<(String, String)> {
         vec![("echo_len".into(), output.echo.len().to_string())]
+    }
+
+    fn metrics(&self, output: &TestOutput) -> Vec<crate::metrics::Metric> {
+        vec![crate::metrics::Metric::count(
+            "EchoBytes",
+            output.echo.len() as f64,
+        )]
     }
 }
 
@@ -243,7 +250,7 @@ async fn mixed_batch_acks_permanent_errors_and_retries_only_transient_ones() {
     );
     let ok = &events[0];
     assert_eq!(ok.result.as_ref().unwrap()["echo"], "fine");
-    assert_eq!(ok.event_id, derive_event_id("test-worker", "m1"));
+    assert_eq!(ok.event_id, content_id(&input("v1", "fine")));
     assert!(events
         .iter()
         .all(|e| e.event_type == "tested" && e.schema_version == "1"));
@@ -312,20 +319,44 @@ async fn duplicate_message_ids_are_reported_once() {
     assert_eq!(events[0].event_id, events[1].event_id);
 }
 
+/// The id the engine derives for a message whose JSON is `body`.
+fn content_id(body: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(body).unwrap();
+    derive_event_id("test-worker", &ContentDigest::of_json(&value))
+}
+
 #[tokio::test]
-async fn event_id_prefers_input_event_id_then_sns_message_id() {
+async fn event_id_follows_the_content_not_the_delivery() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
-    let with_event_id = json!({"event_id": "evt-9", "video_id": "v1"}).to_string();
-    let sns = json!({"Type":"Notification","TopicArn":"arn","MessageId":"sns-7","Message": input("v2", "x")}).to_string();
-    engine
-        .process_batch(&[record("m1", &with_event_id), record("m2", &sns)], None)
-        .await;
+    let post = json!({"event_id": "evt-9", "video_id": "v1", "mode": "a"}).to_string();
+    let retagged = json!({"event_id": "evt-9", "video_id": "v1", "mode": "b"}).to_string();
+    let no_id = input("v2", "x");
+    let envelope = |message_id: &str, message: &str| {
+        json!({"Type":"Notification","TopicArn":"arn","MessageId": message_id,"Message": message})
+            .to_string()
+    };
+    let records = [
+        record("m1", &post),
+        // A duplicate SNS delivery of the same post: new SQS message, same content.
+        record("m2", &post),
+        // The same post re-published with new content under the same event_id.
+        record("m3", &retagged),
+        // Without an event_id, raw and enveloped copies of one message agree.
+        record("m4", &no_id),
+        record("m5", &envelope("sns-7", &no_id)),
+        record("m6", &envelope("sns-8", &no_id)),
+    ];
+    engine.process_batch(&records, None).await;
     let events = published(&sink);
-    assert_eq!(events[0].event_id, derive_event_id("test-worker", "evt-9"));
-    assert_eq!(events[0].source_event_id.as_deref(), Some("evt-9"));
-    assert_eq!(events[1].event_id, derive_event_id("test-worker", "sns-7"));
-    assert_eq!(events[1].subject["video_id"].as_deref(), Some("v2"));
+    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids[0], content_id(&post));
+    assert_eq!(ids[0], ids[1], "a duplicate delivery keeps its id");
+    assert_ne!(ids[0], ids[2], "new content gets a new id");
+    assert_eq!(events[2].source_event_id.as_deref(), Some("evt-9"));
+    assert_eq!(ids[3], ids[4]);
+    assert_eq!(ids[3], ids[5]);
+    assert_eq!(events[4].subject["video_id"].as_deref(), Some("v2"));
 }
 
 #[tokio::test]
@@ -439,6 +470,20 @@ async fn claim_checked_inputs_are_fetched_or_classified() {
     );
 }
 
+/// Why the template grants s3:ListBucket on the claim-check bucket: without it S3 answers a
+/// missing key with 403, which cannot be told from a transient denial, so the record would
+/// be retried into the DLQ instead of ending as a claim_check_missing event.
+#[tokio::test]
+async fn a_missing_claim_check_without_list_bucket_is_a_403_and_retried() {
+    let sink = Arc::new(MemorySink::default());
+    let store = Arc::new(MemoryStore::without_list_bucket());
+    let engine = engine_with(sink.clone(), Some(store), EngineConfig::default());
+    let pointer = json!({"claim_check": {"s3_uri": "s3://inputs/gone.json"}}).to_string();
+    let outcome = engine.process_batch(&[record("m1", &pointer)], None).await;
+    assert_eq!(failed_ids(&outcome), vec!["m1"]);
+    assert!(sink.take().is_empty());
+}
+
 #[tokio::test]
 async fn fifo_stops_at_the_first_failure() {
     let sink = Arc::new(MemorySink::default());
@@ -510,7 +555,7 @@ async fn fifo_output_topic_gets_group_and_dedup_ids() {
     assert_eq!(entry.group_id.as_deref(), Some("seller-7"));
     assert_eq!(
         entry.deduplication_id.as_deref(),
-        Some(derive_event_id("test-worker", "m1").as_str())
+        Some(content_id(&input("v1", "x")).as_str())
     );
 }
 
@@ -770,4 +815,67 @@ fn f32_results_are_written_in_their_shortest_form() {
         value.to_string(),
         r#"{"confidence":0.8,"scores":[0.95,0.1,1.0]}"#
     );
+}
+
+#[tokio::test]
+async fn the_report_counts_error_codes_and_sums_worker_metrics() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let records = [
+        record("m1", &input("v1", "abc")),
+        record("m2", &input("v2", "abcd")),
+        record("m3", &input("v3", "permanent")),
+        record("m4", &input("v4", "permanent")),
+        record("m5", &input("v5", "transient")),
+        record("m6", "{not json"),
+    ];
+    let outcome = engine.process_batch(&records, None).await;
+    let report = &outcome.report;
+    assert_eq!(report.error_codes.get("bad_caption"), Some(&2));
+    assert_eq!(report.error_codes.get("throttled"), Some(&1));
+    assert_eq!(report.error_codes.get(codes::INVALID_JSON), Some(&1));
+    assert_eq!(report.error_codes.values().sum::<usize>(), 4);
+    assert_eq!(
+        report.worker_metrics,
+        vec![crate::metrics::Metric::count("EchoBytes", 7.0)]
+    );
+}
+
+/// The engine's spans reach X-Ray as subsegments of the invocation (an in-process sink in
+/// place of the daemon): the record, its analysis and the publish call, with ids annotated.
+#[tokio::test]
+async fn records_analysis_and_publish_become_xray_subsegments() {
+    use tracing::Instrument;
+    use tracing_subscriber::layer::SubscriberExt;
+    let captured = crate::xray::CapturedSegments::default();
+    let subscriber =
+        tracing_subscriber::registry().with(crate::xray::XRayLayer::new(captured.clone()));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    engine
+        .process_batch(&[record("m1", &input("v1", "fine"))], None)
+        .instrument(tracing::info_span!("invocation", xray_trace_id = header))
+        .await;
+    let documents = captured.0.lock().unwrap().clone();
+    let named = |name: &str| {
+        documents
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} subsegment in {documents:?}"))
+            .clone()
+    };
+    let (invocation, record_segment) = (named("invocation"), named("record"));
+    let (analyse, publish) = (named("analyse"), named("sns.publish_batch"));
+    assert_eq!(invocation["parent_id"], "53995c3f42cd8ad8");
+    assert_eq!(record_segment["parent_id"], invocation["id"]);
+    assert_eq!(analyse["parent_id"], record_segment["id"]);
+    assert_eq!(record_segment["annotations"]["message_id"], "m1");
+    assert_eq!(
+        record_segment["annotations"]["event_id"],
+        published(&sink)[0].event_id.as_str()
+    );
+    assert_eq!(publish["namespace"], "aws");
+    assert_eq!(publish["annotations"]["entries"], 1);
 }

@@ -78,6 +78,12 @@ pub mod codes {
     pub const RESULT_OFFLOAD_FAILED: &str = "result_offload_failed";
     pub const PUBLISH_FAILED: &str = "publish_failed";
     pub const PANIC: &str = "panic";
+    /// Another invocation holds this record's idempotency key (retried).
+    pub const IDEMPOTENCY_IN_PROGRESS: &str = "idempotency_in_progress";
+    /// The idempotency key was used before for a different payload (permanent).
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
+    /// The idempotency store could not be reached (retried).
+    pub const IDEMPOTENCY_UNAVAILABLE: &str = "idempotency_unavailable";
     /// A panic or model failure that kept happening until the record's last receive.
     pub const INTERNAL_ERROR: &str = "internal_error";
     pub const INFERENCE_FAILED: &str = "inference_failed";

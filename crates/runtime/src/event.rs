@@ -87,16 +87,98 @@ pub struct OutputEvent {
     pub timings_ms: BTreeMap<String, f64>,
 }
 
-/// `event_id` = hex of the first 16 bytes of sha256(worker name, schema version, source id).
+/// The sha256 of one input's content: the JSON message a worker reads (inside any SNS
+/// envelope), or the bytes of a claim-checked or undecodable body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentDigest([u8; 32]);
+
+impl ContentDigest {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn of_bytes(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+
+    /// Over the value's compact serialisation with its keys sorted at every level, so
+    /// whitespace and key order do not change it, and any value does. (The map keeps
+    /// insertion order: a dependency turns on serde_json's `preserve_order`.)
+    pub fn of_json(value: &serde_json::Value) -> Self {
+        let mut hasher = Sha256::new();
+        write_canonical(value, &mut HashWriter(&mut hasher));
+        Self(hasher.finalize().into())
+    }
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut HashWriter<'_>) {
+    use std::io::Write;
+    // Writing into a hasher cannot fail.
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let _ = out.write_all(b"{");
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    let _ = out.write_all(b",");
+                }
+                let _ = serde_json::to_writer(&mut *out, key);
+                let _ = out.write_all(b":");
+                write_canonical(&map[key], out);
+            }
+            let _ = out.write_all(b"}");
+        }
+        serde_json::Value::Array(items) => {
+            let _ = out.write_all(b"[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    let _ = out.write_all(b",");
+                }
+                write_canonical(item, out);
+            }
+            let _ = out.write_all(b"]");
+        }
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
+    }
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `event_id` = hex of the first 16 bytes of sha256(worker name, schema version, the
+/// input's content digest).
 ///
-/// The source id is the input's own `event_id` when it has one, else the SNS message id,
-/// else the SQS message id: all stable across redeliveries, so a consumer can drop
-/// duplicates of at-least-once delivery by `event_id` alone.
-pub fn derive_event_id(worker_name: &str, source_id: &str) -> String {
+/// Content, not delivery: every redelivery and every duplicate SNS delivery of one input
+/// carries the same message, so it gets the same id (raw delivery hides the SNS MessageId,
+/// and the SQS message id differs per copy); an input re-published with new content,
+/// even under the same `event_id`, gets a new one, so a consumer deduplicating by
+/// `event_id` drops copies and keeps corrections.
+pub fn derive_event_id(worker_name: &str, content: &ContentDigest) -> String {
     let mut hasher = Sha256::new();
-    for part in [worker_name, SCHEMA_VERSION, source_id] {
+    for part in [
+        worker_name.as_bytes(),
+        SCHEMA_VERSION.as_bytes(),
+        &content.0,
+    ] {
         hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
+        hasher.update(part);
     }
     hex::encode(&hasher.finalize()[..16])
 }
@@ -107,13 +189,25 @@ mod tests {
 
     #[test]
     fn event_id_is_deterministic_and_separates_inputs() {
-        let a = derive_event_id("caption-parser", "m-1");
-        assert_eq!(a, derive_event_id("caption-parser", "m-1"));
+        let one = ContentDigest::of_bytes(b"m-1");
+        let a = derive_event_id("caption-parser", &one);
+        assert_eq!(a, derive_event_id("caption-parser", &one));
         assert_eq!(a.len(), 32);
-        assert_ne!(a, derive_event_id("auto-tagger", "m-1"));
-        assert_ne!(a, derive_event_id("caption-parser", "m-2"));
-        // Length prefixes keep ("ab","c") and ("a","bc") apart.
-        assert_ne!(derive_event_id("ab", "c"), derive_event_id("a", "bc"));
+        assert_ne!(a, derive_event_id("auto-tagger", &one));
+        assert_ne!(
+            a,
+            derive_event_id("caption-parser", &ContentDigest::of_bytes(b"m-2"))
+        );
+    }
+
+    #[test]
+    fn json_content_ignores_layout_but_not_values() {
+        let a = ContentDigest::of_json(&serde_json::json!({"event_id": "e", "caption": "x"}));
+        let reordered: serde_json::Value =
+            serde_json::from_str(r#"{ "caption" : "x",  "event_id": "e" }"#).expect("json");
+        assert_eq!(a, ContentDigest::of_json(&reordered));
+        let edited = serde_json::json!({"event_id": "e", "caption": "x!"});
+        assert_ne!(a, ContentDigest::of_json(&edited));
     }
 
     #[test]

@@ -13,14 +13,18 @@ use serde_json::Value;
 /// `{event_id, <subject_key>}` of a JSON object as a small `Value` (other fields dropped);
 /// `None` when `bytes` is not a JSON object.
 pub fn identity_fields(bytes: &[u8], subject_key: &str) -> Option<Value> {
+    scalar_fields(bytes, &["event_id", subject_key])
+}
+
+/// The named top-level fields of a JSON object that are strings or numbers, as a small
+/// `Value` (everything else skipped unallocated); `None` when `bytes` is not an object.
+pub fn scalar_fields(bytes: &[u8], names: &[&str]) -> Option<Value> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    IdentitySeed { subject_key }
-        .deserialize(&mut deserializer)
-        .ok()
+    IdentitySeed { names }.deserialize(&mut deserializer).ok()
 }
 
 struct IdentitySeed<'k> {
-    subject_key: &'k str,
+    names: &'k [&'k str],
 }
 
 impl<'de> DeserializeSeed<'de> for IdentitySeed<'_> {
@@ -41,7 +45,7 @@ impl<'de> Visitor<'de> for IdentitySeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut fields = serde_json::Map::new();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key == "event_id" || key == self.subject_key {
+            if self.names.contains(&key.as_ref()) {
                 if let Some(value) = map.next_value::<Scalar>()?.0 {
                     fields.insert(key.into_owned(), value);
                 }

@@ -11,7 +11,7 @@ use tracing::{info, info_span, Instrument};
 
 use crate::config::{AllFailedMode, WorkerConfig};
 use crate::engine::{BatchEngine, BatchReport, Worker};
-use crate::metrics::{emf_line, InvocationFacts};
+use crate::metrics::{emf_lines, InvocationFacts};
 use crate::sink::SnsSink;
 use crate::store::S3Store;
 
@@ -41,12 +41,27 @@ pub async fn engine_from_env<W: Worker>(
 ) -> Result<BatchEngine<W>, lambda_runtime::Error> {
     let config = WorkerConfig::from_env()?;
     let (sns, s3) = aws_clients().await;
-    Ok(BatchEngine::new(
+    let idempotency = match &config.engine.idempotency {
+        Some(settings) => {
+            let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            Some(Arc::new(crate::idempotency::DynamoDbStore::new(
+                aws_sdk_dynamodb::Client::new(&shared),
+                settings,
+            ))
+                as Arc<dyn crate::idempotency::IdempotencyStore>)
+        }
+        None => None,
+    };
+    let engine = BatchEngine::new(
         worker,
         Arc::new(SnsSink::new(sns, config.output_topic_arn)),
         Some(Arc::new(S3Store::new(s3))),
         config.engine,
-    ))
+    );
+    Ok(match idempotency {
+        Some(store) => engine.with_idempotency(store),
+        None => engine,
+    })
 }
 
 /// Serves SQS batches until the runtime stops. `process_started` measures the cold start.
@@ -84,15 +99,20 @@ pub async fn handle<W: Worker>(
     facts: InvocationFacts,
     all_failed_mode: AllFailedMode,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let (answer, report) = handle_batch(engine, event, all_failed_mode).await;
+    let (answer, report) = handle_batch(engine, event, all_failed_mode, facts.cold_start).await;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    println!(
-        "{}",
-        emf_line(engine.worker().descriptor().name, &report, facts, now_ms)
-    );
+    for line in emf_lines(
+        &engine.config().metrics,
+        engine.worker().descriptor().name,
+        &report,
+        facts,
+        now_ms,
+    ) {
+        println!("{line}");
+    }
     answer
 }
 
@@ -102,9 +122,16 @@ pub async fn handle_batch<W: Worker>(
     engine: &BatchEngine<W>,
     event: LambdaEvent<SqsEvent>,
     all_failed_mode: AllFailedMode,
+    cold_start: bool,
 ) -> (Result<SqsBatchResponse, lambda_runtime::Error>, BatchReport) {
     let (payload, context) = event.into_parts();
-    let span = info_span!("invocation", request_id = %context.request_id);
+    crate::logging::sample_debug(crate::logging::debug_sample_rate(), &context.request_id);
+    let span = info_span!(
+        "invocation",
+        request_id = %context.request_id,
+        xray_trace_id = context.xray_trace_id.as_deref().unwrap_or(""),
+        cold_start,
+    );
     async move {
         let deadline = deadline_instant(&context);
         let remaining_ms =

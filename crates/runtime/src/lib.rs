@@ -10,6 +10,7 @@ pub mod engine;
 pub mod envelope;
 pub mod error;
 pub mod event;
+pub mod idempotency;
 mod identity;
 pub mod lambda;
 pub mod local;
@@ -19,6 +20,7 @@ pub mod model_files;
 pub mod redact;
 pub mod sink;
 pub mod store;
+pub mod xray;
 
 #[cfg(test)]
 mod engine_tests;

@@ -1,11 +1,81 @@
-//! CloudWatch Embedded Metric Format: one JSON line per invocation on stdout, which
-//! CloudWatch Logs turns into metrics without any API call from the function.
+//! CloudWatch Embedded Metric Format: JSON lines on stdout, which CloudWatch Logs turns into
+//! metrics without any API call from the function.
+//!
+//! One line per invocation carries the batch's counts and timings and the worker's own
+//! metrics, with the dimensions `stack` and `worker` (just `worker` outside a stack), so two
+//! stacks in one account keep their numbers apart. One more line per error code that
+//! occurred counts `RecordsByErrorCode` with `error_code` as a third dimension: the codes
+//! are a closed set, so the cardinality is bounded.
 
 use serde_json::{json, Map, Value};
 
 use crate::engine::BatchReport;
 
-pub const NAMESPACE: &str = "postlens";
+pub const DEFAULT_NAMESPACE: &str = "postlens";
+
+/// Where metrics go: `METRICS_NAMESPACE` (or Powertools' `POWERTOOLS_METRICS_NAMESPACE`),
+/// default `postlens`; the `stack` dimension from `STACK_NAME` (the template passes
+/// `AWS::StackName`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    pub namespace: String,
+    pub stack: Option<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+            stack: None,
+        }
+    }
+}
+
+impl MetricsConfig {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Self {
+            namespace: set("METRICS_NAMESPACE")
+                .or_else(|| set("POWERTOOLS_METRICS_NAMESPACE"))
+                .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
+            stack: set("STACK_NAME"),
+        }
+    }
+}
+
+/// A worker's own metric for one record (summed over the batch), e.g. detections found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    /// CloudWatch metric name, e.g. `Detections`.
+    pub name: &'static str,
+    /// CloudWatch unit, e.g. `Count` or `Milliseconds`.
+    pub unit: &'static str,
+    pub value: f64,
+}
+
+impl Metric {
+    pub fn count(name: &'static str, value: f64) -> Self {
+        Self {
+            name,
+            unit: "Count",
+            value,
+        }
+    }
+}
+
+/// Adds `more` into `totals`, by name.
+pub fn accumulate(totals: &mut Vec<Metric>, more: impl IntoIterator<Item = Metric>) {
+    for metric in more {
+        match totals.iter_mut().find(|m| m.name == metric.name) {
+            Some(total) => total.value += metric.value,
+            None => totals.push(metric),
+        }
+    }
+}
 
 /// Per-invocation facts outside the batch itself.
 #[derive(Debug, Clone, Copy, Default)]
@@ -15,12 +85,14 @@ pub struct InvocationFacts {
     pub init_ms: Option<f64>,
 }
 
-pub fn emf_line(
+/// The EMF lines for one invocation: the batch line, then one per error code.
+pub fn emf_lines(
+    config: &MetricsConfig,
     worker: &str,
     report: &BatchReport,
     facts: InvocationFacts,
     timestamp_ms: u64,
-) -> String {
+) -> Vec<String> {
     let mut metrics: Vec<(&str, f64, &str)> = vec![
         ("RecordsReceived", report.records as f64, "Count"),
         ("RecordsOk", report.ok as f64, "Count"),
@@ -33,6 +105,8 @@ pub fn emf_line(
             "Count",
         ),
         ("ResultsOffloaded", report.offloaded as f64, "Count"),
+        // Duplicates answered from the idempotency store without a model run.
+        ("RecordsRepublished", report.republished as f64, "Count"),
         ("PublishCalls", report.publish_calls as f64, "Count"),
         ("ProcessMs", report.process_ms, "Milliseconds"),
         ("PublishMs", report.publish_ms, "Milliseconds"),
@@ -46,6 +120,41 @@ pub fn emf_line(
     if let (true, Some(init_ms)) = (facts.cold_start, facts.init_ms) {
         metrics.push(("InitMs", init_ms, "Milliseconds"));
     }
+    // A worker metric never replaces one of the engine's.
+    for metric in &report.worker_metrics {
+        if !metrics.iter().any(|(name, _, _)| *name == metric.name) {
+            metrics.push((metric.name, metric.value, metric.unit));
+        }
+    }
+    let mut dimensions = vec!["worker"];
+    let mut labels = vec![("worker", worker)];
+    if let Some(stack) = &config.stack {
+        dimensions.insert(0, "stack");
+        labels.insert(0, ("stack", stack.as_str()));
+    }
+    let mut lines = vec![line(config, timestamp_ms, &dimensions, &labels, &metrics)];
+    dimensions.push("error_code");
+    for (code, count) in &report.error_codes {
+        let mut labels = labels.clone();
+        labels.push(("error_code", code));
+        lines.push(line(
+            config,
+            timestamp_ms,
+            &dimensions,
+            &labels,
+            &[("RecordsByErrorCode", *count as f64, "Count")],
+        ));
+    }
+    lines
+}
+
+fn line(
+    config: &MetricsConfig,
+    timestamp_ms: u64,
+    dimensions: &[&str],
+    labels: &[(&str, &str)],
+    metrics: &[(&str, f64, &str)],
+) -> String {
     let definitions: Vec<Value> = metrics
         .iter()
         .map(|(name, _, unit)| json!({"Name": name, "Unit": unit}))
@@ -55,12 +164,18 @@ pub fn emf_line(
         "_aws".to_owned(),
         json!({
             "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [["worker"]], "Metrics": definitions}],
+            "CloudWatchMetrics": [{
+                "Namespace": config.namespace,
+                "Dimensions": [dimensions],
+                "Metrics": definitions,
+            }],
         }),
     );
-    line.insert("worker".to_owned(), json!(worker));
+    for (name, value) in labels {
+        line.insert((*name).to_owned(), json!(value));
+    }
     for (name, value, _) in metrics {
-        line.insert(name.to_owned(), json!(value));
+        line.insert((*name).to_owned(), json!(value));
     }
     Value::Object(line).to_string()
 }
@@ -68,6 +183,27 @@ pub fn emf_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(line: &str) -> Value {
+        serde_json::from_str(line).expect("an EMF line is JSON")
+    }
+
+    /// What CloudWatch requires of an EMF line: every declared metric and dimension is a
+    /// top-level member, and a metric value is a number.
+    fn assert_valid_emf(value: &Value) {
+        let directive = &value["_aws"]["CloudWatchMetrics"][0];
+        assert!(value["_aws"]["Timestamp"].is_u64());
+        for definition in directive["Metrics"].as_array().expect("metrics") {
+            let name = definition["Name"].as_str().expect("name");
+            assert!(value[name].is_number(), "{name} declared but not a number");
+        }
+        for set in directive["Dimensions"].as_array().expect("dimensions") {
+            for dimension in set.as_array().expect("a dimension set") {
+                let name = dimension.as_str().expect("dimension name");
+                assert!(value[name].is_string(), "dimension {name} missing");
+            }
+        }
+    }
 
     #[test]
     fn emf_line_declares_every_metric_it_carries() {
@@ -78,7 +214,8 @@ mod tests {
             retried: 1,
             ..BatchReport::default()
         };
-        let line = emf_line(
+        let lines = emf_lines(
+            &MetricsConfig::default(),
             "caption-parser",
             &report,
             InvocationFacts {
@@ -87,16 +224,84 @@ mod tests {
             },
             1,
         );
-        let value: Value = serde_json::from_str(&line).unwrap();
-        let declared = value["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-            .as_array()
-            .unwrap();
-        for definition in declared {
-            let name = definition["Name"].as_str().unwrap();
-            assert!(value.get(name).is_some(), "{name} declared but missing");
-        }
+        assert_eq!(lines.len(), 1);
+        let value = parse(&lines[0]);
+        assert_valid_emf(&value);
         assert_eq!(value["RecordsRetried"], 1.0);
         assert_eq!(value["InitMs"], 12.5);
         assert_eq!(value["worker"], "caption-parser");
+        assert_eq!(
+            value["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "postlens"
+        );
+        assert_eq!(
+            value["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["worker"]])
+        );
+    }
+
+    #[test]
+    fn stacks_error_codes_and_worker_metrics_have_their_own_dimensions() {
+        let config = MetricsConfig::from_lookup(|name| match name {
+            "METRICS_NAMESPACE" => Some("shop-a".to_owned()),
+            "STACK_NAME" => Some("postlens-prod".to_owned()),
+            _ => None,
+        });
+        let mut report = BatchReport {
+            records: 4,
+            error_events: 3,
+            retried: 1,
+            ..BatchReport::default()
+        };
+        report.error_codes.insert("invalid_json", 2);
+        report.error_codes.insert("timed_out", 1);
+        accumulate(
+            &mut report.worker_metrics,
+            [
+                Metric::count("Detections", 2.0),
+                Metric::count("RecordsOk", 99.0),
+            ],
+        );
+        accumulate(
+            &mut report.worker_metrics,
+            [Metric::count("Detections", 3.0)],
+        );
+        let lines = emf_lines(
+            &config,
+            "thumbnail-generator",
+            &report,
+            InvocationFacts::default(),
+            7,
+        );
+        let values: Vec<Value> = lines.iter().map(|l| parse(l)).collect();
+        assert_eq!(values.len(), 3);
+        for value in &values {
+            assert_valid_emf(value);
+            assert_eq!(value["_aws"]["CloudWatchMetrics"][0]["Namespace"], "shop-a");
+            assert_eq!(value["stack"], "postlens-prod");
+        }
+        assert_eq!(
+            values[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["stack", "worker"]])
+        );
+        assert_eq!(values[0]["Detections"], 5.0);
+        assert_eq!(
+            values[0]["RecordsOk"], 0.0,
+            "a worker metric cannot replace the engine's"
+        );
+        assert_eq!(
+            values[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["stack", "worker", "error_code"]])
+        );
+        assert_eq!(values[1]["error_code"], "invalid_json");
+        assert_eq!(values[1]["RecordsByErrorCode"], 2.0);
+        assert_eq!(values[2]["error_code"], "timed_out");
+        assert_eq!(
+            MetricsConfig::from_lookup(
+                |name| (name == "POWERTOOLS_METRICS_NAMESPACE").then(|| "pt".to_owned())
+            )
+            .namespace,
+            "pt"
+        );
     }
 }

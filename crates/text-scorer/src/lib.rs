@@ -12,6 +12,7 @@ use std::time::Instant;
 use postlens_analysis::slop::{self, ModelEvidence, ScoreOptions, SlopResult};
 use postlens_models::{ModelError, SentenceEmbedder, SmolLm2};
 use postlens_runtime::event::WorkerDescriptor;
+use postlens_runtime::metrics::Metric;
 use postlens_runtime::store::read_allowed;
 use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
 use serde::{Deserialize, Serialize};
@@ -243,6 +244,7 @@ pub fn score_document(
     let mut timings = BTreeMap::new();
     let mut evidence = ModelEvidence::default();
     if let Some(embedder) = &models.embedder {
+        let _forward = tracing::info_span!("model.forward", model = "minilm-l6-v2").entered();
         let embed_started = Instant::now();
         let sentences = slop::sentences(text);
         if sentences.len() <= MAX_EMBEDDED_SENTENCES {
@@ -260,6 +262,7 @@ pub fn score_document(
         );
     }
     if let Some(language_model) = &models.language_model {
+        let _forward = tracing::info_span!("model.forward", model = "smollm2-135m").entered();
         let lm_started = Instant::now();
         let mut tokens = language_model.tokenize(lm_prefix(text))?;
         tokens.truncate(LM_WINDOW_TOKENS);
@@ -309,6 +312,17 @@ impl Worker for TextScorer {
     /// Filter-policy attribute: the level (`Clean`, `Watch`, `Sloppy`, `High-Slop`).
     fn attributes(&self, scored: &TextScored) -> Vec<(String, String)> {
         vec![("level".to_owned(), scored.result.level.clone())]
+    }
+
+    /// Documents per slop level (the levels are a closed set of four).
+    fn metrics(&self, scored: &TextScored) -> Vec<Metric> {
+        let name = match scored.result.level.as_str() {
+            "High-Slop" => "DocumentsHighSlop",
+            "Sloppy" => "DocumentsSloppy",
+            "Watch" => "DocumentsWatch",
+            _ => "DocumentsClean",
+        };
+        vec![Metric::count(name, 1.0)]
     }
 }
 

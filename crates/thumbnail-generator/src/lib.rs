@@ -17,10 +17,12 @@ use postlens_models::YoloxNano;
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::event::WorkerDescriptor;
+use postlens_runtime::metrics::Metric;
 use postlens_runtime::store::read_allowed;
 use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 pub use download::{Downloader, UrlPolicy};
 pub use pipeline::{generate, Generated, Media, OutputSpec, Settings, ThumbnailError};
@@ -226,6 +228,7 @@ impl ThumbnailGenerator {
             max_bytes,
             error_codes::MEDIA_TOO_LARGE,
         )
+        .instrument(tracing::info_span!("s3.get_object", purpose = "media"))
         .await
     }
 }
@@ -266,6 +269,7 @@ impl Worker for ThumbnailGenerator {
                 Some(
                     self.downloader
                         .get(url, self.settings.limits.max_bytes)
+                        .instrument(tracing::info_span!("media.download"))
                         .await?,
                 ),
                 Vec::new(),
@@ -338,6 +342,18 @@ impl Worker for ThumbnailGenerator {
             .as_ref()
             .map_or("none".to_owned(), |s| s.label.clone());
         vec![("subject".to_owned(), subject)]
+    }
+
+    /// Objects found in the chosen frame, frames decoded, and crops without a subject.
+    fn metrics(&self, output: &ThumbnailGenerated) -> Vec<Metric> {
+        vec![
+            Metric::count("Detections", output.detections.len() as f64),
+            Metric::count("FramesDecoded", output.frames.decoded as f64),
+            Metric::count(
+                "CropsWithoutSubject",
+                f64::from(u8::from(output.subject.is_none())),
+            ),
+        ]
     }
 }
 

@@ -260,6 +260,7 @@ pub fn generate(
             height: candidate.frame.height as usize,
             pixels: &candidate.frame.pixels,
         };
+        let _forward = tracing::info_span!("model.forward", model = "yolox-nano").entered();
         let found = detector
             .detect(view, &settings.detector)
             .map_err(|e| ThumbnailError::Detector(e.to_string()))?;

@@ -4,9 +4,13 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use postlens_analysis::caption::parse_caption;
 
 fn labelled() -> Vec<(String, Option<String>)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/captions/labelled.jsonl"
+    read("labelled.jsonl")
+}
+
+fn read(file: &str) -> Vec<(String, Option<String>)> {
+    let path = format!(
+        "{}/../../fixtures/captions/{file}",
+        env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read_to_string(path)
         .expect("labelled captions")
@@ -28,6 +32,15 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse_all_labelled", |b| {
         b.iter(|| {
             for (caption, market) in &captions {
+                black_box(parse_caption(black_box(caption), market.as_deref()));
+            }
+        })
+    });
+    let markets = read("markets.jsonl");
+    group.throughput(Throughput::Elements(markets.len() as u64));
+    group.bench_function("parse_all_markets", |b| {
+        b.iter(|| {
+            for (caption, market) in &markets {
                 black_box(parse_caption(black_box(caption), market.as_deref()));
             }
         })

@@ -213,7 +213,7 @@ fn held_out_captions_are_mostly_right() {
 }
 
 /// Measured on 2026-11-22 (see README); a drop below is a regression.
-const HELD_OUT_FULLY_RIGHT: f64 = 0.85;
+const HELD_OUT_FULLY_RIGHT: f64 = 0.875;
 const HELD_OUT_PRICE_RIGHT: f64 = 0.95;
 
 #[test]
@@ -271,4 +271,178 @@ fn empty_and_odd_captions_do_not_panic() {
         let parsed = parse_caption(caption, None);
         assert!(parsed.price.is_none() || parsed.price.as_ref().is_some_and(|p| p.amount > 0.0));
     }
+}
+
+/// Captions from 20 markets in the patterns of issue 18 (hype openers, prices with spaces
+/// and installments, local money words, several numbers, size steps, colours in other
+/// languages and as emoji), written and labelled before the parser was changed for them
+/// (fixtures/captions/markets.jsonl). Titles are checked case-insensitively: the title must
+/// contain the labelled product phrase. Each field's share is printed and guarded.
+#[test]
+fn market_captions_meet_the_issue_18_bar() {
+    let cases = read_cases("markets.jsonl");
+    assert!(cases.len() >= 80, "{} captions", cases.len());
+    let markets: std::collections::HashSet<&str> =
+        cases.iter().filter_map(|c| c["market"].as_str()).collect();
+    assert!(markets.len() >= 15, "{} markets", markets.len());
+    let (mut title, mut price, mut fully) = (0, 0, 0);
+    let mut misses = Vec::new();
+    for case in &cases {
+        let caption = case["caption"].as_str().expect("caption");
+        let parsed = parse_caption(caption, case["market"].as_str());
+        let mut expect = case["expect"].clone();
+        let want_title = expect["title"].as_str().unwrap_or_default().to_lowercase();
+        // Checked here without case; `check` compares it exactly.
+        expect.as_object_mut().map(|e| e.remove("title"));
+        let mut problems = check(&parsed, &expect);
+        let got_title = parsed.title.clone().unwrap_or_default();
+        if got_title.to_lowercase().contains(&want_title) {
+            title += 1;
+        } else {
+            problems.push(format!("title: got {got_title:?}, want {want_title:?}"));
+        }
+        if !problems.iter().any(|p| p.starts_with("price:")) {
+            price += 1;
+        }
+        if problems.is_empty() {
+            fully += 1;
+        } else {
+            misses.push(format!(
+                "[{}] {caption:?}\n    {}",
+                case["pattern"].as_str().unwrap_or(""),
+                problems.join("\n    ")
+            ));
+        }
+    }
+    let share = |n: usize| n as f64 / cases.len() as f64;
+    eprintln!(
+        "markets: titles {title}/{n}, prices {price}/{n}, fully right {fully}/{n}\n{}",
+        misses.join("\n"),
+        n = cases.len()
+    );
+    assert!(share(title) >= MARKETS_TITLE_RIGHT, "titles {title}");
+    assert!(share(price) >= MARKETS_PRICE_RIGHT, "prices {price}");
+    assert!(share(fully) >= MARKETS_FULLY_RIGHT, "fully right {fully}");
+}
+
+/// The issue-18 bar (95 %); measured 86/86 titles, 85/86 prices, 85/86 fully right (README).
+const MARKETS_TITLE_RIGHT: f64 = 0.95;
+const MARKETS_PRICE_RIGHT: f64 = 0.95;
+const MARKETS_FULLY_RIGHT: f64 = 0.95;
+
+/// One row per price pattern of issue 18, on captions outside the held-out market set:
+/// (caption, market, price, currency, compare-at).
+#[test]
+fn prices_as_sellers_write_them() {
+    let table: &[(&str, &str, f64, &str, Option<f64>)] = &[
+        ("Puffer jacket R 1 899,99", "ZA", 1899.99, "ZAR", None),
+        ("Mesa de centro 3 250 €", "FR", 3250.0, "EUR", None),
+        ("Fone bluetooth 5x de R$ 20,00", "BR", 100.0, "BRL", None),
+        ("Relógio 3x R$ 50", "BR", 150.0, "BRL", None),
+        ("HP laptop 4,5jt", "ID", 4_500_000.0, "IDR", None),
+        ("Kaos kaki 15rb", "ID", 15_000.0, "IDR", None),
+        ("Tapete de yoga 300 pesos", "MX", 300.0, "MXN", None),
+        ("Tsinelas 150 pesos", "PH", 150.0, "PHP", None),
+        ("Lip gloss 1 for 20, 4 for 70", "KE", 20.0, "KES", None),
+        ("Blazer was £45 now £30", "GB", 30.0, "GBP", Some(45.0)),
+        (
+            "Camisa antes $900 ahora $600",
+            "MX",
+            600.0,
+            "MXN",
+            Some(900.0),
+        ),
+        ("Bolsa de 99,90 por 79,90", "BR", 79.90, "BRL", None),
+        (
+            "Headwrap ₦4,000 + ₦1,000 delivery",
+            "NG",
+            4000.0,
+            "NGN",
+            None,
+        ),
+        ("Leather belt LE 200", "EG", 200.0, "EGP", None),
+    ];
+    let mut wrong = Vec::new();
+    for &(caption, market, amount, currency, compare_at) in table {
+        let parsed = parse_caption(caption, Some(market));
+        let price = parsed
+            .price
+            .as_ref()
+            .map(|p| (p.amount, p.currency.clone()));
+        let compare = parsed.compare_at_price.as_ref().map(|p| p.amount);
+        let compare_ok = compare_at.is_none_or(|want| compare == Some(want));
+        if price != Some((amount, Some(currency.to_owned()))) || !compare_ok {
+            wrong.push(format!(
+                "{caption}: price {price:?}, compare-at {compare:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Sizes, colours and titles of issue 18, one row each, outside the market set.
+#[test]
+fn sizes_colours_and_titles_as_sellers_write_them() {
+    let sizes: &[(&str, &str, &[&str])] = &[
+        ("Wrap dress UK 8 to 12 £22", "GB", &["8", "10", "12"]),
+        (
+            "Botas tallas de la 23 a la 25 $600",
+            "MX",
+            &["23", "24", "25"],
+        ),
+        ("Chaussures pointure 41 60€", "FR", &["41"]),
+        ("Pyjamas age 3-5 £9", "GB", &["3-5Y"]),
+        ("Duster freesize lang ₱180", "PH", &["ONE SIZE"]),
+    ];
+    let colours: &[(&str, &str, &[&str])] = &[
+        ("Caps 🖤🤍💙 ₦3,000", "NG", &["black", "white", "blue"]),
+        ("Zara top 🖤 like new £8", "GB", &[]),
+        ("Kurta neela aur peela ₹550", "IN", &["blue", "yellow"]),
+        ("Blusa itim ₱199", "PH", &["black"]),
+        ("فستان أحمر 200 ريال", "SA", &["red"]),
+        (
+            "Tshirt white/grey/black R150",
+            "ZA",
+            &["white", "grey", "black"],
+        ),
+    ];
+    let titles: &[(&str, &str, &str)] = &[
+        (
+            "Mega deal!! 🔥 Bamboo cutting board $18",
+            "US",
+            "bamboo cutting board",
+        ),
+        (
+            "Oferta!! Mochila infantil R$ 59,90",
+            "BR",
+            "mochila infantil",
+        ),
+        (
+            "Alhamdulillah restock 🙏 Tudung bawal RM 25",
+            "MY",
+            "tudung bawal",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for &(caption, market, want) in sizes {
+        let got = parse_caption(caption, Some(market)).sizes;
+        if got != want {
+            wrong.push(format!("{caption}: sizes {got:?}"));
+        }
+    }
+    for &(caption, market, want) in colours {
+        let got = parse_caption(caption, Some(market)).colors;
+        if got != want {
+            wrong.push(format!("{caption}: colours {got:?}"));
+        }
+    }
+    for &(caption, market, want) in titles {
+        let got = parse_caption(caption, Some(market))
+            .title
+            .unwrap_or_default();
+        if !got.to_lowercase().contains(want) {
+            wrong.push(format!("{caption}: title {got:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -17,6 +17,8 @@ pub(crate) enum Marker {
     Yen,
     /// "CFA": XOF in West Africa, XAF in Central Africa.
     Cfa,
+    /// "pesos": the market's peso (MXN, COP, ARS, CLP, …), PHP elsewhere.
+    Peso,
 }
 
 impl Marker {
@@ -50,6 +52,12 @@ impl Marker {
             Self::Cfa => match market_currency {
                 Some("XAF") => Some("XAF"),
                 _ => Some("XOF"),
+            },
+            Self::Peso => match market_currency {
+                Some(c @ ("MXN" | "COP" | "ARS" | "CLP" | "UYU" | "DOP" | "CUP" | "PHP")) => {
+                    Some(c)
+                }
+                _ => Some("PHP"),
             },
         }
     }
@@ -118,7 +126,8 @@ pub(crate) fn word(folded: &str) -> Option<Marker> {
         "nzd" => Marker::Code("NZD"),
         "sgd" => Marker::Code("SGD"),
         "hkd" => Marker::Code("HKD"),
-        "php" | "pesos" => Marker::Code("PHP"),
+        "php" => Marker::Code("PHP"),
+        "pesos" | "peso" => Marker::Peso,
         "myr" | "rm" | "ringgit" => Marker::Code("MYR"),
         "idr" | "rp" | "rupiah" => Marker::Code("IDR"),
         "rwf" | "frw" | "rwfr" => Marker::Code("RWF"),

@@ -164,6 +164,64 @@ const COLOURS: &[(&str, &str)] = &[
     ("oranye", "orange"),
     ("jingga", "orange"),
     ("krim", "beige"),
+    // Filipino
+    ("itim", "black"),
+    ("puti", "white"),
+    ("pula", "red"),
+    ("asul", "blue"),
+    ("berde", "green"),
+    ("dilaw", "yellow"),
+    ("rosas", "pink"),
+    ("kayumanggi", "brown"),
+    // Hindi, romanised as sellers write it
+    ("kala", "black"),
+    ("kaala", "black"),
+    ("kaali", "black"),
+    ("safed", "white"),
+    ("safaid", "white"),
+    ("laal", "red"),
+    ("lal", "red"),
+    ("neela", "blue"),
+    ("nila", "blue"),
+    ("hara", "green"),
+    ("peela", "yellow"),
+    ("gulabi", "pink"),
+    ("bhura", "brown"),
+    // Turkish
+    ("siyah", "black"),
+    ("beyaz", "white"),
+    ("kirmizi", "red"),
+    ("mavi", "blue"),
+    ("lacivert", "blue"),
+    ("yesil", "green"),
+    // (not "sari", yellow: it is also the garment)
+    ("pembe", "pink"),
+    ("mor", "purple"),
+    ("kahverengi", "brown"),
+    ("gri", "grey"),
+    ("bej", "beige"),
+    ("turuncu", "orange"),
+    // Arabic (masculine and feminine forms; a leading و "and" is stripped)
+    ("أسود", "black"),
+    ("سوداء", "black"),
+    ("اسود", "black"),
+    ("أبيض", "white"),
+    ("بيضاء", "white"),
+    ("ابيض", "white"),
+    ("أحمر", "red"),
+    ("حمراء", "red"),
+    ("أزرق", "blue"),
+    ("زرقاء", "blue"),
+    ("أخضر", "green"),
+    ("خضراء", "green"),
+    ("أصفر", "yellow"),
+    ("صفراء", "yellow"),
+    ("وردي", "pink"),
+    ("بني", "brown"),
+    ("رمادي", "grey"),
+    ("بيج", "beige"),
+    ("ذهبي", "gold"),
+    ("فضي", "silver"),
 ];
 
 const COLOUR_EMOJI: &[(char, &str)] = &[
@@ -185,6 +243,22 @@ const COLOUR_EMOJI: &[(char, &str)] = &[
     ('🟪', "purple"),
     ('🟤', "brown"),
     ('🟫', "brown"),
+];
+
+/// Coloured hearts: a run of two or more ("🖤🤍") lists colourways; one heart alone is
+/// affection ("Zara blazer 🖤"), and the red ❤️ nearly always is.
+const HEART_EMOJI: &[(char, &str)] = &[
+    ('🖤', "black"),
+    ('🤍', "white"),
+    ('💙', "blue"),
+    ('🩵', "blue"),
+    ('💚', "green"),
+    ('💛', "yellow"),
+    ('🧡', "orange"),
+    ('💜', "purple"),
+    ('🤎', "brown"),
+    ('🩷', "pink"),
+    ('🩶', "grey"),
 ];
 
 /// Word pairs where a colour word is not a colour.
@@ -260,15 +334,41 @@ pub(crate) fn find_colours(text: &Text) -> Vec<String> {
                 {
                     continue;
                 }
-                if let Some(&(_, base)) = COLOURS.iter().find(|(w, _)| *w == word) {
+                let colour = |w: &str| COLOURS.iter().find(|(c, _)| *c == w).map(|&(_, b)| b);
+                if let Some(base) = colour(word).or_else(|| word.strip_prefix('و').and_then(colour))
+                {
                     push(base);
                 }
             }
             Kind::Emoji => {
-                if let Some(first) = text.token_text(index).chars().next() {
-                    if let Some(&(_, base)) = COLOUR_EMOJI.iter().find(|(e, _)| *e == first) {
+                // A run of emoji may be one token: "🔴🔵" names two colours.
+                let symbols = text.token_text(index).chars();
+                let lookup = |table: &[(char, &'static str)], c: char| {
+                    table.iter().find(|(e, _)| *e == c).map(|&(_, base)| base)
+                };
+                // Hearts count over the whole run of emoji this one belongs to.
+                let mut run_start = index;
+                while run_start > 0
+                    && text.is(run_start - 1, Kind::Emoji)
+                    && text.adjacent(run_start - 1, run_start)
+                {
+                    run_start -= 1;
+                }
+                let mut run_end = index;
+                while text.is(run_end + 1, Kind::Emoji) && text.adjacent(run_end, run_end + 1) {
+                    run_end += 1;
+                }
+                let hearts: Vec<&str> = (run_start..=run_end)
+                    .flat_map(|t| text.token_text(t).chars())
+                    .filter_map(|c| lookup(HEART_EMOJI, c))
+                    .collect();
+                for symbol in symbols {
+                    if let Some(base) = lookup(COLOUR_EMOJI, symbol) {
                         push(base);
                     }
+                }
+                if hearts.len() >= 2 {
+                    hearts.iter().for_each(|base| push(base));
                 }
             }
             _ => {}

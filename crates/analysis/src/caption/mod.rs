@@ -8,6 +8,7 @@ mod contacts;
 mod currency;
 mod lexicon;
 mod money;
+mod product_nouns;
 mod sizes;
 pub(crate) mod text;
 mod title;

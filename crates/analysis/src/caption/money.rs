@@ -343,7 +343,7 @@ pub(crate) fn find_money(text: &Text, claimed: &[bool], market: Option<&str>) ->
 
 fn read_money(text: &Text, number: usize, market: Option<&str>) -> Option<Money> {
     let raw = text.token_text(number);
-    let (mut first, prefix) = currency_before(text, number);
+    let (mut first, prefix) = currency_before(text, number, market);
 
     // Glued to a word that is not a currency: a model number ("A52", "iPhone13").
     if prefix.is_none()
@@ -369,14 +369,23 @@ fn read_money(text: &Text, number: usize, market: Option<&str>) -> Option<Money>
     let mut last_number = number;
     let mut digits = raw.to_owned();
     if raw.len() <= 3 && raw.chars().all(|c| c.is_ascii_digit()) {
-        while text.is(last_number + 1, Kind::Space)
+        // The last group may carry the decimals: "R 2 499,00".
+        let group = |raw: &str| {
+            let (whole, decimals) = match raw.find([',', '.']) {
+                Some(at) => (&raw[..at], Some(&raw[at + 1..])),
+                None => (raw, None),
+            };
+            whole.len() == 3
+                && whole.chars().all(|c| c.is_ascii_digit())
+                && decimals.is_none_or(|d| {
+                    (1..=2).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit())
+                })
+        };
+        while !digits.contains([',', '.'])
+            && text.is(last_number + 1, Kind::Space)
             && text.token_text(last_number + 1) == " "
             && text.is(last_number + 2, Kind::Number)
-            && text.token_text(last_number + 2).len() == 3
-            && text
-                .token_text(last_number + 2)
-                .chars()
-                .all(|c| c.is_ascii_digit())
+            && group(text.token_text(last_number + 2))
             && (prefix.is_some() || currency_after(text, last_number + 2).0.is_some())
         {
             digits.push_str(text.token_text(last_number + 2));
@@ -438,7 +447,13 @@ fn read_money(text: &Text, number: usize, market: Option<&str>) -> Option<Money>
     let resolved = marker
         .and_then(|m| m.resolve(market))
         .or_else(|| market.and_then(currency::market_currency));
-    let value = parse_amount(&digits, currency::dot_groups_thousands(resolved))? * factor;
+    let mut value = parse_amount(&digits, currency::dot_groups_thousands(resolved))? * factor;
+    // "12x de R$ 24,90": the instalment is written, the price is the total.
+    let installments = installments_before(text, first);
+    if let Some((count, start)) = installments {
+        value *= f64::from(count);
+        first = start;
+    }
     if value <= 0.0 || value > MAX_AMOUNT {
         return None;
     }
@@ -450,7 +465,7 @@ fn read_money(text: &Text, number: usize, market: Option<&str>) -> Option<Money>
     if price_word_near {
         score += 2;
     }
-    if has_multiplier {
+    if has_multiplier || installments.is_some() {
         score += 1;
     }
     if value >= 100.0 {
@@ -476,13 +491,30 @@ fn read_money(text: &Text, number: usize, market: Option<&str>) -> Option<Money>
     {
         return None;
     }
-    if bare && value < 100.0 && !named_price {
+    // "1 for 30, 3 for 80": a quantity and "for" before a small bare number price it.
+    let after_quantity = text.prev_solid(number).is_some_and(|link| {
+        text.folded_is(link, &["for", "@", "kwa", "por", "pour"])
+            && text.prev_solid(link).is_some_and(|q| {
+                text.is(q, Kind::Number) && text.token_text(q).parse::<u32>().is_ok()
+            })
+    });
+    // "de 99,90 por 79,90": the old and the new price, however small.
+    let de_por = text.prev_solid(number).is_some_and(|w| {
+        (text.folded_is(w, &["por"])
+            && text.prev_solid(w).is_some_and(|n| text.is(n, Kind::Number)))
+            || (text.folded_is(w, &["de"])
+                && text
+                    .next_solid(last)
+                    .is_some_and(|n| text.folded_is(n, &["por"])))
+    });
+    let priced_by_context = after_quantity || de_por;
+    if bare && value < 100.0 && !named_price && !priced_by_context {
         return None;
     }
     if context.iter().any(|&i| text.folded_is(i, DELIVERY_WORDS)) && marker.is_none() {
         return None;
     }
-    if score < 1 {
+    if score < 1 && !priced_by_context {
         return None;
     }
     Some(Money {
@@ -494,6 +526,23 @@ fn read_money(text: &Text, number: usize, market: Option<&str>) -> Option<Money>
         score,
         role: Role::Price,
     })
+}
+
+/// "12x de", "10x", "6 x": how many instalments the amount after them is one of, and
+/// where that count starts. Brazil's "parcelado" prices are written this way.
+fn installments_before(text: &Text, first: usize) -> Option<(u32, usize)> {
+    let mut times = text.prev_solid(first)?;
+    if text.folded_is(times, &["de", "of"]) {
+        times = text.prev_solid(times)?;
+    }
+    let count_token = if matches!(text.folded[times].as_str(), "x" | "×") {
+        text.prev_solid(times)
+            .filter(|&n| text.is(n, Kind::Number) && text.adjacent(n, times))?
+    } else {
+        return None;
+    };
+    let count = text.token_text(count_token).parse::<u32>().ok()?;
+    (2..=24).contains(&count).then_some((count, count_token))
 }
 
 fn round2(value: f64) -> f64 {
@@ -531,7 +580,7 @@ fn preceding_words(text: &Text, index: usize, line_start: usize, count: usize) -
 }
 
 /// A currency written before the number: sign, code, word or glued prefix.
-fn currency_before(text: &Text, number: usize) -> (usize, Option<Marker>) {
+fn currency_before(text: &Text, number: usize, market: Option<&str>) -> (usize, Option<Marker>) {
     let Some(mut prev) = preceding(text, number) else {
         return (number, None);
     };
@@ -561,8 +610,12 @@ fn currency_before(text: &Text, number: usize) -> (usize, Option<Marker>) {
             if let Some(marker) = currency::word(&text.folded[prev]) {
                 return (prev, Some(marker));
             }
-            if text.adjacent(prev, number) {
-                if let Some(marker) = currency::glued_prefix(text.token_text(prev)) {
+            // "R250" anywhere; "R 250" only where the rand is the market's currency (and
+            // so for "N" and the naira, "K" and the kwacha): spaced, a lone capital is
+            // too often something else.
+            if let Some(marker) = currency::glued_prefix(text.token_text(prev)) {
+                let market_currency = market.and_then(currency::market_currency);
+                if text.adjacent(prev, number) || marker.resolve(market) == market_currency {
                     return (prev, Some(marker));
                 }
             }

@@ -18,6 +18,8 @@ const RANGE_WORDS: &[&str] = &[
     "-", "to", "a", "au", "al", "ao", "ate", "hingga", "sampai", "hadi", "till", "until", "thru",
     "through", "~",
 ];
+/// Articles and prepositions inside a written range ("de la 22 a la 26", "del 36 al 40").
+const RANGE_ARTICLES: &[&str] = &["de", "la", "el", "del", "le", "les", "from"];
 const FILLER: &[&str] = &[
     "available",
     "avail",
@@ -71,6 +73,14 @@ const FOOTWEAR: &[&str] = &[
     "brogues",
     "footwear",
     "airforce",
+    "sandalias",
+    "sandales",
+    "sandalia",
+    "botas",
+    "bottes",
+    "tacones",
+    "chinelos",
+    "sapatilhas",
 ];
 const SHOE_BRANDS: &[&str] = &[
     "nike",
@@ -267,6 +277,8 @@ fn read_list(
                     None => None,
                 }
             }
+            // A number with a currency next to it is a price ("pointure 39 50€"), not a size.
+            Kind::Number if next_to_currency(text, index) => break,
             Kind::Number => match read_number_item(text, index) {
                 Some((item, last)) => {
                     index = last;
@@ -319,6 +331,8 @@ fn read_list(
                 consumed = index + 1;
             }
             None if !items.is_empty() && text.folded_is(index, RANGE_WORDS) => range_pending = true,
+            None if (range_pending || items.is_empty())
+                && text.folded_is(index, RANGE_ARTICLES) => {}
             None if !items.is_empty() && text.folded_is(index, SEPARATORS) => {}
             None if items.is_empty()
                 && (text.folded_is(index, FILLER)
@@ -349,6 +363,23 @@ fn read_list(
     }
     found.from_keyword = true;
     consumed
+}
+
+/// A currency sign or word right before or after the number.
+fn next_to_currency(text: &Text, index: usize) -> bool {
+    let is_currency = |i: usize| {
+        super::currency::sign(text.token_text(i)).is_some()
+            || (text.is(i, Kind::Word) && super::currency::word(&text.folded[i]).is_some())
+    };
+    // A sign after the number is its suffix only when no number follows the sign:
+    // in "38-44 ₦25k" the ₦ belongs to 25k.
+    let suffix = text.next_solid(index).is_some_and(|n| {
+        is_currency(n) && !text.next_solid(n).is_some_and(|m| text.is(m, Kind::Number))
+    });
+    suffix
+        || text
+            .prev_solid(index)
+            .is_some_and(|p| text.adjacent(p, index) && is_currency(p))
 }
 
 /// A number item: "38", "7.5", "8½", "2XL" (number glued to XL), "3-6m" handled by ages.
@@ -603,7 +634,10 @@ fn one_size(text: &Text, found: &mut SizeFindings) {
     }
 }
 
-/// "0-3 months", "3-6m", "2-3 yrs", "1 to 2 years".
+/// Words before a range that make it an age in years: "age 4-6", "edad 2 a 4".
+const AGE_WORDS: &[&str] = &["age", "ages", "aged", "edad", "idade", "umur", "ans"];
+
+/// "0-3 months", "3-6m", "2-3 yrs", "1 to 2 years", "age 4-6".
 fn age_ranges(text: &Text, found: &mut SizeFindings) {
     for index in 0..text.tokens.len() {
         if !text.is(index, Kind::Number) || found.claimed.contains(&index) {
@@ -624,15 +658,23 @@ fn age_ranges(text: &Text, found: &mut SizeFindings) {
         let Ok(high) = text.token_text(high_token).parse::<u32>() else {
             continue;
         };
-        let Some(unit) = text
+        // "age 4-6": the word before says years when no unit follows.
+        let age_before = text
+            .prev_solid(index)
+            .is_some_and(|w| text.folded_is(w, AGE_WORDS));
+        let unit = text
             .next_solid(high_token)
             .filter(|&u| text.is(u, Kind::Word))
-        else {
+            .filter(|&u| {
+                let word = text.folded[u].as_str();
+                MONTH_UNITS.contains(&word) || YEAR_UNITS.contains(&word)
+            });
+        let Some(unit) = unit.or(age_before.then_some(high_token)) else {
             continue;
         };
         let unit_word = text.folded[unit].as_str();
         let months = MONTH_UNITS.contains(&unit_word);
-        if !(months || YEAR_UNITS.contains(&unit_word))
+        if !(months || YEAR_UNITS.contains(&unit_word) || age_before)
             || high <= low
             || high > if months { 36 } else { 16 }
         {

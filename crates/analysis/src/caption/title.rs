@@ -1,6 +1,7 @@
 //! A clean product title: the first line that says what the product is, without price,
 //! emoji, hashtags, mentions, sizes, contacts or sales talk.
 
+use super::product_nouns::{self, Evidence};
 use super::text::{Kind, Text};
 
 const SALES_WORDS: &[&str] = &[
@@ -151,11 +152,17 @@ const EDGE_WORDS: &[&str] = &[
 
 /// `excluded[i]` marks tokens already read as price, size, contact or offer.
 ///
-/// Each line is cut into segments at sentence ends, emoji, tags and removed spans; the
-/// title is the first segment (in the first four lines) that names something.
+/// Each line is cut into segments at sentence ends, emoji, tags and removed spans. The
+/// title is the first segment (in the first four lines) that names a product: one holding a
+/// word of the tagger's product lexicon, else a taxonomy category's head noun
+/// ([`product_nouns`]); else, when no segment names one, the first that names anything. So
+/// an opener that only sells ("Flash sale!!", "Promoção", "Mga beshie") gives way to the
+/// product phrase after it, in any language, without a list of every opener.
 pub(crate) fn find_title(text: &Text, excluded: &[bool]) -> Option<(String, f32)> {
     let mut segment: Vec<usize> = Vec::new();
     let mut line = 0;
+    // The first meaningful segment for each kind of evidence: (words, line).
+    let mut best: [Option<(Vec<usize>, usize)>; 3] = [None, None, None];
     for index in 0..=text.tokens.len() {
         let boundary = index == text.tokens.len() || breaks_segment(text, index, excluded);
         if !boundary {
@@ -171,18 +178,31 @@ pub(crate) fn find_title(text: &Text, excluded: &[bool]) -> Option<(String, f32)
                 && text.token_text(i).chars().count() > 1
         });
         if meaningful {
-            let confidence = if line == 0 { 0.8 } else { 0.6 };
-            return Some((truncate(&render(text, &words), 80), confidence));
+            let strength = words
+                .iter()
+                .filter(|&&i| text.is(i, Kind::Word))
+                .map(|&i| product_nouns::evidence(&text.folded[i]))
+                .max()
+                .unwrap_or(Evidence::None);
+            let slot = &mut best[strength as usize];
+            if slot.is_none() {
+                *slot = Some((words, line));
+            }
+            if strength == Evidence::LexiconTerm {
+                break;
+            }
         }
         segment.clear();
-        if text.is(index, Kind::Newline) {
+        if index < text.tokens.len() && text.is(index, Kind::Newline) {
             line += 1;
             if line >= 4 {
-                return None;
+                break;
             }
         }
     }
-    None
+    let (words, line) = best.into_iter().rev().flatten().next()?;
+    let confidence = if line == 0 { 0.8 } else { 0.6 };
+    Some((truncate(&render(text, &words), 80), confidence))
 }
 
 fn breaks_segment(text: &Text, index: usize, excluded: &[bool]) -> bool {

@@ -6,7 +6,7 @@
 //! plain arithmetic and rules, so it is fast and testable without model files.
 
 mod keywords;
-mod lexicon;
+pub(crate) mod lexicon;
 pub mod taxonomy;
 
 use crate::vector::dot;

@@ -463,17 +463,22 @@ impl<W: Worker> BatchEngine<W> {
         self.finish(index, record, event, result, started)
     }
 
+    /// A FIFO output topic's MessageGroupId (the input's group) and deduplication id (the
+    /// event id); none for a standard topic.
+    fn fifo_keys(&self, record: &SqsMessage, event_id: &str) -> (Option<String>, Option<String>) {
+        if !self.config.output_is_fifo {
+            return (None, None);
+        }
+        (
+            Some(message_group(record).unwrap_or("default").to_owned()),
+            Some(event_id.to_owned()),
+        )
+    }
+
     /// A result read back from the idempotency store, published again as it was.
     fn republish(&self, index: usize, record: &SqsMessage, stored: StoredResult) -> Stage {
         tracing::Span::current().record("event_id", stored.event_id.as_str());
-        let (group_id, deduplication_id) = if self.config.output_is_fifo {
-            (
-                Some(message_group(record).unwrap_or("default").to_owned()),
-                Some(stored.event_id.clone()),
-            )
-        } else {
-            (None, None)
-        };
+        let (group_id, deduplication_id) = self.fifo_keys(record, &stored.event_id);
         Stage::Ready(Prepared {
             entry: PublishEntry {
                 id: index.to_string(),
@@ -551,14 +556,7 @@ impl<W: Worker> BatchEngine<W> {
                 )))
             }
         };
-        let (group_id, deduplication_id) = if self.config.output_is_fifo {
-            (
-                Some(message_group(record).unwrap_or("default").to_owned()),
-                Some(event.event_id.clone()),
-            )
-        } else {
-            (None, None)
-        };
+        let (group_id, deduplication_id) = self.fifo_keys(record, &event.event_id);
         Stage::Ready(Prepared {
             entry: PublishEntry {
                 id: index.to_string(),

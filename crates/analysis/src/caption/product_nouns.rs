@@ -54,10 +54,20 @@ fn nouns() -> &'static Nouns {
             }
         }
         Nouns {
-            lexicon,
-            categories,
+            lexicon: with_stems(lexicon),
+            categories: with_stems(categories),
         }
     })
+}
+
+/// Each noun, and a plural noun also without its final `s`, so that looking a word up
+/// (with its own plural ending dropped) needs no allocation per caption.
+fn with_stems(nouns: HashSet<String>) -> HashSet<String> {
+    let stems: Vec<String> = nouns
+        .iter()
+        .filter_map(|noun| noun.strip_suffix('s').map(str::to_owned))
+        .collect();
+    nouns.into_iter().chain(stems).collect()
 }
 
 /// The evidence one folded word gives; plural `s` / `es` endings also match.
@@ -68,12 +78,8 @@ pub(crate) fn evidence(folded_word: &str) -> Evidence {
         folded_word.strip_suffix("es"),
         folded_word.strip_suffix('s'),
     ];
-    let known = |set: &HashSet<String>| {
-        forms
-            .iter()
-            .flatten()
-            .any(|form| set.contains(*form) || set.contains(&format!("{form}s")))
-    };
+    // A form matches a noun, or a noun's stem (the noun is that form plus "s").
+    let known = |set: &HashSet<String>| forms.iter().flatten().any(|form| set.contains(*form));
     if folded_word.chars().count() <= 2 {
         Evidence::None
     } else if known(&nouns.lexicon) {

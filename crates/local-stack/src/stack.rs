@@ -318,13 +318,11 @@ impl LocalStack {
                 function: function.id.clone(),
                 source,
             })?;
-        let idempotency = worker_config.engine.idempotency.as_ref().map(|settings| {
-            Arc::new(postlens_runtime::idempotency::DynamoDbStore::new(
-                aws_sdk_dynamodb::Client::new(config),
-                settings,
-            ))
-        });
-        let engine = BatchEngine::new(
+        let idempotency = postlens_runtime::idempotency::dynamodb_store(
+            worker_config.engine.idempotency.as_ref(),
+            config,
+        );
+        Ok(BatchEngine::new(
             worker,
             Arc::new(SnsSink::new(
                 aws_sdk_sns::Client::new(config),
@@ -334,11 +332,8 @@ impl LocalStack {
                 postlens_runtime::emulator::s3_client(config),
             ))),
             worker_config.engine,
-        );
-        Ok(match idempotency {
-            Some(store) => engine.with_idempotency(store),
-            None => engine,
-        })
+        )
+        .with_idempotency(idempotency))
     }
 }
 

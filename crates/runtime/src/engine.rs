@@ -145,9 +145,9 @@ impl<W: Worker> BatchEngine<W> {
     }
 
     /// Claims each record in `store` before analysing it (see [`crate::idempotency`]);
-    /// the key is built from `config.idempotency`'s key fields.
-    pub fn with_idempotency(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
-        self.idempotency = Some(store);
+    /// the key is built from `config.idempotency`'s key fields. `None` leaves it off.
+    pub fn with_idempotency(mut self, store: Option<Arc<dyn IdempotencyStore>>) -> Self {
+        self.idempotency = store;
         self
     }
 

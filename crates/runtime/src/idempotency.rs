@@ -281,6 +281,20 @@ impl IdempotencyStore for DynamoDbStore {
     }
 }
 
+/// The DynamoDB store `settings` ask for (none when idempotency is off), on the clients'
+/// shared AWS config.
+pub fn dynamodb_store(
+    settings: Option<&IdempotencyConfig>,
+    sdk: &aws_config::SdkConfig,
+) -> Option<std::sync::Arc<dyn IdempotencyStore>> {
+    settings.map(|settings| {
+        std::sync::Arc::new(DynamoDbStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            settings,
+        )) as std::sync::Arc<dyn IdempotencyStore>
+    })
+}
+
 /// The item key for one record: `<worker>#<hex sha256 of the key material>`.
 pub fn item_key(worker: &str, material: &[u8]) -> String {
     use sha2::{Digest, Sha256};

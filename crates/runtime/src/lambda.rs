@@ -23,14 +23,18 @@ pub struct AllRecordsFailed(pub usize);
 /// Loads the shared AWS config. `AWS_ENDPOINT_URL` (honoured by the SDK) points every client
 /// at a local emulator; S3 then needs path-style addressing.
 pub async fn aws_clients() -> (aws_sdk_sns::Client, aws_sdk_s3::Client) {
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    clients_for(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+}
+
+/// SNS and S3 clients on `shared` (see [`aws_clients`]).
+fn clients_for(shared: &aws_config::SdkConfig) -> (aws_sdk_sns::Client, aws_sdk_s3::Client) {
     let local = std::env::var_os("AWS_ENDPOINT_URL").is_some()
         || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    let s3_config = aws_sdk_s3::config::Builder::from(&shared)
+    let s3_config = aws_sdk_s3::config::Builder::from(shared)
         .force_path_style(local)
         .build();
     (
-        aws_sdk_sns::Client::new(&shared),
+        aws_sdk_sns::Client::new(shared),
         aws_sdk_s3::Client::from_conf(s3_config),
     )
 }
@@ -40,28 +44,18 @@ pub async fn engine_from_env<W: Worker>(
     worker: W,
 ) -> Result<BatchEngine<W>, lambda_runtime::Error> {
     let config = WorkerConfig::from_env()?;
-    let (sns, s3) = aws_clients().await;
-    let idempotency = match &config.engine.idempotency {
-        Some(settings) => {
-            let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            Some(Arc::new(crate::idempotency::DynamoDbStore::new(
-                aws_sdk_dynamodb::Client::new(&shared),
-                settings,
-            ))
-                as Arc<dyn crate::idempotency::IdempotencyStore>)
-        }
-        None => None,
-    };
-    let engine = BatchEngine::new(
+    // One AWS config for every client: loading it resolves credentials and region.
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let (sns, s3) = clients_for(&shared);
+    let idempotency =
+        crate::idempotency::dynamodb_store(config.engine.idempotency.as_ref(), &shared);
+    Ok(BatchEngine::new(
         worker,
         Arc::new(SnsSink::new(sns, config.output_topic_arn)),
         Some(Arc::new(S3Store::new(s3))),
         config.engine,
-    );
-    Ok(match idempotency {
-        Some(store) => engine.with_idempotency(store),
-        None => engine,
-    })
+    )
+    .with_idempotency(idempotency))
 }
 
 /// Serves SQS batches until the runtime stops. `process_started` measures the cold start.

@@ -123,10 +123,10 @@ impl Fixture {
             ..EngineConfig::default()
         };
         let engine = BatchEngine::new(CountingWorker::default(), sink.clone(), None, config)
-            .with_idempotency(Arc::new(DynamoDbStore::new(
+            .with_idempotency(Some(Arc::new(DynamoDbStore::new(
                 self.dynamodb.clone(),
                 &settings,
-            )));
+            ))));
         (engine, sink)
     }
 

@@ -11,6 +11,8 @@ use candle_core::{CpuStorage, DType, Layout, Module, Shape, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 use serde::Deserialize;
 
+use crate::few_rows;
+
 /// The fields of the Hugging Face `config.json` this encoder uses.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Config {
@@ -48,7 +50,53 @@ impl Dense {
 
     /// `x` is (rows, inputs).
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        if x.dim(0)? <= few_rows::MAX_ROWS {
+            return x.apply_op3_no_bwd(&self.weight_t, &self.bias, &FewRowsDense);
+        }
         x.matmul(&self.weight_t)?.broadcast_add(&self.bias)
+    }
+}
+
+/// [`Dense::forward`] through [`few_rows::matmul_bias`]: (x, weight_t, bias).
+struct FewRowsDense;
+
+impl candle_core::CustomOp3 for FewRowsDense {
+    fn name(&self) -> &'static str {
+        "dense-few-rows"
+    }
+
+    fn cpu_fwd(
+        &self,
+        x: &CpuStorage,
+        x_layout: &Layout,
+        weight_t: &CpuStorage,
+        weight_layout: &Layout,
+        bias: &CpuStorage,
+        bias_layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (rows, inputs) = x_layout.shape().dims2()?;
+        let (weight_inputs, outputs) = weight_layout.shape().dims2()?;
+        if weight_inputs != inputs || bias_layout.shape().dims1()? != outputs {
+            candle_core::bail!("dense: shapes {x_layout:?} {weight_layout:?} {bias_layout:?}");
+        }
+        let out = few_rows::matmul_bias(
+            contiguous_f32(x, x_layout)?,
+            contiguous_f32(weight_t, weight_layout)?,
+            contiguous_f32(bias, bias_layout)?,
+            inputs,
+            outputs,
+        );
+        Ok((CpuStorage::F32(out), Shape::from((rows, outputs))))
+    }
+}
+
+fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
+    let CpuStorage::F32(values) = storage else {
+        candle_core::bail!("dense: f32 only");
+    };
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&values[start..end]),
+        None => candle_core::bail!("dense: the inputs must be contiguous"),
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod bert;
 pub mod category_index;
+mod few_rows;
+mod gguf_f32;
 pub mod minilm;
 pub mod smollm2;
 pub mod yolox;

@@ -6,18 +6,20 @@
 //! mask, and the output head applied to every position in slices so that a 256-token
 //! window never holds 256 x 49,152 logits at once.
 //!
-//! The Q4_1 weights are dequantized to f32 once, at load (about 540 MB resident, 0.6 s):
+//! The Q4_1 weights are dequantized to f32 once, at load (about 540 MB resident; see
+//! `gguf_f32` for how that load is kept short):
 //! candle multiplies quantized matrices one row at a time, which suits generation but took
 //! 32 ms per token in a prefill on one core (8 s for 256 tokens, with AVX2), against
 //! 4.7 ms per token through the f32 GEMM. Scoring is all prefill.
 
 use std::path::Path;
 
-use candle_core::quantized::{gguf_file, QMatMul, QTensor};
+use candle_core::quantized::QMatMul;
 use candle_core::{DType, Device, Module, Tensor, D};
 use postlens_analysis::slop::TokenSurprisal;
 use tokenizers::Tokenizer;
 
+use crate::gguf_f32::MappedGguf;
 use crate::{require, ModelError};
 
 /// `<|endoftext|>`, the separator between documents in SmolLM2's training data: every
@@ -76,9 +78,8 @@ impl SmolLm2 {
         let gguf_error = |e: candle_core::Error| load_error(&weights_path, e.to_string());
         let tokenizer = Tokenizer::from_file(require(&tokenizer_path)?)
             .map_err(|e| load_error(&tokenizer_path, e.to_string()))?;
-        let mut file = std::fs::File::open(require(&weights_path)?)
-            .map_err(|e| load_error(&weights_path, e.to_string()))?;
-        let content = gguf_file::Content::read(&mut file).map_err(gguf_error)?;
+        let gguf = MappedGguf::open(&weights_path)?;
+        let content = gguf.content();
         let device = Device::Cpu;
 
         let metadata = |key: &str| {
@@ -115,22 +116,18 @@ impl SmolLm2 {
             context: count("llama.context_length")?,
         };
 
-        let mut tensor = |name: &str| -> Result<QTensor, ModelError> {
-            content.tensor(&mut file, name, &device).map_err(gguf_error)
-        };
-        let mut dequantized = |name: &str| -> Result<Tensor, ModelError> {
-            tensor(name)?.dequantize(&device).map_err(gguf_error)
-        };
+        let dequantized = |name: &str| gguf.f32_tensor(name, &device);
         let token_table = dequantized("token_embd.weight")?;
         // SmolLM2 ties its output head to the embeddings; a file with its own head uses it.
-        let output = match dequantized("output.weight") {
-            Ok(head) => QMatMul::Tensor(head),
-            Err(_) => QMatMul::Tensor(token_table.clone()),
+        let output = if gguf.has("output.weight") {
+            QMatMul::Tensor(dequantized("output.weight")?)
+        } else {
+            QMatMul::Tensor(token_table.clone())
         };
         let embeddings = QMatMul::Tensor(token_table);
         let mut blocks = Vec::with_capacity(config.layers);
         for layer in 0..config.layers {
-            let mut matmul = |name: &str| -> Result<QMatMul, ModelError> {
+            let matmul = |name: &str| -> Result<QMatMul, ModelError> {
                 dequantized(&format!("blk.{layer}.{name}.weight")).map(QMatMul::Tensor)
             };
             blocks.push(Block {

@@ -33,8 +33,8 @@ PUBLISH_CALL_MS = 40.0
 #          S3 (PUTs, GETs) per input, LLM (input, output) tokens per input or None)
 WORKERS = {
     "caption-parser": (256, 0.304, "10-record batch through the engine, 304 µs", (0, 0), (350, 150)),
-    "auto-tagger": (512, 78.4, "10 captions sharing one MiniLM pass, 78.4 ms", (0, 0), (400, 120)),
-    "text-scorer (1,000 words)": (1769, 10 * 1060.0, "1.06 s per 1,000-word document", (0, 0), (1600, 400)),
+    "auto-tagger": (512, 54.3, "10 captions sharing one MiniLM pass, 54.3 ms", (0, 0), (400, 120)),
+    "text-scorer (1,000 words)": (1769, 10 * 887.0, "887 ms per 1,000-word document", (0, 0), (1600, 400)),
     # Two thumbnails written, the clip read; an LLM cannot crop, so no column.
     "thumbnail-generator (15 s clip)": (512, 10 * 570.0, "570 ms per 15 s 720p clip", (2, 1), None),
 }

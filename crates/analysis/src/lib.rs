@@ -1,6 +1,7 @@
 //! Pure analysis for postlens: no AWS, no Lambda types, no I/O beyond model files.
 
 pub mod caption;
+pub mod phrase_match;
 pub mod slop;
 pub mod tags;
 pub mod thumbnail;

@@ -31,7 +31,7 @@ pub async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<QueueDe
         .map_err(|e| MappingError::Sqs {
             operation: "GetQueueAttributes",
             queue: url.to_owned(),
-            message: crate::describe(&e),
+            message: crate::errors::describe(&e),
         })?;
     let attribute = |name: QueueAttributeName| -> u64 {
         response

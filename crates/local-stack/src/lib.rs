@@ -4,7 +4,11 @@
 //! Used by `postlens demo` and by the end-to-end tests.
 
 pub mod drain;
+pub mod emulator;
+mod errors;
+pub mod lambda_record;
 pub mod mapping;
+pub mod queue;
 pub mod runtime_api;
 pub mod stack;
 pub mod tap;
@@ -15,29 +19,9 @@ pub use drain::{queue_depth, run_until_drained, DrainOptions, DrainReport, Queue
 pub use mapping::{
     EngineFunction, EventSourceMapping, LocalFunction, MappingSettings, MappingStats,
 };
+pub use queue::LocalQueue;
 pub use runtime_api::{InvocationOutcome, RuntimeApi, RuntimeApiError};
-pub use stack::{DrainWorkerError, LocalQueue, LocalStack, StackError, WiringError};
+pub use stack::{DrainWorkerError, LocalStack, StackError, WiringError};
 pub use tap::Tap;
-pub use topology::{FunctionSpec, Topology, TopologyError};
+pub use topology::{find_template, FunctionSpec, Topology, TopologyError};
 pub use worker_fixture::{FixtureError, WorkerFixture};
-
-/// `infra/template.yaml`, found from the current directory or one of its parents.
-pub fn find_template() -> Option<std::path::PathBuf> {
-    let start = std::env::current_dir().ok()?;
-    start
-        .ancestors()
-        .map(|dir| dir.join("infra/template.yaml"))
-        .find(|candidate| candidate.is_file())
-}
-
-/// An error with its chain of causes: the AWS SDK's own `Display` is terse ("service
-/// error"); the reason is in its sources.
-pub(crate) fn describe(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message = format!("{message}: {cause}");
-        source = cause.source();
-    }
-    message
-}

@@ -21,7 +21,7 @@ use futures::future::BoxFuture;
 use lambda_runtime::{Context, LambdaEvent};
 use postlens_runtime::{BatchEngine, Worker};
 
-use crate::stack::LocalQueue;
+use crate::queue::LocalQueue;
 use crate::topology::FunctionSpec;
 
 /// What the mapping invokes: the real handler, in-process.
@@ -158,7 +158,7 @@ impl EventSourceMapping {
         MappingError::Sqs {
             operation,
             queue: self.queue.url.clone(),
-            message: crate::describe(&error),
+            message: crate::errors::describe(&error),
         }
     }
 
@@ -178,7 +178,7 @@ impl EventSourceMapping {
         }
         let mut records: Vec<SqsMessage> = messages
             .iter()
-            .map(|m| postlens_runtime::local::lambda_record(m, &self.queue.arn))
+            .map(|m| crate::lambda_record::lambda_record(m, &self.queue.arn))
             .collect();
         // Lambda never invokes with more than its payload limit: the rest wait for a later
         // batch. Without this a local batch of 100 large records would reach the handler.
@@ -266,7 +266,7 @@ impl EventSourceMapping {
         context.request_id = format!("local-{}-{request}", self.function_name);
         context.invoked_function_arn = format!(
             "arn:aws:lambda:{}:000000000000:function:{}",
-            postlens_runtime::emulator::REGION,
+            crate::emulator::REGION,
             self.function_name
         );
         let now_ms = SystemTime::now()

@@ -13,6 +13,9 @@ use postlens_runtime::sink::SnsSink;
 use postlens_runtime::store::S3Store;
 use postlens_runtime::{BatchEngine, Worker, WorkerConfig};
 
+use crate::drain::{run_until_drained, DrainOptions, DrainReport};
+use crate::mapping::{EngineFunction, EventSourceMapping, MappingError, MappingSettings};
+use crate::queue::{queue_arn, LocalQueue};
 use crate::topology::{EnvValue, FunctionSpec, Topology};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,15 +34,8 @@ fn aws_error(operation: &'static str, resource: &str, error: impl std::error::Er
     StackError::Aws {
         operation,
         resource: resource.to_owned(),
-        message: crate::describe(&error),
+        message: crate::errors::describe(&error),
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct LocalQueue {
-    pub url: String,
-    pub arn: String,
-    pub visibility_timeout_s: u32,
 }
 
 /// The created resources, by logical id.
@@ -73,7 +69,7 @@ impl LocalStack {
     ) -> Result<Self, StackError> {
         let sns = aws_sdk_sns::Client::new(config);
         let sqs = aws_sdk_sqs::Client::new(config);
-        let s3 = postlens_runtime::emulator::s3_client(config);
+        let s3 = crate::emulator::s3_client(config);
 
         let mut buckets = HashMap::new();
         for id in &topology.buckets {
@@ -268,7 +264,7 @@ pub enum DrainWorkerError {
     #[error(transparent)]
     Wiring(#[from] WiringError),
     #[error(transparent)]
-    Mapping(#[from] crate::mapping::MappingError),
+    Mapping(#[from] MappingError),
     #[error("{0} has no source queue in the template")]
     NoQueue(String),
 }
@@ -282,7 +278,7 @@ impl LocalStack {
         function: &FunctionSpec,
         config: &aws_config::SdkConfig,
         max_duration: std::time::Duration,
-    ) -> Result<crate::DrainReport, DrainWorkerError> {
+    ) -> Result<DrainReport, DrainWorkerError> {
         let engine = self.engine(worker, function, config)?;
         let queue = self
             .source_queues(function)
@@ -290,18 +286,18 @@ impl LocalStack {
             .ok_or_else(|| DrainWorkerError::NoQueue(function.id.clone()))?
             .clone();
         let sqs = aws_sdk_sqs::Client::new(config);
-        let mapping = Arc::new(crate::EventSourceMapping::new(
+        let mapping = Arc::new(EventSourceMapping::new(
             function.binary.clone(),
             sqs.clone(),
             queue,
-            crate::MappingSettings::for_function(function),
-            Arc::new(crate::EngineFunction::new(engine)),
+            MappingSettings::for_function(function),
+            Arc::new(EngineFunction::new(engine)),
         ));
-        let options = crate::DrainOptions {
+        let options = DrainOptions {
             max_duration,
-            ..crate::DrainOptions::default()
+            ..DrainOptions::default()
         };
-        Ok(crate::run_until_drained(&[mapping], &sqs, &options, |_| {}).await?)
+        Ok(run_until_drained(&[mapping], &sqs, &options, |_| {}).await?)
     }
 
     /// The worker's batch engine configured exactly as in Lambda: from the function's
@@ -328,35 +324,11 @@ impl LocalStack {
                 aws_sdk_sns::Client::new(config),
                 worker_config.output_topic_arn,
             )),
-            Some(Arc::new(S3Store::new(
-                postlens_runtime::emulator::s3_client(config),
-            ))),
+            Some(Arc::new(S3Store::new(crate::emulator::s3_client(config)))),
             worker_config.engine,
         )
         .with_idempotency(idempotency))
     }
-}
-
-async fn queue_arn(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-) -> Result<
-    String,
-    aws_sdk_sqs::error::SdkError<
-        aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesError,
-    >,
-> {
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await?;
-    Ok(attributes
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .cloned()
-        .unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! A queue subscribed to an output topic, so a local run can read what a worker published.
 //! Taps are an observer added by the local stack; they are not part of the template.
 
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 
+use crate::queue::queue_arn;
 use crate::stack::StackError;
 
 pub struct Tap {
@@ -28,21 +29,13 @@ impl Tap {
             .queue_name(name)
             .send()
             .await
-            .map_err(|e| error("CreateQueue", crate::describe(&e)))?
+            .map_err(|e| error("CreateQueue", crate::errors::describe(&e)))?
             .queue_url()
             .unwrap_or_default()
             .to_owned();
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
+        let queue_arn = queue_arn(&sqs, &queue_url)
             .await
-            .map_err(|e| error("GetQueueAttributes", crate::describe(&e)))?
-            .attributes()
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-            .cloned()
-            .unwrap_or_default();
+            .map_err(|e| error("GetQueueAttributes", crate::errors::describe(&e)))?;
         sns.subscribe()
             .topic_arn(topic_arn)
             .protocol("sqs")
@@ -50,7 +43,7 @@ impl Tap {
             .attributes("RawMessageDelivery", "true")
             .send()
             .await
-            .map_err(|e| error("Subscribe", crate::describe(&e)))?;
+            .map_err(|e| error("Subscribe", crate::errors::describe(&e)))?;
         Ok(Self { queue_url, sqs })
     }
 
@@ -74,7 +67,7 @@ impl Tap {
                 .map_err(|e| StackError::Aws {
                     operation: "ReceiveMessage",
                     resource: self.queue_url.clone(),
-                    message: crate::describe(&e),
+                    message: crate::errors::describe(&e),
                 })?;
             let messages = received.messages.unwrap_or_default();
             if messages.is_empty() {
@@ -106,7 +99,7 @@ impl Tap {
                 .map_err(|e| StackError::Aws {
                     operation: "DeleteMessageBatch",
                     resource: self.queue_url.clone(),
-                    message: crate::describe(&e),
+                    message: crate::errors::describe(&e),
                 })?;
         }
     }

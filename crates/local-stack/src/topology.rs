@@ -403,7 +403,7 @@ fn parameter_defaults(template: &Value) -> BTreeMap<String, Value> {
     values.insert("AWS::StackName".to_owned(), Value::from(LOCAL_STACK_NAME));
     values.insert(
         "AWS::Region".to_owned(),
-        Value::from(postlens_runtime::emulator::REGION),
+        Value::from(crate::emulator::REGION),
     );
     values
 }
@@ -478,6 +478,15 @@ fn intrinsic(value: &Value) -> Option<Intrinsic> {
         resource,
         attribute,
     })
+}
+
+/// `infra/template.yaml`, found from the current directory or one of its parents.
+pub fn find_template() -> Option<std::path::PathBuf> {
+    let start = std::env::current_dir().ok()?;
+    start
+        .ancestors()
+        .map(|dir| dir.join("infra/template.yaml"))
+        .find(|candidate| candidate.is_file())
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use postlens_runtime::Worker;
 
-use crate::{
-    find_template, DrainReport, DrainWorkerError, FunctionSpec, LocalStack, StackError, Tap,
-    Topology, TopologyError,
-};
+use crate::drain::DrainReport;
+use crate::stack::{DrainWorkerError, LocalStack, StackError};
+use crate::tap::Tap;
+use crate::topology::{find_template, FunctionSpec, Topology, TopologyError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
@@ -93,7 +93,7 @@ impl WorkerFixture {
                 .map_err(|e| StackError::Aws {
                     operation: "Publish",
                     resource: topic_id.to_owned(),
-                    message: crate::describe(&e),
+                    message: crate::errors::describe(&e),
                 })?;
         }
         Ok(())

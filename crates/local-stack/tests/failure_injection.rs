@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use caption_parser::CaptionParser;
 use futures::future::BoxFuture;
+use postlens_local::emulator::{s3_client, Emulator};
 use postlens_local::{
     find_template, run_until_drained, DrainOptions, EngineFunction, EventSourceMapping, LocalStack,
     MappingSettings, Tap, Topology,
 };
 use postlens_runtime::contracts::NewVideoPosted;
-use postlens_runtime::emulator::{s3_client, Emulator};
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::sink::SnsSink;
@@ -325,6 +325,7 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
     )
     .await
     .expect("drain");
+    let drain_time = drain_started.elapsed();
     assert!(
         report.drained,
         "queue not drained in time: {:?}",
@@ -364,6 +365,13 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
         .filter_map(|body| body["video_id"].as_str().map(str::to_owned))
         .collect();
 
+    // A receive moto loses under load (see the drain above) counts toward maxReceiveCount
+    // without running the handler. It shows as a drain longer than the queue's visibility
+    // timeout, and only then may a panicking record have lost its last receive and gone
+    // to the DLQ instead of publishing its internal_error event (seen once in a full
+    // workspace run on a busy 2-core machine); still one outcome, nothing lost.
+    let receive_lost = drain_time >= Duration::from_secs(180);
+    let mut panics_dead_lettered = 0;
     for (video_id, expect) in &expected {
         let ids = event_ids.get(video_id);
         let in_dlq = dead_ids.contains(video_id);
@@ -380,6 +388,9 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
         }
         match expect {
             Expect::Ok => assert_eq!(statuses[video_id].0, "ok", "{video_id}"),
+            Expect::ErrorEvent(codes::INTERNAL_ERROR) if receive_lost && in_dlq => {
+                panics_dead_lettered += 1;
+            }
             Expect::ErrorEvent(code) => {
                 assert_eq!(
                     statuses[video_id],
@@ -390,9 +401,13 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
             Expect::DeadLetter => assert!(in_dlq, "{video_id} should be in the DLQ"),
         }
     }
+    assert!(
+        panics_dead_lettered <= 3,
+        "{panics_dead_lettered} panicking records in the DLQ: more than lost receives explain"
+    );
     assert_eq!(
         dead.len(),
-        10,
+        10 + panics_dead_lettered,
         "only the always-failing (transient) records reach the DLQ"
     );
     assert!(
@@ -420,13 +435,10 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
         10,
         "one failed read per claim check"
     );
-    // Each panicking record runs once per receive, maxReceiveCount times. A receive moto
-    // loses under load (see the drain above) counts toward that limit without running the
-    // handler; it shows as a drain longer than the queue's visibility timeout, and only
-    // then may a record have run fewer times (still at most five, and still ending as its
-    // one internal_error event, checked above).
+    // Each panicking record runs once per receive, maxReceiveCount times; only after a
+    // lost receive may one have run fewer times (still at most five).
     let panics = chaos.panics.load(Ordering::Relaxed);
-    if drain_started.elapsed() < Duration::from_secs(180) {
+    if !receive_lost {
         assert_eq!(
             panics,
             10 * 5,

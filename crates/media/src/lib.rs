@@ -50,6 +50,22 @@ impl Default for MediaLimits {
     }
 }
 
+/// The `error.code` of each [`MediaError`], stable across releases (they reach result events).
+pub mod codes {
+    pub const MEDIA_TOO_LARGE: &str = "media_too_large";
+    pub const VIDEO_TOO_LONG: &str = "video_too_long";
+    pub const RESOLUTION_TOO_LARGE: &str = "resolution_too_large";
+    pub const TOO_MANY_SAMPLES: &str = "too_many_samples";
+    pub const NOT_A_VIDEO: &str = "not_a_video";
+    pub const NO_VIDEO_TRACK: &str = "no_video_track";
+    pub const UNSUPPORTED_CODEC: &str = "unsupported_codec";
+    pub const UNSUPPORTED_IMAGE: &str = "unsupported_image";
+    pub const CORRUPT_MEDIA: &str = "corrupt_media";
+    pub const NO_DECODABLE_FRAME: &str = "no_decodable_frame";
+    pub const DECODER_FAILED: &str = "decoder_failed";
+    pub const ENCODE_FAILED: &str = "encode_failed";
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     #[error("media is {actual} bytes; the limit is {limit}")]
@@ -82,18 +98,18 @@ impl MediaError {
     /// The stable `error.code` of the result event.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::TooLarge { .. } => "media_too_large",
-            Self::TooLong { .. } => "video_too_long",
-            Self::ResolutionTooLarge { .. } => "resolution_too_large",
-            Self::TooManySamples { .. } => "too_many_samples",
-            Self::NotAContainer(_) => "not_a_video",
-            Self::NoVideoTrack => "no_video_track",
-            Self::UnsupportedCodec(_) => "unsupported_codec",
-            Self::UnsupportedImage(_) => "unsupported_image",
-            Self::Corrupt(_) => "corrupt_media",
-            Self::NoDecodableFrame(_) => "no_decodable_frame",
-            Self::Decoder(_) => "decoder_failed",
-            Self::Encode(_) => "encode_failed",
+            Self::TooLarge { .. } => codes::MEDIA_TOO_LARGE,
+            Self::TooLong { .. } => codes::VIDEO_TOO_LONG,
+            Self::ResolutionTooLarge { .. } => codes::RESOLUTION_TOO_LARGE,
+            Self::TooManySamples { .. } => codes::TOO_MANY_SAMPLES,
+            Self::NotAContainer(_) => codes::NOT_A_VIDEO,
+            Self::NoVideoTrack => codes::NO_VIDEO_TRACK,
+            Self::UnsupportedCodec(_) => codes::UNSUPPORTED_CODEC,
+            Self::UnsupportedImage(_) => codes::UNSUPPORTED_IMAGE,
+            Self::Corrupt(_) => codes::CORRUPT_MEDIA,
+            Self::NoDecodableFrame(_) => codes::NO_DECODABLE_FRAME,
+            Self::Decoder(_) => codes::DECODER_FAILED,
+            Self::Encode(_) => codes::ENCODE_FAILED,
         }
     }
 }

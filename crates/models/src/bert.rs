@@ -16,13 +16,21 @@ use crate::few_rows;
 /// The fields of the Hugging Face `config.json` this encoder uses.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Config {
+    /// Word-piece vocabulary size.
     pub vocab_size: usize,
+    /// Width of each token's vector.
     pub hidden_size: usize,
+    /// Transformer layers.
     pub num_hidden_layers: usize,
+    /// Attention heads per layer.
     pub num_attention_heads: usize,
+    /// Width of the feed-forward layer.
     pub intermediate_size: usize,
+    /// Longest input, in tokens.
     pub max_position_embeddings: usize,
+    /// Layer norm epsilon.
     pub layer_norm_eps: f64,
+    /// Feed-forward activation; only `gelu` (erf) is supported.
     pub hidden_act: String,
 }
 
@@ -109,6 +117,7 @@ struct Layer {
     output_norm: LayerNorm,
 }
 
+/// A BERT encoder written for one CPU core: weights transposed at load so matrix products read rows, fused attention per head.
 pub struct BertEncoder {
     word_embeddings: Tensor,
     /// Position embeddings plus the token-type-0 embedding (sentence models use one type).
@@ -120,6 +129,7 @@ pub struct BertEncoder {
 }
 
 impl BertEncoder {
+    /// Loads the weights under `vb` for `config`; fails unless the activation is `gelu`.
     pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Self> {
         if config.hidden_act != "gelu" {
             candle_core::bail!("hidden_act {:?}: only \"gelu\" (erf)", config.hidden_act);

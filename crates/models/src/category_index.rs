@@ -14,15 +14,22 @@ use crate::{ModelError, SentenceEmbedder};
 
 /// Changes whenever the text embedded per category changes (`Taxonomy::embedding_text`).
 pub const RECIPE: &str = "leaf-first-path-v1";
+/// The index's file name in the model directory (its description sits beside it as `.json`).
 pub const FILE_NAME: &str = "category-embeddings.safetensors";
 const TENSOR: &str = "embeddings";
 
+/// What an index was built from; an index whose description differs from the expected one is rebuilt, not used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexDescription {
+    /// [`RECIPE`] at build time.
     pub recipe: String,
+    /// SHA-256 of the taxonomy text.
     pub taxonomy_sha256: String,
+    /// SHA-256 of the MiniLM weights.
     pub model_sha256: String,
+    /// Rows: one per taxonomy category.
     pub categories: usize,
+    /// Columns: the embedding size.
     pub dimensions: usize,
 }
 
@@ -46,6 +53,7 @@ impl IndexDescription {
         })
     }
 
+    /// A short, stable name for the index built from these inputs (24 hex digits).
     pub fn cache_key(&self) -> String {
         let joined = format!(
             "{}|{}|{}",
@@ -81,6 +89,7 @@ fn description_path(path: &Path) -> PathBuf {
     path.with_extension("json")
 }
 
+/// Writes the vectors as safetensors and the description beside them.
 pub fn save(
     vectors: &CategoryVectors,
     description: &IndexDescription,

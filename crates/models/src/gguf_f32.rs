@@ -33,6 +33,7 @@ pub struct MappedGguf {
 }
 
 impl MappedGguf {
+    /// Memory-maps the GGUF file and reads its header and tensor index.
     pub fn open(path: &Path) -> Result<Self, ModelError> {
         let load_error = |message: String| ModelError::Load {
             path: path.to_owned(),

@@ -16,14 +16,19 @@ pub use postlens_analysis::slop::TokenSurprisal;
 pub use smollm2::SmolLm2;
 pub use yolox::{Detection, DetectorSettings, RgbView, YoloxNano};
 
+/// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
+    /// A file `make models` writes is not there.
     #[error("model file {0} is missing; run `make models` or set MODEL_DIR")]
     Missing(PathBuf),
+    /// A file is there but unreadable or not what the loader expects.
     #[error("loading {path}: {message}")]
     Load { path: PathBuf, message: String },
+    /// The tokenizer refused the text.
     #[error("tokenizing: {0}")]
     Tokenize(String),
+    /// A tensor operation failed.
     #[error("inference: {0}")]
     Inference(#[from] candle_core::Error),
 }

@@ -14,8 +14,10 @@ use crate::{require, ModelError};
 
 /// sentence-transformers' `max_seq_length` for this model; longer text is truncated.
 pub const MAX_TOKENS: usize = 256;
+/// Length of one sentence vector.
 pub const DIMENSIONS: usize = 384;
 
+/// all-MiniLM-L6-v2: mean-pooled, L2-normalised sentence vectors, as sentence-transformers computes them.
 pub struct SentenceEmbedder {
     encoder: BertEncoder,
     tokenizer: Tokenizer,

@@ -26,6 +26,17 @@ use crate::{require, ModelError};
 /// scored window starts after it, as a document would.
 pub const DOCUMENT_START: u32 = 0;
 
+/// One token of a text: its vocabulary id and the byte range of `text` it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// Vocabulary id.
+    pub id: u32,
+    /// First byte of the token in the text.
+    pub start: usize,
+    /// One past its last byte.
+    pub end: usize,
+}
+
 /// Output-head rows computed at once (each slice is rows x 49,152 logits).
 const OUTPUT_SLICE: usize = 64;
 
@@ -52,6 +63,7 @@ struct Block {
     down: QMatMul,
 }
 
+/// SmolLM2-135M (Hugging Face, Apache-2.0) from its Q4_1 GGUF: a Llama-style decoder used only to score text (surprisal per token), never to generate.
 pub struct SmolLm2 {
     config: Config,
     embeddings: QMatMul,
@@ -163,7 +175,7 @@ impl SmolLm2 {
     }
 
     /// Token ids and their byte ranges in `text`, no special tokens added.
-    pub fn tokenize(&self, text: &str) -> Result<Vec<(u32, usize, usize)>, ModelError> {
+    pub fn tokenize(&self, text: &str) -> Result<Vec<Token>, ModelError> {
         let encoding = self
             .tokenizer
             .encode(text, false)
@@ -172,17 +184,14 @@ impl SmolLm2 {
             .get_ids()
             .iter()
             .zip(encoding.get_offsets())
-            .map(|(&id, &(start, end))| (id, start, end))
+            .map(|(&id, &(start, end))| Token { id, start, end })
             .collect())
     }
 
     /// Surprisal of each of `tokens` (from [`Self::tokenize`]) given the ones before it,
     /// the first given only the document start. One forward pass; the caller bounds the
     /// window (cost grows linearly with it, attention quadratically).
-    pub fn surprisals(
-        &self,
-        tokens: &[(u32, usize, usize)],
-    ) -> Result<Vec<TokenSurprisal>, ModelError> {
+    pub fn surprisals(&self, tokens: &[Token]) -> Result<Vec<TokenSurprisal>, ModelError> {
         if tokens.is_empty() {
             return Ok(Vec::new());
         }
@@ -194,7 +203,7 @@ impl SmolLm2 {
             )));
         }
         let ids: Vec<u32> = std::iter::once(DOCUMENT_START)
-            .chain(tokens.iter().map(|&(id, _, _)| id))
+            .chain(tokens.iter().map(|token| token.id))
             .collect();
         // Position i predicts token i + 1: the last position predicts nothing we score.
         let hidden = self.hidden_states(&ids[..ids.len() - 1])?;
@@ -211,7 +220,11 @@ impl SmolLm2 {
         Ok(tokens
             .iter()
             .zip(bits)
-            .map(|(&(_, start, end), bits)| TokenSurprisal { start, end, bits })
+            .map(|(token, bits)| TokenSurprisal {
+                start: token.start,
+                end: token.end,
+                bits,
+            })
             .collect())
     }
 

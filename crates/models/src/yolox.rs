@@ -20,6 +20,7 @@ const STRIDES: [usize; 3] = [8, 16, 32];
 /// YOLOX pads the letterboxed image with this grey.
 const PAD_VALUE: f32 = 114.0;
 
+/// The 80 COCO class names, in the order of YOLOX's class outputs.
 pub const COCO_LABELS: [&str; 80] = [
     "person",
     "bicycle",
@@ -106,27 +107,35 @@ pub const COCO_LABELS: [&str; 80] = [
 /// An RGB image borrowed from the caller: `pixels` is `width * height * 3` bytes, row-major.
 #[derive(Debug, Clone, Copy)]
 pub struct RgbView<'a> {
+    /// Pixels per row.
     pub width: usize,
+    /// Rows.
     pub height: usize,
+    /// RGB bytes, `width * height * 3`.
     pub pixels: &'a [u8],
 }
 
 /// One detected object, its box in the source image's pixels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
+    /// Index into [`COCO_LABELS`].
     pub class_id: usize,
+    /// The COCO class name.
     pub label: &'static str,
+    /// Objectness times class probability, in 0..1.
     pub score: f32,
     /// `[x0, y0, x1, y1]`, clamped to the image.
     pub bbox: [f32; 4],
 }
 
+/// What counts as a detection.
 #[derive(Debug, Clone, Copy)]
 pub struct DetectorSettings {
     /// Minimum objectness x class probability.
     pub min_score: f32,
     /// Boxes of one class overlapping more than this are suppressed.
     pub nms_iou: f32,
+    /// At most this many boxes, best first.
     pub max_detections: usize,
 }
 
@@ -455,6 +464,7 @@ impl HeadLevel {
     }
 }
 
+/// YOLOX-Nano (Megvii, Apache-2.0): depthwise CSP-Darknet backbone, PAFPN neck and decoupled head, at 416x416, from the ONNX release converted to safetensors by `make models`.
 pub struct YoloxNano {
     stem: BaseConv,
     dark2: (DwConv, CspLayer),

@@ -31,7 +31,7 @@ fn tokens_and_surprisals_match_the_reference() {
     for case in reference()["cases"].as_array().expect("cases") {
         let text = case["text"].as_str().expect("text");
         let tokens = model.tokenize(text).expect("tokenizes");
-        let ids: Vec<u64> = tokens.iter().map(|&(id, _, _)| u64::from(id)).collect();
+        let ids: Vec<u64> = tokens.iter().map(|t| u64::from(t.id)).collect();
         let expected_ids: Vec<u64> = case["token_ids"]
             .as_array()
             .expect("ids")
@@ -40,7 +40,7 @@ fn tokens_and_surprisals_match_the_reference() {
             .collect();
         assert_eq!(ids, expected_ids, "{text}");
         // Byte ranges tile the text: the flagged spans built on them must be exact.
-        let rebuilt: String = tokens.iter().map(|&(_, s, e)| &text[s..e]).collect();
+        let rebuilt: String = tokens.iter().map(|t| &text[t.start..t.end]).collect();
         assert_eq!(rebuilt.replace(' ', ""), text.replace(' ', ""), "{text}");
 
         let scored = model.surprisals(&tokens).expect("scores");
@@ -99,6 +99,11 @@ fn the_model_knows_capitals_and_word_salad() {
 fn empty_text_scores_nothing_and_overlong_windows_are_refused() {
     let model = model();
     assert!(model.surprisals(&[]).expect("empty").is_empty());
-    let too_long = vec![(42u32, 0usize, 1usize); model.context_length()];
+    let token = postlens_models::smollm2::Token {
+        id: 42,
+        start: 0,
+        end: 1,
+    };
+    let too_long = vec![token; model.context_length()];
     assert!(model.surprisals(&too_long).is_err());
 }

@@ -11,10 +11,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use postlens_local::emulator::Emulator;
 use postlens_local::{
     FunctionSpec, InvocationOutcome, LocalStack, RuntimeApi, RuntimeApiError, Tap, Topology,
 };
-use postlens_runtime::emulator::Emulator;
 use serde::Serialize;
 
 /// Where the artifacts are and how to run them.
@@ -62,7 +62,7 @@ pub async fn run(options: &SmokeOptions) -> anyhow::Result<Vec<SmokeCase>> {
     let stack = LocalStack::create(Topology::from_file(&options.template)?, &config).await?;
     if let Some(bucket) = stack.buckets.get("MediaBucket") {
         let store =
-            postlens_runtime::store::S3Store::new(postlens_runtime::emulator::s3_client(&config));
+            postlens_runtime::store::S3Store::new(postlens_local::emulator::s3_client(&config));
         crate::demo::upload_media(&store, bucket, Path::new("fixtures")).await?;
     }
     std::fs::create_dir_all(&options.out_dir)
@@ -230,7 +230,7 @@ impl Artifact {
                     path.display(), log_path.display()
                 ),
             };
-            let invoke_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let invoke_ms = postlens_runtime::metrics::elapsed_ms(started);
             let response = match outcome {
                 Ok(InvocationOutcome::Response(bytes)) => serde_json::from_slice(&bytes)
                     .unwrap_or_else(|_| {

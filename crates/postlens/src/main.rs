@@ -1,6 +1,7 @@
 //! `postlens`: the workers' analysis on JSON lines, the real handlers in-process, and the
 //! local stack. Every command runs the same batch engine the Lambdas run.
 
+mod bench_serve;
 mod demo;
 mod hostile;
 mod jsonl;
@@ -125,6 +126,9 @@ enum Command {
         #[arg(long, default_value = "target/lambda-smoke")]
         out: PathBuf,
     },
+    /// The postlens side of `make bench-compare`: one JSON timing request per stdin line,
+    /// one JSON reply per stdout line (see scripts/bench_compare.py).
+    BenchServe,
     /// Start moto with the template's topology and keep it running, writing one env file per
     /// function for `cargo lambda watch --env-file`.
     Stack {
@@ -177,12 +181,9 @@ async fn main() -> anyhow::Result<ExitCode> {
             };
             let worker = thumbnail_generator::ThumbnailGenerator::new(
                 detector,
-                None,
-                Vec::new(),
                 thumbnail_generator::Destination::Directory(out),
-                thumbnail_generator::UrlPolicy::default(),
-                settings,
-            );
+            )
+            .with_settings(settings);
             let summary = jsonl::run(worker, tokio::io::stdin(), tokio::io::stdout()).await?;
             Ok(summary.exit_code())
         }
@@ -285,11 +286,8 @@ async fn main() -> anyhow::Result<ExitCode> {
                 HostileWorker::TextScorer => {
                     hostile::run(
                         |store| {
-                            Ok(text_scorer::TextScorer::new(
-                                load_text_scorer_models()?,
-                                Some(store),
-                                vec![hostile::DOCUMENT_BUCKET.to_owned()],
-                            ))
+                            Ok(text_scorer::TextScorer::new(load_text_scorer_models()?)
+                                .with_documents(store, vec![hostile::DOCUMENT_BUCKET.to_owned()]))
                         },
                         &cases,
                         dry_run,
@@ -302,20 +300,16 @@ async fn main() -> anyhow::Result<ExitCode> {
                             let dir = model_dir()?;
                             let detector =
                                 postlens_models::YoloxNano::load(&dir.join("yolox-nano"))?;
-                            let settings = thumbnail_generator::Settings::from_lookup(|name| {
-                                std::env::var(name).ok()
-                            })
-                            .map_err(anyhow::Error::msg)?;
-                            Ok(thumbnail_generator::ThumbnailGenerator::new(
-                                detector,
-                                Some(store.clone()),
-                                vec![hostile::MEDIA_BUCKET.to_owned()],
-                                thumbnail_generator::Destination::S3 {
-                                    store,
-                                    bucket: "thumbnails".to_owned(),
+                            // The Lambda's settings, with the in-memory S3's bucket names.
+                            let config = thumbnail_generator::ThumbnailConfig::from_lookup(
+                                |name| match name {
+                                    "MEDIA_BUCKETS" => Some(hostile::MEDIA_BUCKET.to_owned()),
+                                    "THUMBNAIL_BUCKET" => Some("thumbnails".to_owned()),
+                                    _ => std::env::var(name).ok(),
                                 },
-                                thumbnail_generator::UrlPolicy::default(),
-                                settings,
+                            )?;
+                            Ok(thumbnail_generator::ThumbnailGenerator::from_config(
+                                detector, store, config,
                             ))
                         },
                         &cases,
@@ -384,6 +378,10 @@ async fn main() -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::BenchServe => {
+            bench_serve::run(&model_dir()?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Stack { template, out } => {
             demo::serve(&template, &out).await?;
             Ok(ExitCode::SUCCESS)
@@ -414,11 +412,7 @@ fn load_text_scorer_models() -> anyhow::Result<text_scorer::Models> {
 
 /// The CLI reads text only: `s3_uri` inputs get `bucket_not_allowed` error events.
 fn load_text_scorer() -> anyhow::Result<text_scorer::TextScorer> {
-    Ok(text_scorer::TextScorer::new(
-        load_text_scorer_models()?,
-        None,
-        Vec::new(),
-    ))
+    Ok(text_scorer::TextScorer::new(load_text_scorer_models()?))
 }
 
 fn load_auto_tagger_models() -> anyhow::Result<auto_tagger::Models> {

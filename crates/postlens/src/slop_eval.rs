@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use postlens_analysis::slop::{ScoreOptions, SlopResult, METRICS, PRIOR_WEIGHTS};
+use postlens_analysis::slop::{Axis, ScoreOptions, SlopResult, CALIBRATION, PRIOR_WEIGHTS};
 use serde::Deserialize;
 use text_scorer::{score_document, Models, TextSubmitted};
 
@@ -121,7 +121,7 @@ fn nnls(rows: &[[f64; 11]], y: &[f64]) -> ([f64; 11], f64) {
 /// The `general` weights fitted to the expected scores, checked on domains held out of the
 /// fit (the dataset's texts come in same-domain triples and sextuples that share a style and
 /// an expected score, so a row-wise split would leak), next to the prior weights.
-/// Each result's 11 axis values in METRICS order; an axis not measured on a text (too short
+/// Each result's 11 axis values in `Axis::ALL` order; an axis not measured on a text (too short
 /// for coherence) takes that axis's mean.
 fn axis_rows<'a>(results: impl IntoIterator<Item = &'a SlopResult>) -> Vec<[f64; 11]> {
     let mut rows: Vec<[f64; 11]> = results
@@ -129,7 +129,7 @@ fn axis_rows<'a>(results: impl IntoIterator<Item = &'a SlopResult>) -> Vec<[f64;
         .map(|r| {
             std::array::from_fn(|j| {
                 r.metrics
-                    .get(METRICS[j])
+                    .get(Axis::ALL[j].name())
                     .and_then(|m| m.value)
                     .map_or(f64::NAN, f64::from)
             })
@@ -158,7 +158,11 @@ fn fit_weights(
     let directions: Vec<String> = (0..11)
         .map(|j| {
             let column: Vec<f64> = rows.iter().map(|r| r[j]).collect();
-            format!("{} {:+.2}", METRICS[j], spearman(&column, expected))
+            format!(
+                "{} {:+.2}",
+                Axis::ALL[j].name(),
+                spearman(&column, expected)
+            )
         })
         .collect();
     writeln!(
@@ -166,7 +170,7 @@ fn fit_weights(
         "each axis alone, Spearman rho with expected: {}",
         directions.join(", ")
     )?;
-    let hand: [f64; 11] = std::array::from_fn(|j| f64::from(PRIOR_WEIGHTS[j]));
+    let hand: [f64; 11] = std::array::from_fn(|j| f64::from(PRIOR_WEIGHTS.0[j]));
     let weighted = |w: &[f64; 11], row: &[f64; 11]| {
         let total: f64 = w.iter().sum();
         w.iter().zip(row).map(|(a, b)| a * b).sum::<f64>() / total.max(f64::EPSILON)
@@ -207,10 +211,10 @@ fn fit_weights(
         calibration.len(),
         on_dataset(&own),
         on_dataset(&hand),
-        METRICS
+        Axis::ALL
             .iter()
             .zip(&own)
-            .map(|(name, b)| format!("{name} {:.2}", b / own.iter().sum::<f64>().max(f64::EPSILON) * 11.0))
+            .map(|(axis, b)| format!("{} {:.2}", axis.name(), b / own.iter().sum::<f64>().max(f64::EPSILON) * 11.0))
             .collect::<Vec<_>>()
             .join(", ")
     )?;
@@ -227,10 +231,10 @@ fn fit_weights(
         out,
         "halfway between fitted and prior (slop::GENERAL_WEIGHTS): Spearman rho {:.3}; weights: {}",
         on_dataset(&blend),
-        METRICS
+        Axis::ALL
             .iter()
             .zip(&blend)
-            .map(|(name, w)| format!("{name} {w:.2}"))
+            .map(|(axis, w)| format!("{} {w:.2}", axis.name()))
             .collect::<Vec<_>>()
             .join(", ")
     )?;
@@ -246,10 +250,11 @@ fn fit_weights(
         out,
         "fitted on all texts (non-negative least squares; weights scaled to sum 11, line = sum of coefficients, intercept):"
     )?;
-    for (name, b) in METRICS.iter().zip(&beta) {
+    for (axis, b) in Axis::ALL.iter().zip(&beta) {
         writeln!(
             out,
-            "  {name:<12} {:.2}",
+            "  {:<12} {:.2}",
+            axis.name(),
             b / total.max(f64::EPSILON) * 11.0
         )?;
     }
@@ -309,7 +314,7 @@ pub fn run(data: &Path, calibration: &Path, models: &Models) -> anyhow::Result<S
     // expected score, fitted on even-numbered texts and checked on odd ones.
     let raw: Vec<f64> = scores
         .iter()
-        .map(|s| postlens_analysis::slop::uncalibrate(*s as f32) as f64)
+        .map(|s| CALIBRATION.invert(*s as f32) as f64)
         .collect();
     let fit = |indices: &[usize]| {
         let n = indices.len() as f64;
@@ -450,7 +455,7 @@ pub fn run(data: &Path, calibration: &Path, models: &Models) -> anyhow::Result<S
             "  example {name:<18} {} {:.3} {}",
             if ai { "AI   " } else { "human" },
             result.slop_score,
-            result.level
+            result.level.as_str()
         )?;
     }
     let lowest_ai = example_scores

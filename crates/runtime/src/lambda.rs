@@ -64,7 +64,7 @@ pub async fn run<W: Worker>(
     process_started: Instant,
 ) -> Result<(), lambda_runtime::Error> {
     let engine = Arc::new(engine_from_env(worker).await?);
-    let init_ms = process_started.elapsed().as_secs_f64() * 1e3;
+    let init_ms = crate::metrics::elapsed_ms(process_started);
     let all_failed_mode = engine.config().all_failed_mode;
     info!(
         init_ms,

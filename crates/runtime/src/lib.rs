@@ -5,7 +5,6 @@
 pub mod config;
 pub mod contracts;
 pub mod cpu;
-pub mod emulator;
 pub mod engine;
 pub mod envelope;
 pub mod error;
@@ -13,7 +12,6 @@ pub mod event;
 pub mod idempotency;
 mod identity;
 pub mod lambda;
-pub mod local;
 pub mod logging;
 pub mod metrics;
 pub mod model_files;

@@ -13,6 +13,12 @@ use crate::engine::BatchReport;
 
 pub const DEFAULT_NAMESPACE: &str = "postlens";
 
+/// Milliseconds since `since`, to the microsecond: the unit of every timing postlens reports
+/// (EMF, `timings_ms` in events, logs). Finer digits are noise and only lengthen events.
+pub fn elapsed_ms(since: std::time::Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1e6).round() / 1e3
+}
+
 /// Where metrics go: `METRICS_NAMESPACE` (or Powertools' `POWERTOOLS_METRICS_NAMESPACE`),
 /// default `postlens`; the `stack` dimension from `STACK_NAME` (the template passes
 /// `AWS::StackName`).

@@ -1,7 +1,7 @@
 //! Object storage for claim checks (and, later, media): S3 in production.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_s3::primitives::ByteStream;
 use futures::future::BoxFuture;
@@ -41,36 +41,63 @@ impl StoreError {
     }
 }
 
-/// An input object a record names by `s3://` URI, read only from the `allowed` buckets
-/// (`allow_list` names the setting in the error, e.g. `MEDIA_BUCKETS`) and at most
-/// `max_bytes` long (`too_large` is the worker's code for a bigger one).
-pub async fn read_allowed(
-    store: Option<&dyn ObjectStore>,
-    uri: &str,
-    allowed: &[String],
-    allow_list: &str,
-    max_bytes: usize,
-    too_large: &'static str,
-) -> Result<Vec<u8>, RecordError> {
-    let location = S3Location::parse(uri).ok_or_else(|| {
-        RecordError::permanent(
-            codes::S3_URI_INVALID,
-            format!("{uri} does not look like s3://bucket/key"),
-        )
-    })?;
-    if !allowed.contains(&location.bucket) {
-        return Err(RecordError::permanent(
-            codes::BUCKET_NOT_ALLOWED,
-            format!("bucket {} is not in {allow_list}", location.bucket),
-        ));
+/// The objects a worker's inputs may name by `s3://` URI: read through `store`, only from
+/// `buckets` (the allow-list setting `setting` names, e.g. `MEDIA_BUCKETS`, which errors
+/// quote). Without a store every such input is refused.
+#[derive(Clone)]
+pub struct AllowedObjects {
+    store: Option<Arc<dyn ObjectStore>>,
+    buckets: Vec<String>,
+    setting: &'static str,
+}
+
+impl AllowedObjects {
+    /// No object may be read: `s3://` inputs get `bucket_not_allowed`.
+    pub fn none(setting: &'static str) -> Self {
+        Self {
+            store: None,
+            buckets: Vec::new(),
+            setting,
+        }
     }
-    let store = store.ok_or_else(|| {
-        RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, "no object store configured")
-    })?;
-    store
-        .get(&location, max_bytes)
-        .await
-        .map_err(|e| e.into_record_error(codes::OBJECT_NOT_FOUND, too_large))
+
+    /// Objects in `buckets`, read through `store`.
+    pub fn new(store: Arc<dyn ObjectStore>, buckets: Vec<String>, setting: &'static str) -> Self {
+        Self {
+            store: Some(store),
+            buckets,
+            setting,
+        }
+    }
+
+    /// Reads the object `uri` names, at most `max_bytes` long (`too_large` is the worker's
+    /// code for a bigger one).
+    pub async fn read(
+        &self,
+        uri: &str,
+        max_bytes: usize,
+        too_large: &'static str,
+    ) -> Result<Vec<u8>, RecordError> {
+        let location = S3Location::parse(uri).ok_or_else(|| {
+            RecordError::permanent(
+                codes::S3_URI_INVALID,
+                format!("{uri} does not look like s3://bucket/key"),
+            )
+        })?;
+        if !self.buckets.contains(&location.bucket) {
+            return Err(RecordError::permanent(
+                codes::BUCKET_NOT_ALLOWED,
+                format!("bucket {} is not in {}", location.bucket, self.setting),
+            ));
+        }
+        let store = self.store.as_deref().ok_or_else(|| {
+            RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, "no object store configured")
+        })?;
+        store
+            .get(&location, max_bytes)
+            .await
+            .map_err(|e| e.into_record_error(codes::OBJECT_NOT_FOUND, too_large))
+    }
 }
 
 pub trait ObjectStore: Send + Sync {

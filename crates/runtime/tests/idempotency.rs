@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
-use postlens_runtime::emulator::Emulator;
+use postlens_local::emulator::Emulator;
 use postlens_runtime::event::{ContentDigest, WorkerDescriptor};
 use postlens_runtime::idempotency::{item_key, DynamoDbStore, IdempotencyConfig};
 use postlens_runtime::{

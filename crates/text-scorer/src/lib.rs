@@ -9,11 +9,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use postlens_analysis::slop::{self, ModelEvidence, ScoreOptions, SlopResult};
+use postlens_analysis::slop::{self, Level, ModelEvidence, ScoreOptions, SlopResult};
 use postlens_models::{ModelError, SentenceEmbedder, SmolLm2};
+use postlens_runtime::config::name_list;
 use postlens_runtime::event::WorkerDescriptor;
-use postlens_runtime::metrics::Metric;
-use postlens_runtime::store::read_allowed;
+use postlens_runtime::metrics::{elapsed_ms, Metric};
+use postlens_runtime::store::AllowedObjects;
 use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
 use serde::{Deserialize, Serialize};
 
@@ -138,24 +139,50 @@ pub struct TextScored {
 
 pub struct TextScorer {
     models: Models,
-    store: Option<Arc<dyn ObjectStore>>,
-    /// Buckets `s3_uri` may name; empty means none.
-    allowed_buckets: Vec<String>,
+    /// Where `s3_uri` documents may be read (`DOCUMENT_BUCKETS`).
+    documents: AllowedObjects,
     cpu: CpuPool,
 }
 
+/// The function's settings, read from its environment by [`TextScorerConfig::from_lookup`]
+/// (the Lambda and the local stack read the same names the same way).
+#[derive(Debug, Clone, Default)]
+pub struct TextScorerConfig {
+    /// `DOCUMENT_BUCKETS`: the buckets `s3_uri` may name; none by default.
+    pub document_buckets: Vec<String>,
+}
+
+impl TextScorerConfig {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            document_buckets: name_list(&lookup("DOCUMENT_BUCKETS").unwrap_or_default()),
+        }
+    }
+}
+
 impl TextScorer {
-    pub fn new(
-        models: Models,
-        store: Option<Arc<dyn ObjectStore>>,
-        allowed_buckets: Vec<String>,
-    ) -> Self {
+    /// A scorer of inline `text` only: `s3_uri` inputs get `bucket_not_allowed`.
+    pub fn new(models: Models) -> Self {
         Self {
             models,
-            store,
-            allowed_buckets,
+            documents: AllowedObjects::none("DOCUMENT_BUCKETS"),
             cpu: CpuPool::per_vcpu(),
         }
+    }
+
+    /// The function as deployed: documents also read from the `DOCUMENT_BUCKETS` in S3.
+    pub fn from_config(
+        models: Models,
+        store: Arc<dyn ObjectStore>,
+        config: TextScorerConfig,
+    ) -> Self {
+        Self::new(models).with_documents(store, config.document_buckets)
+    }
+
+    /// Reads `s3_uri` documents through `store`, from these buckets only.
+    pub fn with_documents(mut self, store: Arc<dyn ObjectStore>, buckets: Vec<String>) -> Self {
+        self.documents = AllowedObjects::new(store, buckets, "DOCUMENT_BUCKETS");
+        self
     }
 
     async fn document_text(&self, input: &TextSubmitted) -> Result<String, RecordError> {
@@ -178,15 +205,10 @@ impl TextScorer {
             )),
             (Some(text), None) => Ok(text.clone()),
             (None, Some(uri)) => {
-                let bytes = read_allowed(
-                    self.store.as_deref(),
-                    uri,
-                    &self.allowed_buckets,
-                    "DOCUMENT_BUCKETS",
-                    MAX_OBJECT_BYTES,
-                    OBJECT_TOO_LARGE,
-                )
-                .await?;
+                let bytes = self
+                    .documents
+                    .read(uri, MAX_OBJECT_BYTES, OBJECT_TOO_LARGE)
+                    .await?;
                 decode_document(&bytes)
             }
         }
@@ -256,10 +278,7 @@ pub fn score_document(
             let references: Vec<&str> = input.references.iter().map(String::as_str).collect();
             evidence.references = embedder.embed(&references)?;
         }
-        timings.insert(
-            "embeddings".to_owned(),
-            embed_started.elapsed().as_secs_f64() * 1e3,
-        );
+        timings.insert("embeddings".to_owned(), elapsed_ms(embed_started));
     }
     if let Some(language_model) = &models.language_model {
         let _forward = tracing::info_span!("model.forward", model = "smollm2-135m").entered();
@@ -267,18 +286,12 @@ pub fn score_document(
         let mut tokens = language_model.tokenize(lm_prefix(text))?;
         tokens.truncate(LM_WINDOW_TOKENS);
         evidence.surprisal = language_model.surprisals(&tokens)?;
-        timings.insert(
-            "language_model".to_owned(),
-            lm_started.elapsed().as_secs_f64() * 1e3,
-        );
+        timings.insert("language_model".to_owned(), elapsed_ms(lm_started));
     }
     let rules_started = Instant::now();
     let result = slop::score(text, &input.domain, Some(&evidence), options);
-    timings.insert(
-        "metrics".to_owned(),
-        rules_started.elapsed().as_secs_f64() * 1e3,
-    );
-    timings.insert("total".to_owned(), started.elapsed().as_secs_f64() * 1e3);
+    timings.insert("metrics".to_owned(), elapsed_ms(rules_started));
+    timings.insert("total".to_owned(), elapsed_ms(started));
     Ok(TextScored {
         result,
         timings_ms: timings,
@@ -311,16 +324,16 @@ impl Worker for TextScorer {
 
     /// Filter-policy attribute: the level (`Clean`, `Watch`, `Sloppy`, `High-Slop`).
     fn attributes(&self, scored: &TextScored) -> Vec<(String, String)> {
-        vec![("level".to_owned(), scored.result.level.clone())]
+        vec![("level".to_owned(), scored.result.level.as_str().to_owned())]
     }
 
     /// Documents per slop level (the levels are a closed set of four).
     fn metrics(&self, scored: &TextScored) -> Vec<Metric> {
-        let name = match scored.result.level.as_str() {
-            "High-Slop" => "DocumentsHighSlop",
-            "Sloppy" => "DocumentsSloppy",
-            "Watch" => "DocumentsWatch",
-            _ => "DocumentsClean",
+        let name = match scored.result.level {
+            Level::HighSlop => "DocumentsHighSlop",
+            Level::Sloppy => "DocumentsSloppy",
+            Level::Watch => "DocumentsWatch",
+            Level::Clean => "DocumentsClean",
         };
         vec![Metric::count(name, 1.0)]
     }

@@ -2,7 +2,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use postlens_runtime::config::name_list;
 use postlens_runtime::logging::{self, LogTarget};
 use postlens_runtime::store::S3Store;
 
@@ -18,7 +17,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let models = text_scorer::Models::load(&model_dir)
         .with_context(|| format!("loading models from {}", model_dir.display()))?;
     let (_, s3) = postlens_runtime::lambda::aws_clients().await;
-    let buckets = name_list(&std::env::var("DOCUMENT_BUCKETS").unwrap_or_default());
-    let worker = text_scorer::TextScorer::new(models, Some(Arc::new(S3Store::new(s3))), buckets);
+    let config = text_scorer::TextScorerConfig::from_lookup(|name| std::env::var(name).ok());
+    let worker = text_scorer::TextScorer::from_config(models, Arc::new(S3Store::new(s3)), config);
     postlens_runtime::lambda::run(worker, started).await
 }

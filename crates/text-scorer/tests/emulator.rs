@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{event_for, gzip, score_of};
+use postlens_local::emulator::{s3_client, Emulator};
 use postlens_local::WorkerFixture;
-use postlens_runtime::emulator::{s3_client, Emulator};
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::store::S3Store;
 use postlens_runtime::ObjectStore;
@@ -61,7 +61,14 @@ async fn documents_become_text_scored_events() {
     let models = text_scorer::Models::load(&dir).expect("MiniLM and SmolLM2");
     let report = fixture
         .drain(
-            text_scorer::TextScorer::new(models, Some(std::sync::Arc::new(store)), vec![bucket]),
+            // The function's own environment from the template, read as the Lambda reads it.
+            text_scorer::TextScorer::from_config(
+                models,
+                std::sync::Arc::new(store),
+                text_scorer::TextScorerConfig::from_lookup(|name| {
+                    fixture.environment.get(name).cloned()
+                }),
+            ),
             Duration::from_secs(120),
         )
         .await

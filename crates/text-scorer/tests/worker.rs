@@ -59,7 +59,7 @@ async fn inputs_from_text_and_s3_score_and_bad_ones_become_error_events() {
         .expect("put");
     let dir = postlens_models::model_dir().expect("models/ (make models)");
     let models = text_scorer::Models::load(&dir).expect("MiniLM and SmolLM2");
-    let scorer = TextScorer::new(models, Some(store), vec!["docs".to_owned()]);
+    let scorer = TextScorer::new(models).with_documents(store, vec!["docs".to_owned()]);
     let sink = Arc::new(MemorySink::default());
     let engine = BatchEngine::new(scorer, sink.clone(), None, EngineConfig::default());
     let records = vec![
@@ -154,11 +154,7 @@ async fn the_invoke_fixture_gives_the_documented_events() {
     let event: aws_lambda_events::event::sqs::SqsEvent =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("SQS event");
     let dir = postlens_models::model_dir().expect("models/ (make models)");
-    let scorer = TextScorer::new(
-        text_scorer::Models::load(&dir).expect("models"),
-        None,
-        Vec::new(),
-    );
+    let scorer = TextScorer::new(text_scorer::Models::load(&dir).expect("models"));
     let sink = Arc::new(MemorySink::default());
     let engine = BatchEngine::new(scorer, sink.clone(), None, EngineConfig::default());
     let outcome = engine.process_batch(&event.records, None).await;

@@ -18,11 +18,9 @@ use rustls::pki_types::ServerName;
 use rustls::RootCertStore;
 use tokio_rustls::TlsConnector;
 
-use crate::error_codes::{MEDIA_TOO_LARGE, URL_NOT_ALLOWED};
-
-pub const URL_NOT_FOUND: &str = "url_not_found";
-pub const URL_FETCH_FAILED: &str = "url_fetch_failed";
-pub const URL_UNAVAILABLE: &str = "url_unavailable";
+use crate::error_codes::{
+    MEDIA_TOO_LARGE, URL_FETCH_FAILED, URL_NOT_ALLOWED, URL_NOT_FOUND, URL_UNAVAILABLE,
+};
 
 const MAX_REDIRECTS: usize = 3;
 

@@ -14,11 +14,12 @@ use std::sync::Arc;
 
 use postlens_analysis::thumbnail::{CropRect, FrameQuality, ObjectBox};
 use postlens_models::YoloxNano;
+use postlens_runtime::config::name_list;
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::Metric;
-use postlens_runtime::store::read_allowed;
+use postlens_runtime::store::AllowedObjects;
 use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -43,7 +44,16 @@ pub mod error_codes {
     pub const URL_NOT_ALLOWED: &str = "url_not_allowed";
     pub const OUTPUT_UNAVAILABLE: &str = "thumbnail_store_unavailable";
     pub const LOCAL_PATH_NOT_ALLOWED: &str = "local_path_not_allowed";
-    pub const MEDIA_TOO_LARGE: &str = "media_too_large";
+    /// Media over the byte cap, however it arrives (S3, URL): the decoder's own code.
+    pub use postlens_media::codes::MEDIA_TOO_LARGE;
+    /// Every candidate frame was black or blank.
+    pub const NO_USABLE_FRAME: &str = "no_usable_frame";
+    /// `video_url` answered 404 or 410.
+    pub const URL_NOT_FOUND: &str = "url_not_found";
+    /// `video_url` failed in a way a retry will not fix (4xx, bad redirect, bad body).
+    pub const URL_FETCH_FAILED: &str = "url_fetch_failed";
+    /// `video_url` failed in a way a retry may fix (5xx, 429, connection, timeout).
+    pub const URL_UNAVAILABLE: &str = "url_unavailable";
 }
 
 /// One stored thumbnail as the event lists it.
@@ -163,37 +173,120 @@ pub enum Destination {
 
 pub struct ThumbnailGenerator {
     detector: Arc<YoloxNano>,
-    /// Reads `s3://` media; `None` refuses it.
-    media_store: Option<Arc<dyn ObjectStore>>,
-    media_buckets: Vec<String>,
+    /// Where `s3://` media may be read (`MEDIA_BUCKETS`).
+    media: AllowedObjects,
     destination: Destination,
     downloader: Downloader,
     settings: Arc<Settings>,
     cpu: CpuPool,
 }
 
+/// The function's settings, read from its environment by [`ThumbnailConfig::from_lookup`]:
+/// the Lambda, the local stack and `postlens hostile` read the same names the same way.
+#[derive(Debug, Clone)]
+pub struct ThumbnailConfig {
+    /// `THUMBNAIL_BUCKET`: where thumbnails are written.
+    pub output_bucket: String,
+    /// `MEDIA_BUCKETS`: the buckets `video_s3_uri` and `image_s3_uris` may name.
+    pub media_buckets: Vec<String>,
+    /// `VIDEO_URL_HOSTS`: the hosts `video_url` may name (none by default).
+    pub urls: UrlPolicy,
+    /// `THUMBNAIL_SIZES`, `JPEG_QUALITY` and `MAX_MEDIA_BYTES` over the defaults.
+    pub settings: Settings,
+}
+
+/// A setting the function cannot start with.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ThumbnailConfig {
+    /// Reads the settings through `lookup` (the process environment in the Lambda, the
+    /// template's resolved environment in the local stack).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let list = |name: &str| name_list(&lookup(name).unwrap_or_default());
+        let output_bucket = lookup("THUMBNAIL_BUCKET")
+            .map(|bucket| bucket.trim().to_owned())
+            .filter(|bucket| !bucket.is_empty())
+            .ok_or(ConfigError::Missing("THUMBNAIL_BUCKET"))?;
+        Ok(Self {
+            output_bucket,
+            media_buckets: list("MEDIA_BUCKETS"),
+            urls: UrlPolicy {
+                allowed_hosts: list("VIDEO_URL_HOSTS"),
+                ..UrlPolicy::default()
+            },
+            settings: Settings::from_lookup(&lookup).map_err(ConfigError::Invalid)?,
+        })
+    }
+}
+
 impl ThumbnailGenerator {
-    pub fn new(
-        detector: YoloxNano,
-        media_store: Option<Arc<dyn ObjectStore>>,
-        media_buckets: Vec<String>,
-        destination: Destination,
-        urls: UrlPolicy,
-        settings: Settings,
-    ) -> Self {
+    /// A generator writing to `destination` that reads no S3 media, downloads nothing and
+    /// uses the default settings; the `with_*` methods add the rest.
+    pub fn new(detector: YoloxNano, destination: Destination) -> Self {
         Self {
             detector: Arc::new(detector),
-            media_store,
-            media_buckets,
+            media: AllowedObjects::none("MEDIA_BUCKETS"),
             destination,
-            // No allowed host, nothing to download: skip reading the system certificates.
-            downloader: if urls.allowed_hosts.is_empty() {
-                Downloader::with_roots(urls, rustls::RootCertStore::empty())
-            } else {
-                Downloader::new(urls)
-            },
-            settings: Arc::new(settings),
+            downloader: Self::downloader_for(UrlPolicy::default()),
+            settings: Arc::new(Settings::default()),
             cpu: CpuPool::per_vcpu(),
+        }
+    }
+
+    /// The function as deployed: media read from the `MEDIA_BUCKETS` and thumbnails written
+    /// to `THUMBNAIL_BUCKET`, both through `store`.
+    pub fn from_config(
+        detector: YoloxNano,
+        store: Arc<dyn ObjectStore>,
+        config: ThumbnailConfig,
+    ) -> Self {
+        Self::new(
+            detector,
+            Destination::S3 {
+                store: store.clone(),
+                bucket: config.output_bucket,
+            },
+        )
+        .with_media_store(store, config.media_buckets)
+        .with_url_policy(config.urls)
+        .with_settings(config.settings)
+    }
+
+    /// Reads `s3://` media through `store`, from these buckets only.
+    pub fn with_media_store(mut self, store: Arc<dyn ObjectStore>, buckets: Vec<String>) -> Self {
+        self.media = AllowedObjects::new(store, buckets, "MEDIA_BUCKETS");
+        self
+    }
+
+    /// Downloads `video_url`s as `urls` allows.
+    pub fn with_url_policy(mut self, urls: UrlPolicy) -> Self {
+        self.downloader = Self::downloader_for(urls);
+        self
+    }
+
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = Arc::new(settings);
+        self
+    }
+
+    /// Replaces the downloader (tests use one that trusts their own certificate).
+    pub fn with_downloader(mut self, downloader: Downloader) -> Self {
+        self.downloader = downloader;
+        self
+    }
+
+    fn downloader_for(urls: UrlPolicy) -> Downloader {
+        // No allowed host, nothing to download: skip reading the system certificates.
+        if urls.allowed_hosts.is_empty() {
+            Downloader::with_roots(urls, rustls::RootCertStore::empty())
+        } else {
+            Downloader::new(urls)
         }
     }
 
@@ -220,16 +313,10 @@ impl ThumbnailGenerator {
     }
 
     async fn fetch(&self, uri: &str, max_bytes: usize) -> Result<Vec<u8>, RecordError> {
-        read_allowed(
-            self.media_store.as_deref(),
-            uri,
-            &self.media_buckets,
-            "MEDIA_BUCKETS",
-            max_bytes,
-            error_codes::MEDIA_TOO_LARGE,
-        )
-        .instrument(tracing::info_span!("s3.get_object", purpose = "media"))
-        .await
+        self.media
+            .read(uri, max_bytes, error_codes::MEDIA_TOO_LARGE)
+            .instrument(tracing::info_span!("s3.get_object", purpose = "media"))
+            .await
     }
 }
 
@@ -354,14 +441,6 @@ impl Worker for ThumbnailGenerator {
                 f64::from(u8::from(output.subject.is_none())),
             ),
         ]
-    }
-}
-
-impl ThumbnailGenerator {
-    /// Replaces the downloader (tests use one that trusts their own certificate).
-    pub fn with_downloader(mut self, downloader: Downloader) -> Self {
-        self.downloader = downloader;
-        self
     }
 }
 

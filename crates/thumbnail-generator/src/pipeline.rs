@@ -11,6 +11,7 @@ use postlens_media::{
     decode_image, encode_crop, sample_video, MediaError, MediaLimits, RgbFrame, SamplingPlan,
 };
 use postlens_models::{DetectorSettings, RgbView, YoloxNano};
+use postlens_runtime::metrics::elapsed_ms;
 use serde::Serialize;
 
 /// One requested output: an aspect ratio and a width in pixels.
@@ -136,8 +137,8 @@ impl ThumbnailError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Media(e) => e.code(),
-            Self::NoUsableFrame => "no_usable_frame",
-            Self::Detector(_) => "inference_failed",
+            Self::NoUsableFrame => crate::error_codes::NO_USABLE_FRAME,
+            Self::Detector(_) => postlens_runtime::codes::INFERENCE_FAILED,
         }
     }
 }
@@ -205,7 +206,7 @@ pub fn generate(
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
-        timings.push((name, clock.elapsed().as_secs_f64() * 1e3));
+        timings.push((name, elapsed_ms(clock)));
         clock = Instant::now();
     };
 

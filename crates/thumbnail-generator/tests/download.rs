@@ -8,7 +8,7 @@ use postlens_models::{model_dir, YoloxNano};
 use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, MemoryStore};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use thumbnail_generator::{Destination, Downloader, Settings, ThumbnailGenerator, UrlPolicy};
+use thumbnail_generator::{Destination, Downloader, ThumbnailGenerator, UrlPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
 
@@ -152,14 +152,10 @@ async fn a_post_with_a_video_url_becomes_thumbnails() {
     let store = Arc::new(MemoryStore::default());
     let worker = ThumbnailGenerator::new(
         detector,
-        None,
-        Vec::new(),
         Destination::S3 {
             store: store.clone(),
             bucket: "thumbs".to_owned(),
         },
-        UrlPolicy::default(),
-        Settings::default(),
     )
     .with_downloader(downloader(true));
     let sink = Arc::new(MemorySink::default());

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use postlens_local::emulator::{s3_client, Emulator};
 use postlens_local::WorkerFixture;
-use postlens_runtime::emulator::{s3_client, Emulator};
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::store::S3Store;
 use postlens_runtime::ObjectStore;
 use serde_json::json;
-use thumbnail_generator::{Destination, Settings, ThumbnailGenerator, UrlPolicy};
+use thumbnail_generator::{ThumbnailConfig, ThumbnailGenerator};
 
 fn fixture_file(path: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -67,17 +67,12 @@ async fn media_in_s3_becomes_thumbnails_in_s3() {
 
     let dir = postlens_models::model_dir().expect("models/ (make models)");
     let detector = postlens_models::YoloxNano::load(&dir.join("yolox-nano")).expect("YOLOX");
-    let worker = ThumbnailGenerator::new(
-        detector,
-        Some(store.clone()),
-        vec![media_bucket.clone()],
-        Destination::S3 {
-            store: store.clone(),
-            bucket: thumbnail_bucket.clone(),
-        },
-        UrlPolicy::default(),
-        Settings::default(),
-    );
+    // The function's own environment from the template, read as the Lambda reads it.
+    let config = ThumbnailConfig::from_lookup(|name| fixture.environment.get(name).cloned())
+        .expect("the template's settings");
+    assert_eq!(config.media_buckets, vec![media_bucket.clone()]);
+    assert_eq!(config.output_bucket, thumbnail_bucket);
+    let worker = ThumbnailGenerator::from_config(detector, store.clone(), config);
     let report = fixture
         .drain(worker, Duration::from_secs(90))
         .await

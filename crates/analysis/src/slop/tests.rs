@@ -86,10 +86,13 @@ fn custom_thresholds_set_the_level() {
             high: 0.03,
         }),
     };
-    assert_eq!(score(HUMAN, "general", None, &strict).level, "High-Slop");
+    assert_eq!(
+        score(HUMAN, "general", None, &strict).level,
+        Level::HighSlop
+    );
     assert_eq!(
         score("", "general", None, &ScoreOptions::default()).level,
-        "Clean"
+        Level::Clean
     );
 }
 
@@ -206,18 +209,12 @@ fn implausible_tokens_raise_fluency_and_too_few_tokens_are_ignored() {
 
 #[test]
 fn domain_weights_shift_emphasis_from_the_calibrated_general_ones() {
-    let weight = |domain: &str, axis: &str| {
-        domain_weights(domain)
-            .iter()
-            .find(|(name, _)| *name == axis)
-            .map(|(_, w)| *w)
-            .expect(axis)
-    };
-    assert!(domain_weights("general").iter().all(|(_, w)| *w > 0.0));
-    assert!(weight("news", "relevance") > weight("general", "relevance"));
-    assert!(weight("qa", "factuality") > weight("general", "factuality"));
+    let weight = |domain: &str, axis: Axis| domain_weights(domain)[axis];
+    assert!(domain_weights("general").iter().all(|(_, w)| w > 0.0));
+    assert!(weight("news", Axis::Relevance) > weight("general", Axis::Relevance));
+    assert!(weight("qa", Axis::Factuality) > weight("general", Axis::Factuality));
     assert_eq!(domain_weights("recipes"), domain_weights("general"));
-    let sum: f32 = GENERAL_WEIGHTS.iter().sum();
+    let sum: f32 = GENERAL_WEIGHTS.sum();
     assert!((sum - 11.0).abs() < 0.05, "{sum}");
 }
 

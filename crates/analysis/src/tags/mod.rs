@@ -9,6 +9,7 @@ mod keywords;
 pub(crate) mod lexicon;
 pub mod taxonomy;
 
+use crate::phrase_match::longest_matches;
 use crate::vector::dot;
 use std::collections::{BTreeSet, HashMap};
 
@@ -230,12 +231,9 @@ impl Tagger {
 
     /// Product phrases found in the caption, longest match first at each position.
     fn lexical_hits(&self, words: &[String]) -> Vec<(usize, f32, String)> {
-        let mut hits = Vec::new();
-        let mut i = 0;
-        while i < words.len() {
-            let mut matched = 0;
-            for n in (1..=self.longest_term.min(words.len() - i)).rev() {
-                let phrase = words[i..i + n].join(" ");
+        let mut hits: Vec<(usize, f32, String)> =
+            longest_matches(words.len(), self.longest_term, |start, n| {
+                let phrase = words[start..start + n].join(" ");
                 let entry = self.terms.get(&phrase).or_else(|| {
                     // Plurals and possessives of the last word: "gowns", "kurtis", "bag's".
                     ["s", "es", "'s"].iter().find_map(|suffix| {
@@ -244,15 +242,12 @@ impl Tagger {
                             .filter(|stem| stem.len() > 2)
                             .and_then(|stem| self.terms.get(stem))
                     })
-                });
-                if let Some(entry) = entry {
-                    hits.push((entry.category, entry.weight, phrase));
-                    matched = n;
-                    break;
-                }
-            }
-            i += matched.max(1);
-        }
+                })?;
+                Some((entry.category, entry.weight, phrase))
+            })
+            .into_iter()
+            .map(|(_, _, hit)| hit)
+            .collect();
         // A phone named next to "case", "cover" or "protector" is the accessory's subject.
         let accessory_word = words.iter().any(|w| {
             matches!(

@@ -1,0 +1,26 @@
+//! What the caller's models measured, handed to the model-based axes.
+
+#[cfg(doc)]
+use super::sentences;
+
+/// What the caller's models measured on the document.
+#[derive(Debug, Clone, Default)]
+pub struct ModelEvidence {
+    /// Sentence embeddings (unit length), one per sentence of [`sentences`], in order;
+    /// empty when the document was not embedded.
+    pub sentences: Vec<Vec<f32>>,
+    pub prompt: Option<Vec<f32>>,
+    pub references: Vec<Vec<f32>>,
+    /// Language-model surprisal of the document's first tokens (a bounded window), in
+    /// order; empty when no language model ran.
+    pub surprisal: Vec<TokenSurprisal>,
+}
+
+/// One token of the document and `-log2 p(token | the tokens before it)`. `start`/`end`
+/// are byte offsets into the scored text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenSurprisal {
+    pub start: usize,
+    pub end: usize,
+    pub bits: f32,
+}

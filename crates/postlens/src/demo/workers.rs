@@ -1,0 +1,73 @@
+//! The worker behind each binary the template names, built from the function's resolved
+//! environment with the constructor its Lambda uses.
+
+use std::sync::Arc;
+
+use postlens_local::{EngineFunction, FunctionSpec, LocalFunction, LocalStack};
+use postlens_runtime::ObjectStore;
+
+/// The handler behind each binary the template names; `None` for workers not built yet.
+pub(super) fn local_function(
+    stack: &LocalStack,
+    function: &FunctionSpec,
+    config: &aws_config::SdkConfig,
+) -> anyhow::Result<Option<Arc<dyn LocalFunction>>> {
+    let function: Arc<dyn LocalFunction> = match function.binary.as_str() {
+        "caption-parser" => Arc::new(EngineFunction::new(stack.engine(
+            caption_parser::CaptionParser::new(),
+            function,
+            config,
+        )?)),
+        "auto-tagger" => {
+            let Some(dir) = postlens_models::model_dir() else {
+                eprintln!("  auto-tagger: no models/ (run `make models`); not started");
+                return Ok(None);
+            };
+            let models = auto_tagger::Models::load(&dir)?;
+            Arc::new(EngineFunction::new(stack.engine(
+                auto_tagger::AutoTagger::new(models),
+                function,
+                config,
+            )?))
+        }
+        "text-scorer" => {
+            let Some(dir) = postlens_models::model_dir() else {
+                eprintln!("  text-scorer: no models/ (run `make models`); not started");
+                return Ok(None);
+            };
+            let models = text_scorer::Models::load(&dir)?;
+            let environment = stack.environment(function)?;
+            let settings =
+                text_scorer::TextScorerConfig::from_lookup(|name| environment.get(name).cloned());
+            let store = Arc::new(postlens_runtime::store::S3Store::new(
+                postlens_local::emulator::s3_client(config),
+            ));
+            Arc::new(EngineFunction::new(stack.engine(
+                text_scorer::TextScorer::from_config(models, store, settings),
+                function,
+                config,
+            )?))
+        }
+        "thumbnail-generator" => {
+            let Some(dir) = postlens_models::model_dir() else {
+                eprintln!("  thumbnail-generator: no models/ (run `make models`); not started");
+                return Ok(None);
+            };
+            let detector = postlens_models::YoloxNano::load(&dir.join("yolox-nano"))?;
+            let environment = stack.environment(function)?;
+            let settings = thumbnail_generator::ThumbnailConfig::from_lookup(|name| {
+                environment.get(name).cloned()
+            })?;
+            let store: Arc<dyn ObjectStore> = Arc::new(postlens_runtime::store::S3Store::new(
+                postlens_local::emulator::s3_client(config),
+            ));
+            Arc::new(EngineFunction::new(stack.engine(
+                thumbnail_generator::ThumbnailGenerator::from_config(detector, store, settings),
+                function,
+                config,
+            )?))
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(function))
+}

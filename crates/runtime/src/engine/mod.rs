@@ -1,0 +1,274 @@
+//! The SQS batch engine: decode each record on its own, run the worker, publish one
+//! event per record, and answer the partial batch response.
+//!
+//! - [`worker`]: what a worker implements.
+//! - [`outcome`]: what a batch and each record came to.
+//! - `record`: one record from SQS message to a prepared event (decode, claim, analyse,
+//!   error events, oversized results to S3).
+//! - `publish`: prepared events to SNS in PublishBatch calls within its limits.
+//! - `fifo`: the ordering rules of FIFO queues and topics.
+
+mod fifo;
+pub mod outcome;
+mod publish;
+mod record;
+pub mod worker;
+
+use std::any::Any;
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+use tracing::warn;
+
+use crate::config::EngineConfig;
+use crate::contracts::MAX_ID_BYTES;
+use crate::error::codes;
+use crate::event::Status;
+use crate::idempotency::IdempotencyStore;
+use crate::metrics::elapsed_ms;
+use crate::sink::EventSink;
+use crate::store::ObjectStore;
+
+pub use outcome::{BatchOutcome, BatchReport, RecordOutcome};
+pub use worker::Worker;
+
+use fifo::is_fifo_record;
+use publish::PUBLISH_MARGIN;
+use record::Stage;
+
+/// Runs one [`Worker`] over SQS batches: each record is decoded, analysed and published on
+/// its own, and the answer names only the records SQS should deliver again.
+///
+/// Bad input (a permanent [`RecordError`](crate::RecordError), a schema violation, a record
+/// too large) becomes an error event and is deleted; transient failures and publishes SNS
+/// refused are retried through `batchItemFailures`. The Lambda binaries build one engine at
+/// cold start and hand it to [`crate::lambda::run`]; tests and the local stack call
+/// [`process_batch`](Self::process_batch) directly, as here:
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use aws_lambda_events::event::sqs::SqsMessage;
+/// use postlens_runtime::{
+///     BatchEngine, EngineConfig, MemorySink, RecordError, Worker, WorkerDescriptor,
+/// };
+///
+/// /// Counts the words of a caption.
+/// struct WordCounter;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Post {
+///     video_id: String,
+///     caption: String,
+/// }
+///
+/// impl Worker for WordCounter {
+///     type Input = Post;
+///     type Output = serde_json::Value;
+///
+///     fn descriptor(&self) -> &WorkerDescriptor {
+///         &WorkerDescriptor {
+///             name: "word-counter",
+///             version: "0.1.0",
+///             event_type: "words-counted",
+///             subject_key: "video_id",
+///         }
+///     }
+///
+///     async fn process(&self, post: Post) -> Result<Self::Output, RecordError> {
+///         Ok(serde_json::json!({ "video_id": post.video_id, "words": post.caption.split_whitespace().count() }))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let sink = Arc::new(MemorySink::default());
+/// let engine = BatchEngine::new(WordCounter, sink.clone(), None, EngineConfig::default());
+/// let record = |id: &str, body: &str| {
+///     let mut message = SqsMessage::default();
+///     message.message_id = Some(id.into());
+///     message.body = Some(body.into());
+///     message
+/// };
+/// let batch = [
+///     record("m-1", r#"{"video_id": "v-1", "caption": "Ankara gown, sizes 8-16"}"#),
+///     record("m-2", "not json"),
+/// ];
+/// let outcome = engine.process_batch(&batch, None).await;
+///
+/// // Both records were answered with an event (the second an `invalid_json` error event),
+/// // so SQS retries neither.
+/// assert!(outcome.response.batch_item_failures.is_empty());
+/// assert_eq!(sink.take().len(), 2);
+/// # }
+/// ```
+pub struct BatchEngine<W: Worker> {
+    worker: Arc<W>,
+    sink: Arc<dyn EventSink>,
+    store: Option<Arc<dyn ObjectStore>>,
+    idempotency: Option<Arc<dyn IdempotencyStore>>,
+    config: EngineConfig,
+}
+
+impl<W: Worker> BatchEngine<W> {
+    pub fn new(
+        worker: W,
+        sink: Arc<dyn EventSink>,
+        store: Option<Arc<dyn ObjectStore>>,
+        config: EngineConfig,
+    ) -> Self {
+        Self {
+            worker: Arc::new(worker),
+            sink,
+            store,
+            idempotency: None,
+            config,
+        }
+    }
+
+    /// Claims each record in `store` before analysing it (see [`crate::idempotency`]);
+    /// the key is built from `config.idempotency`'s key fields. `None` leaves it off.
+    pub fn with_idempotency(mut self, store: Option<Arc<dyn IdempotencyStore>>) -> Self {
+        self.idempotency = store;
+        self
+    }
+
+    pub fn worker(&self) -> &W {
+        &self.worker
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Processes one SQS batch. `deadline` is when the invocation times out.
+    pub async fn process_batch(
+        &self,
+        records: &[SqsMessage],
+        deadline: Option<Instant>,
+    ) -> BatchOutcome {
+        let started = Instant::now();
+        let cutoff = deadline.map(|d| {
+            d.checked_sub(self.config.deadline_margin)
+                .unwrap_or(started)
+        });
+        let fifo = records.iter().any(is_fifo_record);
+
+        let stages = if fifo {
+            self.prepare_in_order(records, cutoff).await
+        } else {
+            // Index, not `&SqsMessage`, as the closure's argument: a borrowed argument makes
+            // the batch future fail the higher-ranked `Send` check callers need to box it.
+            futures::stream::iter(0..records.len())
+                .map(|index| self.prepare_record(index, &records[index], cutoff))
+                .buffered(self.config.max_concurrency.max(1))
+                .collect::<Vec<_>>()
+                .await
+        };
+        let process_ms = elapsed_ms(started);
+
+        let publish_started = Instant::now();
+        // Publishing must end before the invocation does: Lambda would otherwise kill it
+        // mid-call and retry the whole batch. What is left at this moment is retried.
+        let publish_cutoff = deadline.map(|d| d.checked_sub(PUBLISH_MARGIN).unwrap_or(started));
+        let mut worker_metrics = Vec::new();
+        let mut republished = 0;
+        for stage in &stages {
+            if let Stage::Ready(prepared) = stage {
+                crate::metrics::accumulate(&mut worker_metrics, prepared.metrics.iter().cloned());
+                republished += usize::from(prepared.republished);
+            }
+        }
+        let (outcomes, publish_calls, offloaded) =
+            self.publish(records, stages, fifo, publish_cutoff).await;
+        let publish_ms = elapsed_ms(publish_started);
+
+        let mut report = BatchReport {
+            records: records.len(),
+            publish_calls,
+            offloaded,
+            process_ms,
+            publish_ms,
+            total_ms: elapsed_ms(started),
+            worker_metrics,
+            republished,
+            ..BatchReport::default()
+        };
+        let mut failed_ids = HashSet::new();
+        let mut response = SqsBatchResponse::default();
+        let mut labelled = Vec::with_capacity(records.len());
+        for (record, outcome) in records.iter().zip(outcomes) {
+            let message_id = record.message_id.clone().unwrap_or_default();
+            match &outcome {
+                RecordOutcome::Published {
+                    status: Status::Ok, ..
+                } => report.ok += 1,
+                RecordOutcome::Published { error_code, .. } => {
+                    report.error_events += 1;
+                    if let Some(code) = error_code {
+                        *report.error_codes.entry(code).or_default() += 1;
+                    }
+                    if *error_code == Some(codes::INTERNAL_ERROR) {
+                        report.internal_errors += 1;
+                    }
+                }
+                RecordOutcome::Retry(error) => {
+                    report.retried += 1;
+                    *report.error_codes.entry(error.code()).or_default() += 1;
+                    warn!(message_id = %message_id, code = error.code(), "record returned for retry");
+                    // Duplicate ids (SQS may redeliver within a batch) are reported once. An empty
+                    // id makes Lambda retry the whole batch, which is the safe reading of a
+                    // record we cannot name.
+                    if failed_ids.insert(message_id.clone()) {
+                        let mut failure = BatchItemFailure::default();
+                        failure.item_identifier = message_id.clone();
+                        response.batch_item_failures.push(failure);
+                    }
+                }
+            }
+            labelled.push((message_id, outcome));
+        }
+        BatchOutcome {
+            response,
+            report,
+            outcomes: labelled,
+        }
+    }
+}
+
+/// `output` as JSON, each `f32` in the shortest form that reads back as the same `f32`.
+/// `serde_json::to_value` widens an `f32` to `f64` first, so 0.8 became 0.800000011920929
+/// in every event; written as text, serde_json prints the `f32` itself (0.8), and reading
+/// that text back keeps it.
+pub(crate) fn result_value<T: Serialize>(output: &T) -> serde_json::Result<Value> {
+    serde_json::from_str(&serde_json::to_string(output)?)
+}
+
+/// At most [`MAX_ID_BYTES`] of `id`, cut at a character boundary.
+pub(super) fn bounded_prefix(id: &str) -> &str {
+    &id[..id.floor_char_boundary(MAX_ID_BYTES)]
+}
+
+/// `work`'s output, or `None` if `cutoff` came first (`None` cutoff: no limit).
+pub(super) async fn before<T>(cutoff: Option<Instant>, work: impl Future<Output = T>) -> Option<T> {
+    match cutoff {
+        Some(cutoff) => tokio::time::timeout_at(cutoff.into(), work).await.ok(),
+        None => Some(work.await),
+    }
+}
+
+pub(crate) fn describe_panic(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}

@@ -6,7 +6,7 @@ MOTO := $(VENV)/bin/moto_server
 MODELS := models/manifest.json
 CATEGORY_INDEX := models/taxonomy/category-embeddings.safetensors
 
-.PHONY: models demo test venv fmt-check clippy unit infra-check bench fuzz lambda-build lambda-smoke test-arm64 models-layer deploy
+.PHONY: models demo test venv fmt-check clippy unit infra-check bench bench-growth bench-compare fuzz lambda-build lambda-smoke test-arm64 models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
 demo: venv $(CATEGORY_INDEX)
@@ -60,6 +60,20 @@ fuzz:
 bench:
 	scripts/make_bench_media.sh
 	taskset -c 0 cargo bench -p postlens-analysis -p caption-parser -p auto-tagger -p text-scorer -p thumbnail-generator
+
+# Each model-running worker over input size (caption words, document words, clip seconds,
+# image megapixels); the model-free curves are postlens-analysis's `growth` bench.
+bench-growth: $(CATEGORY_INDEX)
+	scripts/make_bench_media.sh
+	taskset -c 0 cargo bench -p postlens --bench growth
+	taskset -c 0 cargo bench -p postlens-analysis --bench growth
+
+# postlens beside the Python tools users would pick instead (sentence-transformers, onnxruntime,
+# llama.cpp, PyTorch, ffmpeg), same inputs, same core, interleaved; a table of ratios in
+# target/bench-compare/results.md. The peers get a venv of their own under ~/.cache/postlens.
+bench-compare: $(MODELS)
+	cargo build --release --quiet -p postlens
+	python3 scripts/bench_compare.py
 
 # cargo-lambda (with zig) only for building and deploying; tests do not need it. The Rust
 # toolchain is pinned by rust-toolchain.toml, cargo-lambda and zig by requirements-lambda.txt.

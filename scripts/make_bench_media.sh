@@ -1,26 +1,40 @@
 #!/bin/sh
-# Media for `make bench` (thumbnail-generator), written to target/bench-media/ (not
-# committed; needs ffmpeg with libx264, e.g. `apt-get install ffmpeg`):
-#   clip-720x1280-15s.mp4  15 s portrait H.264 High, 30 fps, 2 s GOP, CRF 23 with film
-#                          grain (about 2 Mbit/s, like a re-encoded social clip)
-#   photo-1920x1080.jpg    a 1080p JPEG
+# Media for `make bench` and `make bench-growth` (thumbnail-generator), written to
+# target/bench-media/ (not committed; needs ffmpeg with libx264, e.g. `apt-get install ffmpeg`):
+#   clip-720x1280-{5,15,60}s.mp4  portrait H.264 High, 30 fps, 2 s GOP, CRF 23 with film
+#                                 grain (about 2 Mbit/s, like a re-encoded social clip): a pan
+#                                 over one photo for the first half, another for the second
+#   photo-{960x540,1920x1080,3840x2160}.jpg  0.5, 2 and 8 Mpx JPEGs
 set -eu
 cd "$(dirname "$0")/.."
 out=target/bench-media
 mkdir -p "$out"
 command -v ffmpeg >/dev/null || { echo "ffmpeg is needed for the thumbnail benchmark media" >&2; exit 1; }
-if [ ! -f "$out/clip-720x1280-15s.mp4" ]; then
-  ffmpeg -loglevel error -y -loop 1 -framerate 30 -t 15 -i fixtures/images/coffee.jpg \
-    -loop 1 -framerate 30 -t 15 -i fixtures/images/astronaut.jpg \
-    -filter_complex "[0]scale=-2:1280,crop=720:1280:'(iw-720)*t/15':0,setsar=1[a];\
-[1]scale=1280:1280,crop=720:1280:'(iw-720)*(1-t/15)':0,setsar=1[b];\
-[a]trim=0:8,setpts=PTS-STARTPTS[a8];[b]trim=8:15,setpts=PTS-STARTPTS[b7];\
-[a8][b7]concat=n=2:v=1,noise=alls=6:allf=t,format=yuv420p[v]" \
+
+clip() {
+  seconds=$1
+  half=$((seconds / 2 + 1))
+  file="$out/clip-720x1280-${seconds}s.mp4"
+  [ -f "$file" ] && return
+  ffmpeg -loglevel error -y -loop 1 -framerate 30 -t "$seconds" -i fixtures/images/coffee.jpg \
+    -loop 1 -framerate 30 -t "$seconds" -i fixtures/images/astronaut.jpg \
+    -filter_complex "[0]scale=-2:1280,crop=720:1280:'(iw-720)*t/$seconds':0,setsar=1[a];\
+[1]scale=1280:1280,crop=720:1280:'(iw-720)*(1-t/$seconds)':0,setsar=1[b];\
+[a]trim=0:$half,setpts=PTS-STARTPTS[a1];[b]trim=$half:$seconds,setpts=PTS-STARTPTS[b2];\
+[a1][b2]concat=n=2:v=1,noise=alls=6:allf=t,format=yuv420p[v]" \
     -map "[v]" -c:v libx264 -profile:v high -preset medium -crf 23 -g 60 -movflags +faststart \
-    "$out/clip-720x1280-15s.mp4"
-fi
-if [ ! -f "$out/photo-1920x1080.jpg" ]; then
+    "$file"
+}
+
+photo() {
+  width=$1
+  height=$2
+  file="$out/photo-${width}x${height}.jpg"
+  [ -f "$file" ] && return
   ffmpeg -loglevel error -y -i fixtures/images/astronaut.jpg \
-    -vf "scale=1920:1920,crop=1920:1080:0:300" -q:v 3 "$out/photo-1920x1080.jpg"
-fi
+    -vf "scale=$width:$width,crop=$width:$height:0:$((width * 5 / 32))" -q:v 3 "$file"
+}
+
+for seconds in 5 15 60; do clip "$seconds"; done
+for size in "960 540" "1920 1080" "3840 2160"; do photo $size; done
 ls -l "$out"

@@ -1,5 +1,7 @@
 //! Pure analysis for postlens: no AWS, no Lambda types, no I/O beyond model files.
 
+#![warn(missing_docs)]
+
 pub mod caption;
 pub mod phrase_match;
 pub mod slop;

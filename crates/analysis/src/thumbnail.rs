@@ -18,8 +18,11 @@ pub struct FrameQuality {
     pub contrast: f32,
     /// Share of pixels at the ends of the range (crushed blacks, blown highlights).
     pub clipped: f32,
+    /// Dark and flat (mean luma under 20, little contrast): a fade or a black frame.
     pub black: bool,
+    /// Almost no contrast: a title card, a wall, a lens cap.
     pub blank: bool,
+    /// Laplacian variance under the blur threshold.
     pub blurred: bool,
 }
 
@@ -133,7 +136,9 @@ pub fn quality_score(quality: &FrameQuality) -> f32 {
 /// A detected object, in the frame's pixels.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectBox {
+    /// COCO label.
     pub label: String,
+    /// Detector confidence, 0 to 1.
     pub score: f32,
     /// `[x0, y0, x1, y1]`
     #[serde(rename = "box")]
@@ -195,9 +200,13 @@ pub fn frame_score(quality: &FrameQuality, subject: Option<&ObjectBox>) -> f32 {
 /// A rectangle in a frame's pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CropRect {
+    /// Left edge.
     pub x: u32,
+    /// Top edge.
     pub y: u32,
+    /// Width.
     pub w: u32,
+    /// Height.
     pub h: u32,
 }
 

@@ -8,18 +8,23 @@ use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::mapping::{EventSourceMapping, MappingError, MappingStats};
 
+/// A queue's approximate message counts, as SQS reports them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueDepth {
+    /// Messages waiting to be received.
     pub visible: u64,
+    /// Messages received and not yet deleted or made visible again.
     pub in_flight: u64,
 }
 
 impl QueueDepth {
+    /// Everything still in the queue, visible or not.
     pub fn total(self) -> u64 {
         self.visible + self.in_flight
     }
 }
 
+/// The depth of the queue at `url` (both approximate counts in one `GetQueueAttributes`).
 pub async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<QueueDepth, MappingError> {
     let response = sqs
         .get_queue_attributes()
@@ -46,6 +51,7 @@ pub async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<QueueDe
     })
 }
 
+/// How a drain runs: how many pollers, for how long, how often it looks.
 #[derive(Debug, Clone)]
 pub struct DrainOptions {
     /// Concurrent pollers per mapping (Lambda's concurrency for one queue).
@@ -66,12 +72,14 @@ impl Default for DrainOptions {
     }
 }
 
+/// What a drain did, for the demo's summary and the tests' assertions.
 #[derive(Debug, Clone)]
 pub struct DrainReport {
     /// Per mapping, in the order given.
     pub stats: Vec<MappingStats>,
     /// True when every source queue emptied; false when `max_duration` ran out.
     pub drained: bool,
+    /// Wall time from the first poll to the last check.
     pub elapsed: Duration,
 }
 

@@ -10,14 +10,19 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
+/// The one region every emulator client uses (moto keeps resources per region).
 pub const REGION: &str = "us-east-1";
 
+/// Why the emulator could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
+    /// `moto_server` is not where `make venv` puts it.
     #[error("moto_server not found (looked for {0}); run `make venv` to install it")]
     NotInstalled(String),
+    /// The process could not be spawned.
     #[error("could not start moto_server: {0}")]
     Spawn(#[from] std::io::Error),
+    /// The process started but never listened.
     #[error("moto_server did not accept connections on {0} within 30 s")]
     NotReady(String),
 }
@@ -25,6 +30,7 @@ pub enum EmulatorError {
 /// A running moto server; stopped when dropped.
 pub struct Emulator {
     child: Child,
+    /// `http://127.0.0.1:PORT`, for SDK clients and `AWS_ENDPOINT_URL`.
     pub endpoint: String,
 }
 
@@ -58,6 +64,7 @@ impl Emulator {
         sdk_config_for(&self.endpoint).await
     }
 
+    /// Kills the server now, instead of when it is dropped.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }

@@ -26,6 +26,7 @@ use crate::topology::FunctionSpec;
 
 /// What the mapping invokes: the real handler, in-process.
 pub trait LocalFunction: Send + Sync {
+    /// Handles one batch, as the Lambda's handler would.
     fn invoke(
         &self,
         event: LambdaEvent<SqsEvent>,
@@ -38,6 +39,7 @@ pub struct EngineFunction<W: Worker> {
 }
 
 impl<W: Worker> EngineFunction<W> {
+    /// Wraps `engine`, which the mapping then shares between its pollers.
     pub fn new(engine: BatchEngine<W>) -> Self {
         Self {
             engine: Arc::new(engine),
@@ -62,19 +64,25 @@ impl<W: Worker> LocalFunction for EngineFunction<W> {
     }
 }
 
+/// The event source mapping's settings, from the template's function and its `SQS` event.
 #[derive(Debug, Clone)]
 pub struct MappingSettings {
+    /// Most records per invocation (`BatchSize`).
     pub batch_size: usize,
+    /// How long to gather records before invoking (`MaximumBatchingWindowInSeconds`).
     pub batching_window: Duration,
+    /// The function's `Timeout`, given to the handler as its deadline.
     pub function_timeout: Duration,
     /// How long a failed record stays invisible before redelivery (see the module docs).
     pub retry_after: Duration,
     /// Long-poll wait per ReceiveMessage call.
     pub poll_wait: Duration,
+    /// `FunctionResponseTypes: [ReportBatchItemFailures]`: only the reported records are retried; without it a failure retries the whole batch.
     pub report_batch_item_failures: bool,
 }
 
 impl MappingSettings {
+    /// The settings the template gives `function`, with short local retry and poll times.
     pub fn for_function(function: &FunctionSpec) -> Self {
         Self {
             batch_size: function.source.batch_size.max(1) as usize,
@@ -90,10 +98,15 @@ impl MappingSettings {
 /// Counters for the summary; updated after each invocation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MappingStats {
+    /// Times the function was invoked.
     pub invocations: u64,
+    /// Records handed to the function, counting redeliveries.
     pub records: u64,
+    /// Records deleted after the function succeeded with them.
     pub deleted: u64,
+    /// Records made visible again for a retry (reported failures, or a whole failed batch).
     pub returned_for_retry: u64,
+    /// Invocations that returned an error instead of a batch response.
     pub invocation_errors: u64,
     /// Entries SQS refused to delete or to make visible again (an expired receipt handle,
     /// say). Lambda's mapping leaves those to SQS, which redelivers them; so does this one,
@@ -104,12 +117,17 @@ pub struct MappingStats {
     pub left_for_next_batch: u64,
 }
 
+/// Why a mapping could not go on polling.
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
+    /// An SQS call failed.
     #[error("{operation} on {queue}: {message}")]
     Sqs {
+        /// The SQS operation, e.g. `ReceiveMessage`.
         operation: &'static str,
+        /// The queue URL.
         queue: String,
+        /// The SDK error, with its service code.
         message: String,
     },
     /// The handler is run inside a panic boundary, so this is a bug in the mapping itself.
@@ -117,7 +135,9 @@ pub enum MappingError {
     PollerCrashed(String),
 }
 
+/// A local SQS event source mapping: polls one queue, invokes one function with batches, deletes what succeeded and returns the rest for retry, as Lambda's poller does.
 pub struct EventSourceMapping {
+    /// The function's logical id, for logs and the summary.
     pub function_name: String,
     sqs: aws_sdk_sqs::Client,
     queue: LocalQueue,
@@ -128,6 +148,7 @@ pub struct EventSourceMapping {
 }
 
 impl EventSourceMapping {
+    /// A mapping from `queue` to `function` with `settings`; `run` starts polling.
     pub fn new(
         function_name: impl Into<String>,
         sqs: aws_sdk_sqs::Client,
@@ -146,10 +167,12 @@ impl EventSourceMapping {
         }
     }
 
+    /// The counters so far.
     pub fn stats(&self) -> MappingStats {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The queue this mapping reads.
     pub fn queue(&self) -> &LocalQueue {
         &self.queue
     }

@@ -6,8 +6,11 @@ use aws_sdk_sqs::types::QueueAttributeName;
 /// the visibility timeout the template gave it.
 #[derive(Debug, Clone)]
 pub struct LocalQueue {
+    /// The queue URL, for SQS calls.
     pub url: String,
+    /// The queue ARN, for policies, redrive and subscriptions.
     pub arn: String,
+    /// `VisibilityTimeout` from the template, in seconds.
     pub visibility_timeout_s: u32,
 }
 

@@ -29,14 +29,19 @@ pub enum InvocationOutcome {
     Error(Vec<u8>),
 }
 
+/// Why a local Runtime API invocation gave no outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeApiError {
+    /// The loopback port could not be bound.
     #[error("binding the runtime API: {0}")]
     Bind(std::io::Error),
+    /// The function posted to `init/error`.
     #[error("the function reported an init error: {0}")]
     InitFailed(String),
+    /// The function did not answer in time.
     #[error("no answer within {0:?}")]
     TimedOut(Duration),
+    /// The server's task ended before the answer came.
     #[error("the runtime API stopped")]
     Stopped,
 }

@@ -18,14 +18,20 @@ use crate::mapping::{EngineFunction, EventSourceMapping, MappingError, MappingSe
 use crate::queue::{queue_arn, LocalQueue};
 use crate::topology::{EnvValue, FunctionSpec, Topology};
 
+/// Why the stack's resources could not be created or used.
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
+    /// An AWS call failed.
     #[error("{operation} {resource}: {message}")]
     Aws {
+        /// The operation, e.g. `CreateQueue`.
         operation: &'static str,
+        /// The logical id or name it was about.
         resource: String,
+        /// The SDK error, with its service code.
         message: String,
     },
+    /// A resource names another that the template lacks (referrer, referred).
     #[error("{0} refers to {1}, which the template does not define")]
     Unknown(String, String),
 }
@@ -41,9 +47,13 @@ fn aws_error(operation: &'static str, resource: &str, error: impl std::error::Er
 /// The created resources, by logical id.
 #[derive(Debug, Clone)]
 pub struct LocalStack {
+    /// The template the resources were made from.
     pub topology: Topology,
+    /// Topic ARNs by logical id.
     pub topics: HashMap<String, String>,
+    /// Queues by logical id.
     pub queues: HashMap<String, LocalQueue>,
+    /// Bucket names by logical id.
     pub buckets: HashMap<String, String>,
     /// DynamoDB table names by logical id.
     pub tables: HashMap<String, String>,
@@ -200,6 +210,7 @@ impl LocalStack {
         })
     }
 
+    /// The ARN of the topic with logical id `id`.
     pub fn topic_arn(&self, id: &str) -> Option<&str> {
         self.topics.get(id).map(String::as_str)
     }
@@ -250,21 +261,29 @@ impl LocalStack {
 /// Why a worker could not be wired to the local stack.
 #[derive(Debug, thiserror::Error)]
 pub enum WiringError {
+    /// A resource the worker needs is missing.
     #[error(transparent)]
     Stack(#[from] StackError),
+    /// The function's environment is not a valid configuration.
     #[error("{function}: {source}")]
     Config {
+        /// The function's logical id.
         function: String,
+        /// What is wrong with its environment.
         source: postlens_runtime::config::ConfigError,
     },
 }
 
+/// Why `drain_worker` could not run a worker behind its queue.
 #[derive(Debug, thiserror::Error)]
 pub enum DrainWorkerError {
+    /// The worker's settings or clients could not be made.
     #[error(transparent)]
     Wiring(#[from] WiringError),
+    /// The event source mapping failed.
     #[error(transparent)]
     Mapping(#[from] MappingError),
+    /// The function has no SQS event in the template.
     #[error("{0} has no source queue in the template")]
     NoQueue(String),
 }

@@ -6,7 +6,9 @@ use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use crate::queue::queue_arn;
 use crate::stack::StackError;
 
+/// A raw-delivery queue subscribed to a topic, read by `drain`.
 pub struct Tap {
+    /// The tap queue's URL.
     pub queue_url: String,
     sqs: aws_sdk_sqs::Client,
 }

@@ -11,27 +11,42 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
+/// Why the template could not be read as a topology.
 #[derive(Debug, thiserror::Error)]
 pub enum TopologyError {
+    /// The file could not be read.
     #[error("reading {path}: {source}")]
     Read {
+        /// The template's path.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is not YAML (the template's `!Ref` / `!GetAtt` tags are accepted).
     #[error("template is not valid YAML: {0}")]
     Yaml(#[from] serde_yaml::Error),
+    /// A resource lacks a property the local stack needs, or has one it cannot use.
     #[error("resource {resource}: {problem}")]
-    Resource { resource: String, problem: String },
+    Resource {
+        /// The resource's logical id.
+        resource: String,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
+/// The parts of the SAM template the local stack recreates: topics, queues, subscriptions, buckets, functions, layers and tables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Topology {
     /// Topic logical ids.
     pub topics: Vec<String>,
+    /// The queues, dead-letter queues included.
     pub queues: Vec<QueueSpec>,
+    /// SNS-to-SQS subscriptions.
     pub subscriptions: Vec<SubscriptionSpec>,
     /// Bucket logical ids.
     pub buckets: Vec<String>,
+    /// The functions, each with its SQS event source.
     pub functions: Vec<FunctionSpec>,
     /// Layer logical id → its `ContentUri`, relative to the template's directory.
     pub layers: BTreeMap<String, String>,
@@ -39,36 +54,55 @@ pub struct Topology {
     pub tables: BTreeMap<String, String>,
 }
 
+/// An `AWS::SQS::Queue`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueSpec {
+    /// Logical id.
     pub id: String,
+    /// `VisibilityTimeout`, in seconds (SQS's default 30 when absent).
     pub visibility_timeout_s: u32,
+    /// `FifoQueue: true`.
     pub fifo: bool,
+    /// `RedrivePolicy`, if any.
     pub redrive: Option<Redrive>,
 }
 
+/// Where a queue sends messages received too often.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Redrive {
+    /// The dead-letter queue's logical id.
     pub dead_letter_queue: String,
+    /// `maxReceiveCount`.
     pub max_receive_count: u32,
 }
 
+/// An `AWS::SNS::Subscription` of a queue to a topic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionSpec {
+    /// Logical id.
     pub id: String,
+    /// The topic's logical id.
     pub topic: String,
+    /// The queue's logical id.
     pub queue: String,
+    /// `RawMessageDelivery`: the queue gets the message body, not SNS's envelope.
     pub raw_message_delivery: bool,
+    /// `FilterPolicy` on message attributes, if any.
     pub filter_policy: Option<serde_json::Value>,
 }
 
+/// An `AWS::Serverless::Function` with an SQS event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionSpec {
+    /// Logical id.
     pub id: String,
     /// The cargo binary (`Metadata.BuildProperties.Binary`), e.g. `caption-parser`.
     pub binary: String,
+    /// `Timeout`, in seconds (`Globals` merged).
     pub timeout_s: u32,
+    /// `MemorySize`, in MB (`Globals` merged).
     pub memory_mb: u32,
+    /// Its SQS event.
     pub source: EventSourceSpec,
     /// Environment, `Globals` merged under the function's own variables.
     pub environment: BTreeMap<String, EnvValue>,
@@ -76,12 +110,18 @@ pub struct FunctionSpec {
     pub layers: Vec<String>,
 }
 
+/// A function's `Type: SQS` event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventSourceSpec {
+    /// The source queue's logical id.
     pub queue: String,
+    /// `BatchSize`.
     pub batch_size: u32,
+    /// `MaximumBatchingWindowInSeconds`.
     pub batching_window_s: u32,
+    /// `ScalingConfig.MaximumConcurrency` (pollers for this queue).
     pub maximum_concurrency: u32,
+    /// `FunctionResponseTypes` includes `ReportBatchItemFailures`.
     pub report_batch_item_failures: bool,
 }
 
@@ -89,11 +129,14 @@ pub struct EventSourceSpec {
 /// resource exists (`!Ref` gives a topic's ARN, a queue's URL, a bucket's name).
 #[derive(Debug, Clone, PartialEq)]
 pub enum EnvValue {
+    /// A plain string.
     Literal(String),
+    /// `!Ref LogicalId`.
     Ref(String),
 }
 
 impl Topology {
+    /// Reads and parses the template at `path`.
     pub fn from_file(path: &Path) -> Result<Self, TopologyError> {
         let text = std::fs::read_to_string(path).map_err(|source| TopologyError::Read {
             path: path.display().to_string(),
@@ -102,6 +145,7 @@ impl Topology {
         Self::parse(&text)
     }
 
+    /// Parses template text.
     pub fn parse(text: &str) -> Result<Self, TopologyError> {
         let template: Value = serde_yaml::from_str(text)?;
         let parameters = parameter_defaults(&template);
@@ -171,10 +215,12 @@ impl Topology {
         Ok(topology)
     }
 
+    /// The function whose cargo binary is `binary`.
     pub fn function(&self, binary: &str) -> Option<&FunctionSpec> {
         self.functions.iter().find(|f| f.binary == binary)
     }
 
+    /// The queue with logical id `id`.
     pub fn queue(&self, id: &str) -> Option<&QueueSpec> {
         self.queues.iter().find(|q| q.id == id)
     }
@@ -444,6 +490,7 @@ fn scalar_string(value: &Value) -> Option<String> {
 #[derive(Debug, PartialEq)]
 struct Intrinsic {
     function: &'static str,
+    /// The resource's logical id.
     resource: String,
     attribute: Option<String>,
 }

@@ -12,22 +12,32 @@ use crate::stack::{DrainWorkerError, LocalStack, StackError};
 use crate::tap::Tap;
 use crate::topology::{find_template, FunctionSpec, Topology, TopologyError};
 
+/// Why a worker's slice of the template could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
+    /// No `infra/template.yaml` in this directory or a parent.
     #[error("infra/template.yaml not found from the current directory")]
     NoTemplate,
+    /// The template could not be read.
     #[error(transparent)]
     Topology(#[from] TopologyError),
+    /// A resource could not be created.
     #[error(transparent)]
     Stack(#[from] StackError),
+    /// No function builds this binary.
     #[error("the template has no function for the {0} binary")]
     NoFunction(String),
 }
 
+/// One worker's resources from the template on a running emulator, with its output tapped: what a worker's moto test needs.
 pub struct WorkerFixture {
+    /// Every resource of the template.
     pub stack: LocalStack,
+    /// The worker's function.
     pub function: FunctionSpec,
+    /// The function's environment, references resolved to this stack's ARNs, URLs and names.
     pub environment: BTreeMap<String, String>,
+    /// An SNS client on the emulator, for publishing inputs.
     pub sns: aws_sdk_sns::Client,
     /// Raw-delivery queue subscribed to the worker's `OUTPUT_TOPIC_ARN`.
     pub tap: Tap,

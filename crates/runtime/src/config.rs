@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+/// What a failed record does to the later records of a FIFO batch (`FIFO_FAILURE_MODE`), which must not overtake it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FifoFailureMode {
     /// Stop at the first failed record and fail every later record of the batch.
@@ -10,6 +11,7 @@ pub enum FifoFailureMode {
     SkipGroup,
 }
 
+/// How a batch whose every record failed is answered (`ALL_FAILED_MODE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllFailedMode {
     /// Return every record in `batchItemFailures` (the invocation itself succeeds).
@@ -18,13 +20,16 @@ pub enum AllFailedMode {
     Error,
 }
 
+/// How the batch engine runs; each field has a default and an environment variable.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Records in flight at once (I/O concurrency). CPU work is bounded separately.
     pub max_concurrency: usize,
     /// Stop starting records this long before the invocation deadline, leaving time to publish.
     pub deadline_margin: Duration,
+    /// See [`FifoFailureMode`].
     pub fifo_failure_mode: FifoFailureMode,
+    /// See [`AllFailedMode`].
     pub all_failed_mode: AllFailedMode,
     /// Bucket for results too large for SNS; without one such results become error events.
     pub claim_check_bucket: Option<String>,
@@ -60,14 +65,20 @@ impl Default for EngineConfig {
     }
 }
 
+/// Why the environment could not be read as a configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    /// A required variable is unset or blank.
     #[error("environment variable {0} is required")]
     Missing(&'static str),
+    /// A variable is set to something unusable.
     #[error("environment variable {name} has an invalid value {value:?}: {expected}")]
     Invalid {
+        /// The variable.
         name: &'static str,
+        /// Its value.
         value: String,
+        /// What it should have been.
         expected: &'static str,
     },
 }
@@ -75,11 +86,14 @@ pub enum ConfigError {
 /// Everything a Lambda worker needs from its environment.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
+    /// `OUTPUT_TOPIC_ARN`: where result events are published.
     pub output_topic_arn: String,
+    /// The engine's settings.
     pub engine: EngineConfig,
 }
 
 impl WorkerConfig {
+    /// Reads the process environment (see [`WorkerConfig::from_lookup`]).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }

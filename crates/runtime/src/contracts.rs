@@ -8,22 +8,30 @@ use crate::error::{codes, RecordError};
 /// Unknown fields are ignored so producers can add fields without breaking workers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewVideoPosted {
+    /// The producer's event id, echoed as `source_event_id`.
     #[serde(default)]
     pub event_id: Option<String>,
+    /// The post's id: the subject of every result event.
     pub video_id: String,
+    /// The caption as the seller wrote it (may be empty).
     #[serde(default)]
     pub caption: String,
+    /// The seller's handle, without `@`.
     #[serde(default)]
     pub seller_handle: Option<String>,
+    /// An `https` URL of the video, fetched only from allowed hosts.
     #[serde(default)]
     pub video_url: Option<String>,
+    /// `s3://bucket/key` of the video, read only from allowed buckets.
     #[serde(default)]
     pub video_s3_uri: Option<String>,
+    /// `s3://` URIs of the post's images, for image posts.
     #[serde(default)]
     pub image_s3_uris: Vec<String>,
     /// ISO-3166 alpha-2 country; currency and size defaults.
     #[serde(default)]
     pub market: Option<String>,
+    /// RFC 3339 time of posting.
     #[serde(default)]
     pub posted_at: Option<String>,
     /// Objects a detector already found in the post's media, in the shape of a
@@ -34,15 +42,19 @@ pub struct NewVideoPosted {
     pub detections: Vec<DetectedObject>,
 }
 
+/// One object found in the post's media.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectedObject {
+    /// COCO label, e.g. `handbag`.
     pub label: String,
+    /// Detector confidence, 0 to 1.
     pub score: f32,
 }
 
 /// Bounds on `detections`: the thumbnail generator reports at most 20 per frame and COCO's
 /// longest label is 14 bytes, so anything far past these is not a detection list.
 pub const MAX_DETECTIONS: usize = 100;
+/// Longest label accepted (see [`MAX_DETECTIONS`]).
 pub const MAX_DETECTION_LABEL_BYTES: usize = 64;
 
 /// Longest caption accepted, in bytes. Platforms cap captions far lower (2,200 characters

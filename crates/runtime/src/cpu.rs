@@ -7,12 +7,14 @@ use tokio::sync::Semaphore;
 
 use crate::error::{codes, RecordError};
 
+/// Runs CPU-bound closures on blocking threads, at most one per permit.
 #[derive(Debug, Clone)]
 pub struct CpuPool {
     permits: Arc<Semaphore>,
 }
 
 impl CpuPool {
+    /// A pool of `workers` permits (at least one).
     pub fn new(workers: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(workers.max(1))),

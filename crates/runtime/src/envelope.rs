@@ -14,15 +14,21 @@ use crate::error::{codes, RecordError};
 
 const AWS_POINTER_CLASS: &str = "software.amazon.payloadoffloading.PayloadS3Pointer";
 
+/// How the message reached the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvelopeKind {
+    /// Sent to the queue directly, or by SNS with raw message delivery.
     Plain,
+    /// Wrapped in SNS's notification JSON (no raw delivery).
     SnsNotification,
 }
 
+/// A bucket and key, checked to be ones S3 could hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Location {
+    /// Bucket name.
     pub bucket: String,
+    /// Object key.
     pub key: String,
 }
 
@@ -56,6 +62,7 @@ impl S3Location {
         })
     }
 
+    /// `s3://bucket/key`.
     pub fn uri(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.key)
     }
@@ -64,15 +71,20 @@ impl S3Location {
 /// What the body decoded to: the payload, or where to fetch it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
+    /// The message itself.
     Inline(Value),
+    /// An extended-client pointer: the message is in S3.
     ClaimCheck(S3Location),
 }
 
+/// One SQS body, unwrapped.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodedBody {
+    /// How it came.
     pub envelope: EnvelopeKind,
     /// The SNS `MessageId` when the body was an SNS notification.
     pub sns_message_id: Option<String>,
+    /// What it carries.
     pub payload: Payload,
 }
 

@@ -8,13 +8,26 @@
 /// (and moves it to the DLQ after `maxReceiveCount`). Nothing is dropped either way.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
+    /// Retrying cannot help: publish an error event and acknowledge the record.
     #[error("{code}: {message}")]
-    Permanent { code: &'static str, message: String },
+    Permanent {
+        /// Stable code (see [`codes`]).
+        code: &'static str,
+        /// Detail for people.
+        message: String,
+    },
+    /// A retry may succeed: return the record to SQS.
     #[error("{code}: {message}")]
-    Transient { code: &'static str, message: String },
+    Transient {
+        /// Stable code (see [`codes`]).
+        code: &'static str,
+        /// Detail for people.
+        message: String,
+    },
 }
 
 impl RecordError {
+    /// A permanent error with a stable `code` (see [`codes`]).
     pub fn permanent(code: &'static str, message: impl Into<String>) -> Self {
         Self::Permanent {
             code,
@@ -22,6 +35,7 @@ impl RecordError {
         }
     }
 
+    /// A transient error with a stable `code` (see [`codes`]).
     pub fn transient(code: &'static str, message: impl Into<String>) -> Self {
         Self::Transient {
             code,
@@ -29,18 +43,21 @@ impl RecordError {
         }
     }
 
+    /// The stable code, as error events and metrics carry it.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Permanent { code, .. } | Self::Transient { code, .. } => code,
         }
     }
 
+    /// The human-readable detail (redacted before it is published).
     pub fn message(&self) -> &str {
         match self {
             Self::Permanent { message, .. } | Self::Transient { message, .. } => message,
         }
     }
 
+    /// True for transient errors.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Transient { .. })
     }
@@ -67,16 +84,27 @@ impl RecordError {
 
 /// Stable error codes shared by every worker. Worker-specific codes live with the worker.
 pub mod codes {
+    /// The SQS body is missing or blank.
     pub const EMPTY_BODY: &str = "empty_body";
+    /// The body (or the SNS `Message`) is not JSON.
     pub const INVALID_JSON: &str = "invalid_json";
+    /// An SNS notification or claim-check pointer that is malformed.
     pub const INVALID_ENVELOPE: &str = "invalid_envelope";
+    /// JSON that does not match the input contract.
     pub const SCHEMA_VIOLATION: &str = "schema_violation";
+    /// An input over the worker's size cap.
     pub const INPUT_TOO_LARGE: &str = "input_too_large";
+    /// A claim check names an object that does not exist.
     pub const CLAIM_CHECK_MISSING: &str = "claim_check_missing";
+    /// S3 could not be read (retried).
     pub const CLAIM_CHECK_UNAVAILABLE: &str = "claim_check_unavailable";
+    /// A result too large for SNS and no bucket to offload it to.
     pub const RESULT_TOO_LARGE: &str = "result_too_large";
+    /// Writing an oversized result to S3 failed (retried).
     pub const RESULT_OFFLOAD_FAILED: &str = "result_offload_failed";
+    /// SNS refused or failed the event (retried).
     pub const PUBLISH_FAILED: &str = "publish_failed";
+    /// The worker panicked on this record (retried; see [`INTERNAL_ERROR`]).
     pub const PANIC: &str = "panic";
     /// Another invocation holds this record's idempotency key (retried).
     pub const IDEMPOTENCY_IN_PROGRESS: &str = "idempotency_in_progress";
@@ -86,13 +114,20 @@ pub mod codes {
     pub const IDEMPOTENCY_UNAVAILABLE: &str = "idempotency_unavailable";
     /// A panic or model failure that kept happening until the record's last receive.
     pub const INTERNAL_ERROR: &str = "internal_error";
+    /// A model failed on this input (retried; see [`INTERNAL_ERROR`]).
     pub const INFERENCE_FAILED: &str = "inference_failed";
+    /// The record ran past the invocation's deadline (retried).
     pub const DEADLINE_EXCEEDED: &str = "deadline_exceeded";
+    /// Too little time was left to start the record (retried).
     pub const NOT_STARTED_DEADLINE: &str = "not_started_deadline";
+    /// An earlier record of the same FIFO group failed (retried, to keep order).
     pub const FIFO_PREDECESSOR_FAILED: &str = "fifo_predecessor_failed";
+    /// The result could not be serialised (a bug).
     pub const SERIALIZE_FAILED: &str = "serialize_failed";
     /// Inputs named by `s3://` URIs (documents, media).
     pub const S3_URI_INVALID: &str = "s3_uri_invalid";
+    /// An `s3://` input outside the allowed buckets.
     pub const BUCKET_NOT_ALLOWED: &str = "bucket_not_allowed";
+    /// An `s3://` input that does not exist.
     pub const OBJECT_NOT_FOUND: &str = "object_not_found";
 }

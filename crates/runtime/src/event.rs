@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::RecordError;
 
+/// The `schema_version` of every event this code publishes.
 pub const SCHEMA_VERSION: &str = "1";
 
 /// Who produced an event, and the shape of the events it produces.
@@ -14,6 +15,7 @@ pub const SCHEMA_VERSION: &str = "1";
 pub struct WorkerDescriptor {
     /// Worker name, e.g. `caption-parser`.
     pub name: &'static str,
+    /// Worker version (the crate's).
     pub version: &'static str,
     /// Output event type, e.g. `caption-parsed`.
     pub event_type: &'static str,
@@ -21,14 +23,18 @@ pub struct WorkerDescriptor {
     pub subject_key: &'static str,
 }
 
+/// Whether an event carries a result or an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// `result` is set.
     Ok,
+    /// `error` is set.
     Error,
 }
 
 impl Status {
+    /// `ok` or `error`, as in the event and its `status` attribute.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",
@@ -37,10 +43,14 @@ impl Status {
     }
 }
 
+/// An error event's `error`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// Stable code (see [`crate::error::codes`]).
     pub code: String,
+    /// Redacted detail.
     pub message: String,
+    /// Whether the record was, or would have been, retried.
     pub retryable: bool,
 }
 
@@ -55,16 +65,21 @@ impl From<&RecordError> for ErrorBody {
     }
 }
 
+/// An event's `worker`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerInfo {
+    /// Worker name.
     pub name: String,
+    /// Worker version.
     pub version: String,
 }
 
 /// Where a result too large for SNS was written instead (claim check).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultLocation {
+    /// Where the result is.
     pub s3_uri: String,
+    /// Its size.
     pub bytes: usize,
 }
 
@@ -72,18 +87,29 @@ pub struct ResultLocation {
 /// (`video_id` or `doc_id`), as the contract says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputEvent {
+    /// e.g. `caption-parsed`.
     pub event_type: String,
+    /// [`SCHEMA_VERSION`].
     pub schema_version: String,
+    /// Derived from the worker, its version and the input's content: a retry publishes the same id.
     pub event_id: String,
+    /// The input's `event_id`, when it had one.
     pub source_event_id: Option<String>,
+    /// The subject key and its value, e.g. `video_id`.
     #[serde(flatten)]
     pub subject: BTreeMap<String, Option<String>>,
+    /// `ok` or `error`.
     pub status: Status,
+    /// The worker's result, for `ok` events that fit SNS.
     pub result: Option<serde_json::Value>,
+    /// Where an `ok` result too large for SNS was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_location: Option<ResultLocation>,
+    /// The error, for `error` events.
     pub error: Option<ErrorBody>,
+    /// Who produced it.
     pub worker: WorkerInfo,
+    /// Stage timings, in milliseconds.
     pub timings_ms: BTreeMap<String, f64>,
 }
 
@@ -93,14 +119,17 @@ pub struct OutputEvent {
 pub struct ContentDigest([u8; 32]);
 
 impl ContentDigest {
+    /// The 32 bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
+    /// Lowercase hex.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
 
+    /// The digest of raw bytes.
     pub fn of_bytes(bytes: &[u8]) -> Self {
         Self(Sha256::digest(bytes).into())
     }

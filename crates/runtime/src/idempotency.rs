@@ -26,6 +26,7 @@ use crate::event::Status;
 /// How the store is set up: `IDEMPOTENCY_TABLE` turns it on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyConfig {
+    /// `IDEMPOTENCY_TABLE`: the DynamoDB table's name.
     pub table: String,
     /// Top-level input fields (strings or numbers) that make the key, in this order
     /// (`IDEMPOTENCY_KEY_FIELDS`, comma-separated). Empty: the whole content (the digest the
@@ -36,6 +37,7 @@ pub struct IdempotencyConfig {
 }
 
 impl IdempotencyConfig {
+    /// Reads the settings through `lookup`; `None` when `IDEMPOTENCY_TABLE` is unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
         let set = |name: &str| {
             lookup(name)
@@ -61,10 +63,13 @@ impl IdempotencyConfig {
 /// The event a completed record published, kept to publish again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredResult {
+    /// The published event's id.
     pub event_id: String,
+    /// Its status.
     pub status: Status,
     /// The SNS message (the event JSON) and its attributes.
     pub message: String,
+    /// The message attributes, by name.
     pub attributes: Vec<(String, String)>,
 }
 
@@ -81,6 +86,7 @@ pub enum Claim {
     PayloadMismatch,
 }
 
+/// The store could not be read or written; the record is retried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("idempotency store: {0}")]
 pub struct StoreFailure(pub String);
@@ -120,6 +126,7 @@ pub struct DynamoDbStore {
 }
 
 impl DynamoDbStore {
+    /// The store on `config.table`, keeping results for `config.ttl`.
     pub fn new(client: aws_sdk_dynamodb::Client, config: &IdempotencyConfig) -> Self {
         Self {
             client,

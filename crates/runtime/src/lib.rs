@@ -2,6 +2,8 @@
 //!
 //! Knows envelopes, error classes, SNS/S3 and Lambda; knows nothing about analysis.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod contracts;
 pub mod cpu;

@@ -19,7 +19,9 @@ use tracing_subscriber::{filter, EnvFilter, Layer};
 /// Where log lines go: Lambda collects stdout; the CLI keeps stdout for its JSONL output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogTarget {
+    /// Standard output (Lambda).
     Stdout,
+    /// Standard error (the CLI).
     Stderr,
 }
 
@@ -42,6 +44,7 @@ pub fn init(target: LogTarget, default_level: &str) {
 /// What the environment says about logging.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogSettings {
+    /// The `tracing` filter, from `RUST_LOG`, `AWS_LAMBDA_LOG_LEVEL` or `default_level`.
     pub directive: String,
     /// Share of invocations (0 to 1) logged at debug level whatever the level; Powertools'
     /// `POWERTOOLS_LOGGER_SAMPLE_RATE`. Read from `LOG_DEBUG_SAMPLE_RATE`.
@@ -49,6 +52,7 @@ pub struct LogSettings {
 }
 
 impl LogSettings {
+    /// Reads the settings through `lookup`, with `default_level` when no level is set.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, default_level: &str) -> Self {
         let debug_sample_rate = lookup("LOG_DEBUG_SAMPLE_RATE")
             .and_then(|v| v.trim().parse::<f64>().ok())

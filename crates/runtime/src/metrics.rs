@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::engine::BatchReport;
 
+/// The CloudWatch namespace when none is set.
 pub const DEFAULT_NAMESPACE: &str = "postlens";
 
 /// Milliseconds since `since`, to the microsecond: the unit of every timing postlens reports
@@ -24,7 +25,9 @@ pub fn elapsed_ms(since: std::time::Instant) -> f64 {
 /// `AWS::StackName`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricsConfig {
+    /// CloudWatch namespace.
     pub namespace: String,
+    /// The `stack` dimension, when the stack name is known.
     pub stack: Option<String>,
 }
 
@@ -38,6 +41,7 @@ impl Default for MetricsConfig {
 }
 
 impl MetricsConfig {
+    /// Reads the settings through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let set = |name: &str| {
             lookup(name)
@@ -60,10 +64,12 @@ pub struct Metric {
     pub name: &'static str,
     /// CloudWatch unit, e.g. `Count` or `Milliseconds`.
     pub unit: &'static str,
+    /// The value for this record.
     pub value: f64,
 }
 
 impl Metric {
+    /// A `Count` metric.
     pub fn count(name: &'static str, value: f64) -> Self {
         Self {
             name,
@@ -86,6 +92,7 @@ pub fn accumulate(totals: &mut Vec<Metric>, more: impl IntoIterator<Item = Metri
 /// Per-invocation facts outside the batch itself.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InvocationFacts {
+    /// The first invocation of this execution environment.
     pub cold_start: bool,
     /// Time spent before the first invocation (config, clients, models), reported on cold starts.
     pub init_ms: Option<f64>,

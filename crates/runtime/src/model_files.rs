@@ -19,29 +19,58 @@ use crate::envelope::S3Location;
 pub const DEFAULT_CACHE_DIR: &str = "/tmp/postlens-models";
 const MARKER: &str = ".complete";
 
+/// Why the model directory could not be found or filled.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelFetchError {
+    /// No source of models at all.
     #[error("neither MODEL_S3_URI nor MODEL_DIR is set and no models/ directory was found")]
     NoModelDir,
+    /// `MODEL_S3_URI` is not an S3 prefix.
     #[error("MODEL_S3_URI {0:?} is not s3://bucket/prefix")]
     InvalidUri(String),
+    /// Listing the prefix failed.
     #[error("listing {uri}: {message}")]
-    List { uri: String, message: String },
+    List {
+        /// The prefix.
+        uri: String,
+        /// The SDK error.
+        message: String,
+    },
+    /// The prefix holds nothing.
     #[error("no model files under {0}")]
     Empty(String),
+    /// Downloading a file failed.
     #[error("reading {uri}: {message}")]
-    Read { uri: String, message: String },
+    Read {
+        /// The file.
+        uri: String,
+        /// The SDK error.
+        message: String,
+    },
+    /// A downloaded file does not match `manifest.json`.
     #[error("{uri}: sha256 {actual} does not match the manifest's {expected}")]
     Checksum {
+        /// The file.
         uri: String,
+        /// The manifest's sha256.
         expected: String,
+        /// The file's sha256.
         actual: String,
     },
+    /// `manifest.json` could not be parsed.
     #[error("manifest.json under {uri} is not valid: {message}")]
-    Manifest { uri: String, message: String },
+    Manifest {
+        /// The prefix.
+        uri: String,
+        /// The parse error.
+        message: String,
+    },
+    /// The local copy could not be written.
     #[error("writing {path}: {source}")]
     Write {
+        /// The file being written.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }

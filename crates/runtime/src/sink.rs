@@ -20,16 +20,26 @@ pub const SNS_MAX_ATTRIBUTE_NAME: usize = 256;
 /// Why SNS refuses a whole `PublishBatch` request, as its documented error codes name it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BatchRejection {
+    /// No entries.
     #[error("EmptyBatchRequest: the batch has no entries")]
     Empty,
+    /// More than [`MAX_PUBLISH_BATCH`] entries.
     #[error("TooManyEntriesInBatchRequest: {0} entries; the limit is {MAX_PUBLISH_BATCH}")]
     TooManyEntries(usize),
+    /// Two entries share an id.
     #[error("BatchEntryIdsNotDistinct: id {0:?} appears twice")]
     IdsNotDistinct(String),
+    /// The entries together are over [`SNS_MAX_BATCH_BYTES`].
     #[error("BatchRequestTooLong: {0} bytes; the limit is {SNS_MAX_BATCH_BYTES}")]
     TooLong(usize),
+    /// One entry breaks a per-message rule (its size, an attribute, a FIFO field).
     #[error("InvalidParameterValue: entry {id:?}: {reason}")]
-    InvalidEntry { id: String, reason: String },
+    InvalidEntry {
+        /// The entry's id.
+        id: String,
+        /// The rule it breaks.
+        reason: String,
+    },
 }
 
 /// Checks a batch against SNS's documented PublishBatch limits, so the in-memory sink (CLI,
@@ -109,18 +119,24 @@ pub fn check_batch(entries: &[PublishEntry]) -> Result<usize, BatchRejection> {
 /// One PublishBatch call as made: entries and billed bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PublishCall {
+    /// Entries in the call.
     pub entries: usize,
+    /// Bytes SNS counts for the call (messages and attributes).
     pub bytes: usize,
 }
 
+/// One message of a PublishBatch call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishEntry {
     /// Unique within one `publish_batch` call.
     pub id: String,
+    /// The event JSON.
     pub message: String,
+    /// String message attributes, for subscription filter policies.
     pub attributes: Vec<(String, String)>,
     /// Set for FIFO topics: the input's message group and the event id.
     pub group_id: Option<String>,
+    /// Set for FIFO topics: the event id, so a retry is deduplicated.
     pub deduplication_id: Option<String>,
 }
 
@@ -139,6 +155,7 @@ impl PublishEntry {
 /// Publishes up to [`MAX_PUBLISH_BATCH`] entries in one call and answers one result per
 /// entry, in order. A failure of the whole call is reported on every entry.
 pub trait EventSink: Send + Sync {
+    /// Publishes `entries` (at most [`MAX_PUBLISH_BATCH`]) and answers one result per entry, in order.
     fn publish_batch(
         &self,
         entries: Vec<PublishEntry>,
@@ -154,6 +171,7 @@ pub struct MemorySink {
 }
 
 impl MemorySink {
+    /// Removes and returns what was published so far.
     pub fn take(&self) -> Vec<PublishEntry> {
         std::mem::take(&mut *self.entries.lock().unwrap_or_else(|p| p.into_inner()))
     }
@@ -211,6 +229,7 @@ pub struct SnsSink {
 }
 
 impl SnsSink {
+    /// A sink for `topic_arn`.
     pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
         Self {
             client,

@@ -9,12 +9,21 @@ use futures::future::BoxFuture;
 use crate::envelope::S3Location;
 use crate::error::{codes, RecordError};
 
+/// Why an object could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// The object does not exist (S3's 404).
     #[error("object {0} does not exist")]
     NotFound(String),
+    /// The object is over the caller's limit; it was not downloaded.
     #[error("object {uri} is larger than the {limit}-byte limit")]
-    TooLarge { uri: String, limit: usize },
+    TooLarge {
+        /// The object.
+        uri: String,
+        /// The caller's limit, in bytes.
+        limit: usize,
+    },
+    /// The request failed: throttling, network, or a 403.
     #[error("storage request failed: {0}")]
     Unavailable(String),
 }
@@ -100,6 +109,7 @@ impl AllowedObjects {
     }
 }
 
+/// Reads and writes whole objects: S3 in a Lambda ([`S3Store`]), memory in tests ([`MemoryStore`]).
 pub trait ObjectStore: Send + Sync {
     /// Reads a whole object, refusing objects larger than `max_bytes`.
     fn get(
@@ -107,6 +117,7 @@ pub trait ObjectStore: Send + Sync {
         location: &S3Location,
         max_bytes: usize,
     ) -> BoxFuture<'_, Result<Vec<u8>, StoreError>>;
+    /// Writes a whole object with its `Content-Type`.
     fn put(
         &self,
         location: &S3Location,
@@ -134,6 +145,7 @@ impl MemoryStore {
         }
     }
 
+    /// Stores `bytes` at `location`, replacing any object there.
     pub fn insert(&self, location: &S3Location, bytes: Vec<u8>) {
         self.objects
             .lock()
@@ -151,6 +163,7 @@ impl MemoryStore {
             .sum()
     }
 
+    /// The bytes at `uri`, if any.
     pub fn object(&self, uri: &str) -> Option<Vec<u8>> {
         self.objects
             .lock()
@@ -197,12 +210,14 @@ impl ObjectStore for MemoryStore {
     }
 }
 
+/// Objects in S3 through the AWS SDK.
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: aws_sdk_s3::Client,
 }
 
 impl S3Store {
+    /// A store on `client`.
     pub fn new(client: aws_sdk_s3::Client) -> Self {
         Self { client }
     }

@@ -31,10 +31,12 @@ pub struct TraceHeader {
     pub root: String,
     /// The id of the segment new subsegments hang from (Lambda's function segment).
     pub parent: Option<String>,
+    /// `Sampled=1`: segments are sent only when set.
     pub sampled: bool,
 }
 
 impl TraceHeader {
+    /// Parses `Root=...;Parent=...;Sampled=...`; `None` without a root.
     pub fn parse(header: &str) -> Option<Self> {
         let mut root = None;
         let mut parent = None;
@@ -69,6 +71,7 @@ fn valid_root(root: &str) -> bool {
 
 /// Where finished subsegment documents go.
 pub trait SegmentSink: Send + Sync + 'static {
+    /// Sends one segment document; best effort, never fails the caller.
     fn send(&self, document: &serde_json::Value);
 }
 
@@ -86,6 +89,7 @@ impl DaemonSink {
         Self::new(&address)
     }
 
+    /// The daemon at `address` (either form); `None` when it does not parse.
     pub fn new(address: &str) -> Option<Self> {
         let udp = address
             .split_whitespace()
@@ -124,6 +128,7 @@ pub struct XRayLayer<S> {
 }
 
 impl<S: SegmentSink> XRayLayer<S> {
+    /// A layer that sends subsegments to `sink`.
     pub fn new(sink: S) -> Self {
         Self { sink }
     }

@@ -6,10 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use super::text::{Kind, Text};
 
+/// How a seller says to reach them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContactKind {
+    /// A phone number to call or text.
     Phone,
+    /// A number marked as WhatsApp (a word, an emoji or a `wa.me` link).
     Whatsapp,
 }
 

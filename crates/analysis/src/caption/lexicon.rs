@@ -377,11 +377,15 @@ pub(crate) fn find_colours(text: &Text) -> Vec<String> {
     colours
 }
 
+/// The item's condition, when the caption says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
+    /// New, unworn, with tags.
     New,
+    /// Used, pre-owned, thrifted.
     Used,
+    /// Refurbished or renewed.
     Refurbished,
 }
 

@@ -25,10 +25,13 @@ use text::Text;
 /// `[start, end)` in characters (code points) of the caption as received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
+    /// First character.
     pub start: usize,
+    /// One past the last character.
     pub end: usize,
 }
 
+/// Where a price's currency came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CurrencySource {
@@ -38,59 +41,84 @@ pub enum CurrencySource {
     Market,
 }
 
+/// A price as the caption states it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Price {
+    /// The amount, in the currency's main unit.
     pub amount: f64,
     /// ISO 4217, or null when neither the caption nor the market says.
     pub currency: Option<String>,
+    /// Where `currency` came from.
     pub currency_source: Option<CurrencySource>,
     /// The text as written (the caption's own characters), e.g. "₦15,000" or "89,90 €".
     pub raw: String,
+    /// Where `raw` is in the caption.
     pub span: Span,
 }
 
+/// A bundle or quantity deal ("2 for 30", "buy 2 get 1 free").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Offer {
     /// Items in the bundle.
     pub quantity: u32,
     /// Bundle price; null for "buy 2 get 1 free".
     pub amount: Option<f64>,
+    /// ISO 4217, as for the price.
     pub currency: Option<String>,
     /// Free items in "buy N get M free" deals.
     pub free_quantity: Option<u32>,
+    /// The text as written.
     pub raw: String,
+    /// Where `raw` is in the caption.
     pub span: Span,
 }
 
+/// A phone or WhatsApp contact in the caption.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
+    /// Phone or WhatsApp.
     pub kind: ContactKind,
     /// E.164 where the number or the market says enough, else the digits as written.
     pub value: String,
+    /// The text as written.
     pub raw: String,
+    /// Where `raw` is in the caption.
     pub span: Span,
 }
 
 /// How sure each field is, 0–1; 0 when the field is empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FieldConfidence {
+    /// Of `title`.
     pub title: f32,
+    /// Of `price`.
     pub price: f32,
+    /// Of the price's currency.
     pub currency: f32,
+    /// Of `sizes`.
     pub sizes: f32,
+    /// Of `colors`.
     pub colors: f32,
+    /// Of `condition`.
     pub condition: f32,
+    /// Of `language`.
     pub language: f32,
 }
 
 /// The `caption-parsed` result (DESIGN §3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaptionParse {
+    /// The product, in the caption's words, without prices, sizes, hashtags or calls to action.
     pub title: Option<String>,
+    /// The price the item sells at (the lower one when a compare-at price is struck).
     pub price: Option<Price>,
+    /// The price before a discount ("was 45", a struck-through price).
     pub compare_at_price: Option<Price>,
+    /// "DM for price", "price in bio" and the like: a price exists but is not written.
     pub price_on_request: bool,
+    /// Bundle and quantity deals.
     pub offers: Vec<Offer>,
+    /// Sizes on offer, normalised (`EU 38`, `M`, `6-12m`).
     pub sizes: Vec<String>,
     /// `EU`, `UK`, `US`, `numeric` (unmarked numbers), `letter`, `age`, `one_size` or `mixed`.
     pub size_system: Option<String>,
@@ -100,10 +128,13 @@ pub struct CaptionParse {
     pub hashtags: Vec<String>,
     /// Lower case, without `@`.
     pub mentions: Vec<String>,
+    /// Phone and WhatsApp contacts.
     pub contacts: Vec<Contact>,
+    /// New, used or refurbished, when the caption says.
     pub condition: Option<Condition>,
     /// ISO 639-1 code of the caption's language, when function words make it clear.
     pub language: Option<String>,
+    /// How sure each field is.
     pub confidence: FieldConfidence,
 }
 

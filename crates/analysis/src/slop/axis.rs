@@ -7,16 +7,27 @@ use std::ops::Index;
 /// `metrics` in the result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Axis {
+    /// Information density: surprisal per token (filler is predictable).
     Density,
+    /// Relevance to the prompt or the reference texts.
     Relevance,
+    /// Factuality markers: vague attributions, unsupported claims.
     Factuality,
+    /// Subjective, evaluative wording.
     Subjectivity,
+    /// Repeated words, phrases and sentence openings.
     Repetition,
+    /// Stock phrases and templates ("it is important to note").
     Templated,
+    /// Coherence between neighbouring sentences.
     Coherence,
+    /// Verbosity: words that carry nothing.
     Verbosity,
+    /// Fluency: too-smooth, low-variance surprisal.
     Fluency,
+    /// Needless complexity: long words and sentences.
     Complexity,
+    /// Tone: hype, flattery and register mismatches.
     Tone,
 }
 

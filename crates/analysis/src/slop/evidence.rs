@@ -9,7 +9,9 @@ pub struct ModelEvidence {
     /// Sentence embeddings (unit length), one per sentence of [`sentences`], in order;
     /// empty when the document was not embedded.
     pub sentences: Vec<Vec<f32>>,
+    /// The prompt's embedding, when the caller sent a prompt.
     pub prompt: Option<Vec<f32>>,
+    /// Embeddings of the caller's reference texts.
     pub references: Vec<Vec<f32>>,
     /// Language-model surprisal of the document's first tokens (a bounded window), in
     /// order; empty when no language model ran.
@@ -20,7 +22,10 @@ pub struct ModelEvidence {
 /// are byte offsets into the scored text.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TokenSurprisal {
+    /// First byte.
     pub start: usize,
+    /// One past the last byte.
     pub end: usize,
+    /// Surprisal in bits.
     pub bits: f32,
 }

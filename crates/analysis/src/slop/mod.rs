@@ -31,6 +31,7 @@ use output::bound_spans;
 use phrases::{BOILERPLATE, SUBJECTIVE};
 use text::Document;
 
+/// The scorer's version, reported in every result; changes when scores change.
 pub const VERSION: &str = "postlens-slop-0.1";
 
 /// Texts shorter than this many words get proportionally less confidence.

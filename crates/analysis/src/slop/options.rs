@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::output::Level;
 
+/// What a caller may set per document.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ScoreOptions {
     /// Level bands: `{"watch": 0.3, "sloppy": 0.5, "high": 0.7}`, any subset.
@@ -11,12 +12,16 @@ pub struct ScoreOptions {
     pub custom_thresholds: Option<Thresholds>,
 }
 
+/// Score bands for the levels: below `watch` is `Clean`, then `Watch`, `Sloppy`, and `High-Slop` from `high`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
+    /// Lowest `Watch` score.
     #[serde(default = "Thresholds::default_watch")]
     pub watch: f32,
+    /// Lowest `Sloppy` score.
     #[serde(default = "Thresholds::default_sloppy")]
     pub sloppy: f32,
+    /// Lowest `High-Slop` score.
     #[serde(default = "Thresholds::default_high")]
     pub high: f32,
 }

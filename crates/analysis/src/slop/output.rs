@@ -10,7 +10,9 @@ use super::options::Thresholds;
 /// One axis: `value` (None when it cannot be measured on this text) and sub-fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
+    /// 0 (clean) to 1 (sloppy); `None` when the axis cannot be measured on this text.
     pub value: Option<f32>,
+    /// The axis's raw measurements, by name.
     #[serde(flatten)]
     pub details: BTreeMap<String, Option<f64>>,
 }
@@ -28,19 +30,31 @@ impl Metric {
 /// `text[start:end]` is the phrase).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Span {
+    /// First character.
     pub start: usize,
+    /// One past the last character.
     pub end: usize,
+    /// The axis that flagged it ([`super::Axis::name`]).
     pub axis: String,
+    /// Why, e.g. the stock phrase matched.
     pub note: String,
 }
 
+/// The `text-scored` result: the score, its level, each axis and the flagged spans.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlopResult {
+    /// [`super::VERSION`].
     pub version: String,
+    /// The domain whose weights were used.
     pub domain: String,
+    /// 0 (clean) to 1 (sloppy), calibrated.
     pub slop_score: f32,
+    /// 0 to 1: the share of the weight on axes that could be measured, lowered for texts
+    /// shorter than 60 words.
     pub confidence: f32,
+    /// The band `slop_score` falls in.
     pub level: Level,
+    /// Each axis, by [`super::Axis::name`].
     pub metrics: BTreeMap<String, Metric>,
     /// At most [`MAX_SPANS_PER_AXIS`] per axis and [`MAX_SPANS`] in all, earliest first;
     /// overlapping spans of one axis and note are merged.
@@ -53,9 +67,13 @@ pub struct SlopResult {
 /// The band a score falls in, by the [`Thresholds`] in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Level {
+    /// Below `watch`.
     Clean,
+    /// From `watch`.
     Watch,
+    /// From `sloppy`.
     Sloppy,
+    /// From `high`.
     #[serde(rename = "High-Slop")]
     HighSlop,
 }

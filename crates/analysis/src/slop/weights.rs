@@ -41,7 +41,9 @@ pub fn domain_weights(domain: &str) -> AxisWeights {
 /// and its error on texts held out of the fit). Ranks are unchanged by it; levels are not.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Calibration {
+    /// Multiplies the raw mean.
     pub slope: f32,
+    /// Added after.
     pub intercept: f32,
 }
 

@@ -23,56 +23,83 @@ pub use taxonomy::{Category, Taxonomy, TaxonomyError, SHOPIFY_TAXONOMY};
 /// token's contextual vector with its byte range in the encoded text.
 #[derive(Debug, Clone, Default)]
 pub struct EncodedText {
+    /// Pooled, unit-length sentence embedding.
     pub sentence: Vec<f32>,
+    /// One contextual vector per token.
     pub tokens: Vec<TokenVector>,
 }
 
+/// One token's contextual vector.
 #[derive(Debug, Clone)]
 pub struct TokenVector {
+    /// First byte of the token in the encoded text.
     pub start: usize,
+    /// One past its last byte.
     pub end: usize,
+    /// The vector.
     pub vector: Vec<f32>,
 }
 
+/// A taxonomy category the post belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryMatch {
+    /// Shopify taxonomy gid.
     pub id: String,
+    /// `A > B > C`.
     pub path: String,
+    /// Similarity plus lexical evidence; higher is surer.
     pub score: f32,
     /// Product words from the caption that point at this category, if any.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub evidence: Vec<String>,
 }
 
+/// What a tag came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TagKind {
+    /// A keyphrase of the caption.
     Keyword,
+    /// A hashtag.
     Hashtag,
+    /// An attribute value (colour, material, audience, condition).
     Attribute,
+    /// An object the detector found in the media.
     Object,
 }
 
+/// One tag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
+    /// The tag, lower case.
     pub tag: String,
+    /// Its source.
     pub kind: TagKind,
+    /// 0 to 1; higher is surer.
     pub score: f32,
 }
 
+/// Product attributes, as Shopify names them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attributes {
+    /// English base colour names.
     pub color: Vec<String>,
+    /// Materials (`leather`, `cotton`).
     pub material: Vec<String>,
+    /// Who it is for (`women`, `men`, `kids`, `baby`, `unisex`).
     pub audience: Vec<String>,
+    /// New, used or refurbished.
     pub condition: Option<Condition>,
 }
 
 /// The `tags-generated` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TagsResult {
+    /// Up to [`TOP_CATEGORIES`], best first.
     pub categories: Vec<CategoryMatch>,
+    /// Up to [`MAX_TAGS`], best first.
     pub tags: Vec<Tag>,
+    /// Attributes found.
     pub attributes: Attributes,
 }
 
@@ -80,6 +107,7 @@ pub struct TagsResult {
 pub struct TagInput<'a> {
     /// The text that was encoded (see [`product_text`]).
     pub text: &'a str,
+    /// The caption parser's result for the same caption.
     pub parsed: &'a CaptionParse,
     /// Object labels from a detector, when a thumbnail result is available.
     pub objects: &'a [String],
@@ -87,20 +115,36 @@ pub struct TagInput<'a> {
 
 /// Category embeddings, row-major `len × dimensions`, in taxonomy order, unit length.
 pub struct CategoryVectors {
+    /// Vector length (384 for MiniLM).
     pub dimensions: usize,
+    /// `len × dimensions` floats.
     pub values: Vec<f32>,
 }
 
+/// Why a tagger could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TaggerError {
+    /// A lexicon entry names a category the taxonomy lacks.
     #[error("lexicon entry {term:?} points at {path:?}, which the taxonomy does not have")]
-    UnknownPath { term: String, path: String },
+    UnknownPath {
+        /// The lexicon's term.
+        term: String,
+        /// The category path it names.
+        path: String,
+    },
+    /// The category embeddings are for a different taxonomy.
     #[error("category vectors cover {vectors} categories; the taxonomy has {categories}")]
-    VectorCount { vectors: usize, categories: usize },
+    VectorCount {
+        /// Vectors in the file.
+        vectors: usize,
+        /// Categories in the taxonomy.
+        categories: usize,
+    },
 }
 
 /// How many categories and tags a result lists.
 pub const TOP_CATEGORIES: usize = 3;
+/// Most tags in a result.
 pub const MAX_TAGS: usize = 12;
 
 /// Weight of lexical evidence added to the embedding similarity.
@@ -111,6 +155,7 @@ struct LexicalEntry {
     weight: f32,
 }
 
+/// Tags posts: the taxonomy, its embeddings (optional) and the lexicon that maps product words to categories. Built once per process.
 pub struct Tagger {
     taxonomy: Taxonomy,
     vectors: Option<CategoryVectors>,
@@ -173,10 +218,12 @@ impl Tagger {
         })
     }
 
+    /// The taxonomy it tags with.
     pub fn taxonomy(&self) -> &Taxonomy {
         &self.taxonomy
     }
 
+    /// Tags one post; `encoded` is its MiniLM encoding (without one, categories come from lexical evidence alone).
     pub fn tag(&self, input: &TagInput<'_>, encoded: Option<&EncodedText>) -> TagsResult {
         let similarity = encoded.and_then(|e| {
             self.category_similarities(&[e.sentence.as_slice()])

@@ -7,30 +7,47 @@ pub const SHOPIFY_TAXONOMY: &str = include_str!("../../../../data/shopify-taxono
 /// One category: `gid://shopify/TaxonomyCategory/aa-8-10`, `Apparel & Accessories > Shoes > Heels`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Category {
+    /// `gid://shopify/TaxonomyCategory/...`.
     pub id: String,
+    /// Full path, `A > B > C`.
     pub path: String,
+    /// 0 for a top-level category.
     pub depth: usize,
     /// Index of the parent category, if any.
     pub parent: Option<usize>,
 }
 
 impl Category {
+    /// The last part of the path.
     pub fn name(&self) -> &str {
         self.path.rsplit(" > ").next().unwrap_or(&self.path)
     }
 }
 
+/// Every category, parents before children.
 #[derive(Debug, Clone)]
 pub struct Taxonomy {
+    /// In file order.
     pub categories: Vec<Category>,
 }
 
+/// Why a taxonomy file could not be parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum TaxonomyError {
+    /// A line is not `gid : path`.
     #[error("line {line}: expected `gid : path`")]
-    Malformed { line: usize },
+    Malformed {
+        /// 1-based line number.
+        line: usize,
+    },
+    /// A category comes before its parent.
     #[error("line {line}: parent of {path} is not listed before it")]
-    Orphan { line: usize, path: String },
+    Orphan {
+        /// 1-based line number.
+        line: usize,
+        /// The category whose parent is missing.
+        path: String,
+    },
 }
 
 impl Taxonomy {
@@ -75,18 +92,22 @@ impl Taxonomy {
         Ok(Self { categories })
     }
 
+    /// Number of categories.
     pub fn len(&self) -> usize {
         self.categories.len()
     }
 
+    /// True when there are none.
     pub fn is_empty(&self) -> bool {
         self.categories.is_empty()
     }
 
+    /// Index of the category with this full path.
     pub fn find_path(&self, path: &str) -> Option<usize> {
         self.categories.iter().position(|c| c.path == path)
     }
 
+    /// Index of the category with this gid.
     pub fn find_id(&self, id: &str) -> Option<usize> {
         self.categories.iter().position(|c| c.id == id)
     }

@@ -117,6 +117,7 @@ pub struct BatchEngine<W: Worker> {
 }
 
 impl<W: Worker> BatchEngine<W> {
+    /// An engine that runs `worker` on each record and publishes through `sink`; `store` reads claim checks and writes oversized results (none: those become error events).
     pub fn new(
         worker: W,
         sink: Arc<dyn EventSink>,
@@ -139,10 +140,12 @@ impl<W: Worker> BatchEngine<W> {
         self
     }
 
+    /// The worker it runs.
     pub fn worker(&self) -> &W {
         &self.worker
     }
 
+    /// Its configuration.
     pub fn config(&self) -> &EngineConfig {
         &self.config
     }

@@ -15,26 +15,39 @@ use crate::metrics::Metric;
 pub enum RecordOutcome {
     /// An event was published: `ok`, or `error` for a permanent failure. The record is acknowledged.
     Published {
+        /// The published event's id.
         event_id: String,
+        /// `ok` or `error`.
         status: Status,
+        /// The error event's code.
         error_code: Option<&'static str>,
     },
     /// The record is returned in `batchItemFailures` for SQS to redeliver.
     Retry(RecordError),
 }
 
+/// Counts and timings of one batch, for the EMF line and the invocation log.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchReport {
+    /// Records in the batch.
     pub records: usize,
+    /// `ok` events published.
     pub ok: usize,
+    /// Error events published (permanent failures).
     pub error_events: usize,
     /// Error events for internal faults that lasted to the last receive (also in `error_events`).
     pub internal_errors: usize,
+    /// Records returned in `batchItemFailures`.
     pub retried: usize,
+    /// PublishBatch calls made.
     pub publish_calls: usize,
+    /// Results written to S3 because they were too large for SNS.
     pub offloaded: usize,
+    /// Time decoding and analysing records, in milliseconds.
     pub process_ms: f64,
+    /// Time publishing, in milliseconds.
     pub publish_ms: f64,
+    /// The whole batch, in milliseconds.
     pub total_ms: f64,
     /// Error events and retries by error code.
     pub error_codes: BTreeMap<&'static str, usize>,
@@ -44,15 +57,19 @@ pub struct BatchReport {
     pub republished: usize,
 }
 
+/// What `BatchEngine::process_batch` returns: the answer for SQS and what it came from.
 #[derive(Debug, Clone)]
 pub struct BatchOutcome {
+    /// The partial batch response the handler returns.
     pub response: SqsBatchResponse,
+    /// Counts and timings.
     pub report: BatchReport,
     /// One outcome per input record, in input order.
     pub outcomes: Vec<(String, RecordOutcome)>,
 }
 
 impl BatchOutcome {
+    /// Every record is being retried (see [`crate::config::AllFailedMode`]).
     pub fn all_failed(&self) -> bool {
         !self.outcomes.is_empty() && self.report.retried == self.outcomes.len()
     }

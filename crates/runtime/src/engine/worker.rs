@@ -10,9 +10,12 @@ use crate::metrics::Metric;
 
 /// One kind of analysis, wired to the engine. Implementations stay free of AWS types.
 pub trait Worker: Send + Sync + 'static {
+    /// The input event, as the contract defines it (unknown fields ignored).
     type Input: DeserializeOwned + Send + 'static;
+    /// The `result` of an `ok` event.
     type Output: Serialize + Send + 'static;
 
+    /// The worker's name, version, output event type and subject key.
     fn descriptor(&self) -> &WorkerDescriptor;
 
     /// Analyses one input. Return `RecordError::Permanent` for bad input (an error event is

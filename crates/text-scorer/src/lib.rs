@@ -29,7 +29,10 @@ pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
 pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
 /// Largest object read from S3 (compressed or not).
 pub const MAX_OBJECT_BYTES: usize = 8 * 1024 * 1024;
-/// Sentences embedded per document; longer documents are scored on rules beyond this.
+/// Most sentences a document may have to be embedded. A longer one is not embedded at all
+/// (a 4,000-word document of about 216 sentences takes 2.6 s in all on one core): its
+/// relevance and coherence report null and its confidence drops, as for a scorer without
+/// MiniLM.
 pub const MAX_EMBEDDED_SENTENCES: usize = 256;
 /// Tokens the language model scores: the document's first ones, in one pass. A pass costs
 /// about 4.7 ms per token on one core (plus attention, quadratic), and MiniLM already takes

@@ -29,10 +29,10 @@ pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
 pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
 /// Largest object read from S3 (compressed or not).
 pub const MAX_OBJECT_BYTES: usize = 8 * 1024 * 1024;
-/// Most sentences a document may have to be embedded. A longer one is not embedded at all
-/// (a 4,000-word document of about 216 sentences takes 2.6 s in all on one core): its
-/// relevance and coherence report null and its confidence drops, as for a scorer without
-/// MiniLM.
+/// Sentences embedded per document: a longer one has its first 256 embedded, and relevance
+/// and coherence read that opening (`embedded_share` says how much). This bounds MiniLM's
+/// pass (a 4,000-word document of about 216 sentences takes 2.6 s in all on one core) and
+/// its memory (README, "Memory budgets").
 pub const MAX_EMBEDDED_SENTENCES: usize = 256;
 /// Tokens the language model scores: the document's first ones, in one pass. A pass costs
 /// about 4.7 ms per token on one core (plus attention, quadratic), and MiniLM already takes
@@ -272,15 +272,17 @@ pub fn score_document(
         let _forward = tracing::info_span!("model.forward", model = "minilm-l6-v2").entered();
         let embed_started = Instant::now();
         let sentences = slop::sentences(text);
-        if sentences.len() <= MAX_EMBEDDED_SENTENCES {
-            let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
-            evidence.sentences = embedder.embed(&refs)?;
-            if let Some(prompt) = &input.prompt {
-                evidence.prompt = embedder.embed(&[prompt])?.into_iter().next();
-            }
-            let references: Vec<&str> = input.references.iter().map(String::as_str).collect();
-            evidence.references = embedder.embed(&references)?;
+        let refs: Vec<&str> = sentences
+            .iter()
+            .take(MAX_EMBEDDED_SENTENCES)
+            .map(String::as_str)
+            .collect();
+        evidence.sentences = embedder.embed(&refs)?;
+        if let Some(prompt) = &input.prompt {
+            evidence.prompt = embedder.embed(&[prompt])?.into_iter().next();
         }
+        let references: Vec<&str> = input.references.iter().map(String::as_str).collect();
+        evidence.references = embedder.embed(&references)?;
         timings.insert("embeddings".to_owned(), elapsed_ms(embed_started));
     }
     if let Some(language_model) = &models.language_model {

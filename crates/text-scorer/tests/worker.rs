@@ -5,6 +5,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{event_for, gzip, score_of};
+use postlens_analysis::slop::ScoreOptions;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, MemoryStore, ObjectStore};
 use serde_json::{json, Value};
@@ -184,4 +185,39 @@ async fn the_invoke_fixture_gives_the_documented_events() {
         2,
         "{events:#?}"
     );
+}
+
+/// Past `MAX_EMBEDDED_SENTENCES` the opening is embedded, so relevance and coherence are
+/// still measured on a long document (they were null before, a cliff in cost and in output).
+#[test]
+fn a_document_past_the_embedding_cap_is_read_on_its_opening() {
+    let dir = postlens_models::model_dir().expect("models/ (make models)");
+    let models = text_scorer::Models {
+        embedder: Some(Arc::new(
+            postlens_models::SentenceEmbedder::load(&dir.join("minilm-l6-v2")).expect("MiniLM"),
+        )),
+        language_model: None,
+    };
+    let sentences = text_scorer::MAX_EMBEDDED_SENTENCES + 44;
+    let text: String = (0..sentences)
+        .map(|i| format!("Ward {i} voted on the bus lane plan. "))
+        .collect();
+    let input: text_scorer::TextSubmitted = serde_json::from_value(json!({
+        "doc_id": "long",
+        "domain": "news",
+        "text": text,
+    }))
+    .expect("input");
+    let scored = text_scorer::score_document(&models, &text, &input, &ScoreOptions::default())
+        .expect("scored");
+    let share = text_scorer::MAX_EMBEDDED_SENTENCES as f64 / sentences as f64;
+    for axis in ["relevance", "coherence"] {
+        let metric = &scored.result.metrics[axis];
+        assert!(metric.value.is_some(), "{axis} is measured");
+        let embedded = metric.details["embedded_share"].expect("embedded_share");
+        assert!(
+            (embedded - share).abs() < 1e-9,
+            "{axis}: {embedded} vs {share}"
+        );
+    }
 }

@@ -6,8 +6,9 @@ use super::sentences;
 /// What the caller's models measured on the document.
 #[derive(Debug, Clone, Default)]
 pub struct ModelEvidence {
-    /// Sentence embeddings (unit length), one per sentence of [`sentences`], in order;
-    /// empty when the document was not embedded.
+    /// Sentence embeddings (unit length), one per sentence of [`sentences`], in order: all
+    /// of them, or the first ones when a long document was embedded in part; empty when it
+    /// was not embedded.
     pub sentences: Vec<Vec<f32>>,
     /// The prompt's embedding, when the caller sent a prompt.
     pub prompt: Option<Vec<f32>>,

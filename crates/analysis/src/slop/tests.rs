@@ -269,3 +269,46 @@ fn overlapping_spans_of_one_axis_and_note_merge() {
         ]
     );
 }
+
+#[test]
+fn a_long_document_embedded_in_part_is_read_on_its_opening() {
+    let text = "Cats sleep a lot. Cats love warm places. Cats purr. Quarterly tax filings are due.";
+    let embedded = |vectors: Vec<Vec<f32>>| {
+        let semantics = ModelEvidence {
+            sentences: vectors,
+            ..ModelEvidence::default()
+        };
+        score(text, "general", Some(&semantics), &ScoreOptions::default())
+    };
+    assert_eq!(sentences(text).len(), 4);
+
+    let opening = embedded(vec![vec![1.0, 0.0]; 3]);
+    for axis in ["relevance", "coherence"] {
+        let metric = &opening.metrics[axis];
+        assert!(
+            metric.value.is_some(),
+            "{axis} measured on the first three sentences"
+        );
+        assert_eq!(metric.details["embedded_share"], Some(0.75), "{axis}");
+    }
+    let whole = embedded(vec![
+        vec![1.0, 0.0],
+        vec![1.0, 0.0],
+        vec![1.0, 0.0],
+        vec![0.0, 1.0],
+    ]);
+    assert_eq!(
+        whole.metrics["coherence"].details["embedded_share"],
+        Some(1.0)
+    );
+    assert!(
+        whole.spans.iter().any(|s| s.axis == "coherence_break"),
+        "the unembedded fourth sentence is only judged when it is embedded"
+    );
+    assert!(!opening.spans.iter().any(|s| s.axis == "coherence_break"));
+
+    // More vectors than sentences belong to another text: nothing is read from them.
+    let foreign = embedded(vec![vec![1.0, 0.0]; 5]);
+    assert!(foreign.metrics["relevance"].value.is_none());
+    assert!(foreign.metrics["coherence"].value.is_none());
+}

@@ -14,9 +14,7 @@ pub(crate) fn relevance(
     semantics: Option<&ModelEvidence>,
     spans: &mut Vec<Span>,
 ) -> Metric {
-    let Some(semantics) =
-        semantics.filter(|s| s.sentences.len() == doc.sentences.len() && !s.sentences.is_empty())
-    else {
+    let Some(semantics) = semantics.filter(|s| embeds_a_prefix(s, doc, 1)) else {
         return Metric::new(None, &[]);
     };
     let anchors: Vec<Vec<f32>> = match (&semantics.prompt, semantics.references.is_empty()) {
@@ -70,6 +68,7 @@ pub(crate) fn relevance(
                 "anchored_to_prompt",
                 Some(semantics.prompt.is_some() as u8 as f64),
             ),
+            ("embedded_share", Some(embedded_share(semantics, doc))),
         ],
     )
 }
@@ -80,9 +79,7 @@ pub(crate) fn coherence(
     semantics: Option<&ModelEvidence>,
     spans: &mut Vec<Span>,
 ) -> Metric {
-    let Some(semantics) =
-        semantics.filter(|s| s.sentences.len() == doc.sentences.len() && s.sentences.len() >= 2)
-    else {
+    let Some(semantics) = semantics.filter(|s| embeds_a_prefix(s, doc, 2)) else {
         return Metric::new(None, &[]);
     };
     let adjacent: Vec<f32> = semantics
@@ -111,8 +108,21 @@ pub(crate) fn coherence(
         &[
             ("mean_adjacent_similarity", Some(mean as f64)),
             ("break_ratio", Some(breaks as f64)),
+            ("embedded_share", Some(embedded_share(semantics, doc))),
         ],
     )
+}
+
+/// The caller embeds every sentence, or the first ones of a long document (the text
+/// scorer stops at `MAX_EMBEDDED_SENTENCES`); both axes then read that opening. More
+/// vectors than sentences means they belong to another text, so the axes stay unmeasured.
+fn embeds_a_prefix(semantics: &ModelEvidence, doc: &Document<'_>, at_least: usize) -> bool {
+    (at_least..=doc.sentences.len()).contains(&semantics.sentences.len())
+}
+
+/// The share of the document's sentences that were embedded (1 unless it was cut).
+fn embedded_share(semantics: &ModelEvidence, doc: &Document<'_>) -> f64 {
+    semantics.sentences.len() as f64 / doc.sentences.len().max(1) as f64
 }
 
 /// Cosine below which a sentence is off topic (to the prompt / references / centroid).

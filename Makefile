@@ -4,9 +4,12 @@ VENV := .venv
 MOTO := $(VENV)/bin/moto_server
 
 MODELS := models/manifest.json
+
+# The workers' cargo binaries, from infra/workers.toml (the one list of workers).
+LAMBDA_BINARIES := $(shell python3 scripts/workers.py binaries)
 CATEGORY_INDEX := models/taxonomy/category-embeddings.safetensors
 
-.PHONY: models demo test venv fmt-check clippy unit infra-check bench bench-growth bench-compare fuzz lambda-build lambda-smoke test-arm64 models-layer deploy
+.PHONY: models demo test venv fmt-check clippy unit template infra-check bench bench-growth bench-compare fuzz lambda-build lambda-smoke test-arm64 models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
 demo: venv $(CATEGORY_INDEX)
@@ -38,9 +41,16 @@ $(MODELS): scripts/models.py
 $(CATEGORY_INDEX): $(MODELS) data/shopify-taxonomy/categories.txt
 	cargo run --quiet -p postlens -- category-index
 
-# The SAM template is validated offline: cfn-lint through `sam validate --lint`, then
-# checkov (findings are fixed or skipped with a reason next to the resource).
+# infra/template.yaml is rendered from infra/template.yaml.in, infra/worker.yaml.in and the
+# worker list infra/workers.toml; edit those and run `make template`.
+template:
+	python3 scripts/workers.py render
+
+# The SAM template is validated offline: first that it is the rendering of the worker list,
+# then cfn-lint through `sam validate --lint`, then checkov (findings are fixed or skipped
+# with a reason next to the resource).
 infra-check: venv
+	python3 scripts/workers.py check
 	AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint -t infra/template.yaml
 	$(VENV)/bin/checkov -f infra/template.yaml --quiet --compact --skip-download
 
@@ -59,7 +69,7 @@ fuzz:
 # The thumbnail benchmark needs ffmpeg to make its media (scripts/make_bench_media.sh).
 bench:
 	scripts/make_bench_media.sh
-	taskset -c 0 cargo bench -p postlens-analysis -p caption-parser -p auto-tagger -p text-scorer -p thumbnail-generator
+	taskset -c 0 cargo bench -p postlens-analysis $(addprefix -p ,$(LAMBDA_BINARIES))
 
 # Each model-running worker over input size (caption words, document words, clip seconds,
 # image megapixels); the model-free curves are postlens-analysis's `growth` bench.
@@ -78,7 +88,6 @@ bench-compare: $(MODELS)
 # cargo-lambda (with zig) only for building and deploying; tests do not need it. The Rust
 # toolchain is pinned by rust-toolchain.toml, cargo-lambda and zig by requirements-lambda.txt.
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
-LAMBDA_BINARIES := caption-parser auto-tagger text-scorer thumbnail-generator
 $(CARGO_LAMBDA): $(MOTO) requirements-lambda.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-lambda.txt
 	touch $(CARGO_LAMBDA)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import boto3
 
+import workers
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 
@@ -104,7 +106,7 @@ def check(binary: str, endpoint: str, env: dict) -> list[str]:
 
 
 def main() -> int:
-    binaries = sys.argv[1:] or ["caption-parser", "auto-tagger", "text-scorer", "thumbnail-generator"]
+    binaries = sys.argv[1:] or [worker["binary"] for worker in workers.load()]
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",

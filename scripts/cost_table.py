@@ -6,7 +6,7 @@ Inputs (edit them when the README's performance numbers change):
   durations are not measured, Graviton is assumed as fast per core, which is a guess);
 - AWS calls per batch: not measured here (moto is not AWS); 40 ms per PublishBatch call
   is assumed and counted once per batch of ten;
-- memory: the template's MemorySize.
+- memory: each worker's memory_size in infra/workers.toml (the template's MemorySize).
 
 Prices: AWS list prices for us-east-1 as published in 2025 (Lambda arm64 $0.0000133334 per
 GB-second and $0.20 per million requests; SQS standard $0.40 per million requests; SNS
@@ -17,6 +17,8 @@ given per worker.
 
 Usage: scripts/cost_table.py
 """
+
+import workers
 
 LAMBDA_GB_SECOND = 0.0000133334
 LAMBDA_REQUEST = 0.20 / 1e6
@@ -29,14 +31,14 @@ LLM_OUTPUT_TOKEN = 0.60 / 1e6
 BATCH = 10
 PUBLISH_CALL_MS = 40.0
 
-# worker: (memory MB, compute ms per batch of BATCH inputs, what was measured,
-#          S3 (PUTs, GETs) per input, LLM (input, output) tokens per input or None)
-WORKERS = {
-    "caption-parser": (256, 0.304, "10-record batch through the engine, 304 µs", (0, 0), (350, 150)),
-    "auto-tagger": (512, 54.3, "10 captions sharing one MiniLM pass, 54.3 ms", (0, 0), (400, 120)),
-    "text-scorer (1,000 words)": (1769, 10 * 887.0, "887 ms per 1,000-word document", (0, 0), (1600, 400)),
+# row: (worker binary, compute ms per batch of BATCH inputs, what was measured,
+#       S3 (PUTs, GETs) per input, LLM (input, output) tokens per input or None)
+ROWS = {
+    "caption-parser": ("caption-parser", 0.304, "10-record batch through the engine, 304 µs", (0, 0), (350, 150)),
+    "auto-tagger": ("auto-tagger", 54.3, "10 captions sharing one MiniLM pass, 54.3 ms", (0, 0), (400, 120)),
+    "text-scorer (1,000 words)": ("text-scorer", 10 * 887.0, "887 ms per 1,000-word document", (0, 0), (1600, 400)),
     # Two thumbnails written, the clip read; an LLM cannot crop, so no column.
-    "thumbnail-generator (15 s clip)": (512, 10 * 570.0, "570 ms per 15 s 720p clip", (2, 1), None),
+    "thumbnail-generator (15 s clip)": ("thumbnail-generator", 10 * 570.0, "570 ms per 15 s 720p clip", (2, 1), None),
 }
 
 
@@ -59,7 +61,9 @@ def per_million(memory_mb, batch_ms, s3_calls, llm_tokens):
 def main():
     print("| worker | memory | measured | Lambda GB-s | Lambda requests | SQS | SNS | S3 | **total** | LLM API instead |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, (memory, batch_ms, measured, s3_calls, llm_tokens) in WORKERS.items():
+    memory_of = {worker["binary"]: worker["memory_size"] for worker in workers.load()}
+    for name, (binary, batch_ms, measured, s3_calls, llm_tokens) in ROWS.items():
+        memory = memory_of[binary]
         compute, requests, sqs, sns, s3, llm = per_million(memory, batch_ms, s3_calls, llm_tokens)
         total = compute + requests + sqs + sns + s3
         llm_text = "n/a" if llm is None else f"${llm:,.0f} ({llm_tokens[0]}+{llm_tokens[1]} tokens)"

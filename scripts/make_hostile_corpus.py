@@ -175,6 +175,7 @@ def main() -> None:
     corpora = {
         "caption-parser": caption_cases() + envelope_cases("video_id", tagger_post, "ok"),
         "auto-tagger": caption_cases() + envelope_cases("video_id", tagger_post, "ok"),
+        "language-detector": caption_cases() + envelope_cases("video_id", tagger_post, "ok"),
         "text-scorer": text_cases(),
         "thumbnail-generator": thumbnail_cases(),
     }

@@ -1,7 +1,9 @@
-//! Caption parsing speed over the labelled captions (budget: ≤ 50 µs per caption).
+//! Caption parsing speed over the labelled captions (budget: ≤ 50 µs per caption), and the
+//! language detector's over the same markets' captions.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use postlens_analysis::caption::parse_caption;
+use postlens_analysis::language::detect_language;
 
 fn labelled() -> Vec<(String, Option<String>)> {
     read("labelled.jsonl")
@@ -53,6 +55,17 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("parse_longest", |b| {
         b.iter(|| black_box(parse_caption(black_box(&longest.0), longest.1.as_deref())))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("language");
+    group.throughput(Throughput::Elements(markets.len() as u64));
+    group.bench_function("detect_all_markets", |b| {
+        b.iter(|| {
+            for (caption, market) in &markets {
+                black_box(detect_language(black_box(caption), market.as_deref()));
+            }
+        })
     });
     group.finish();
 }

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod caption;
+pub mod language;
 pub mod phrase_match;
 pub mod slop;
 pub mod tags;

@@ -1,39 +1,21 @@
 //! The SQS event fixtures (the files `cargo lambda invoke --data-file` takes) give the
 //! batch responses and events the README promises.
 
-use std::sync::Arc;
+use std::path::Path;
 
-use aws_lambda_events::event::sqs::SqsEvent;
 use caption_parser::CaptionParser;
-use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, OutputEvent, Status};
+use postlens_local::run_event_file;
+use postlens_runtime::{OutputEvent, Status};
 
 async fn run(name: &str) -> (Vec<String>, Vec<OutputEvent>) {
     let path = format!(
         "{}/../../fixtures/events/caption-parser/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
-    let event: SqsEvent =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("SQS event");
-    let sink = Arc::new(MemorySink::default());
-    let engine = BatchEngine::new(
-        CaptionParser::new(),
-        sink.clone(),
-        None,
-        EngineConfig::default(),
-    );
-    let outcome = engine.process_batch(&event.records, None).await;
-    let failures = outcome
-        .response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
-    let events = sink
-        .take()
-        .iter()
-        .map(|e| serde_json::from_str(&e.message).expect("event"))
-        .collect();
-    (failures, events)
+    let run = run_event_file(CaptionParser::new(), Path::new(&path))
+        .await
+        .expect("fixture runs");
+    (run.failures, run.events)
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 pub mod drain;
 pub mod emulator;
 mod errors;
+pub mod event_file;
 pub mod lambda_record;
 pub mod mapping;
 pub mod queue;
@@ -18,6 +19,7 @@ pub mod topology;
 pub mod worker_fixture;
 
 pub use drain::{queue_depth, run_until_drained, DrainOptions, DrainReport, QueueDepth};
+pub use event_file::{run_event_file, EventFileError, EventFileRun};
 pub use mapping::{
     EngineFunction, EventSourceMapping, LocalFunction, MappingSettings, MappingStats,
 };

@@ -142,6 +142,7 @@ enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 enum WorkerName {
     CaptionParser,
+    LanguageDetector,
     AutoTagger,
     TextScorer,
 }
@@ -149,6 +150,7 @@ enum WorkerName {
 #[derive(Clone, Copy, ValueEnum)]
 enum HostileWorker {
     CaptionParser,
+    LanguageDetector,
     AutoTagger,
     TextScorer,
     ThumbnailGenerator,
@@ -260,6 +262,9 @@ async fn main() -> anyhow::Result<ExitCode> {
                 WorkerName::CaptionParser => {
                     jsonl::invoke(caption_parser::CaptionParser::new(), &text).await?
                 }
+                WorkerName::LanguageDetector => {
+                    jsonl::invoke(language_detector::LanguageDetector::new(), &text).await?
+                }
                 WorkerName::AutoTagger => jsonl::invoke(load_auto_tagger()?, &text).await?,
                 WorkerName::TextScorer => jsonl::invoke(load_text_scorer()?, &text).await?,
             };
@@ -275,6 +280,14 @@ async fn main() -> anyhow::Result<ExitCode> {
                 HostileWorker::CaptionParser => {
                     hostile::run(
                         |_| Ok(caption_parser::CaptionParser::new()),
+                        &cases,
+                        dry_run,
+                    )
+                    .await?
+                }
+                HostileWorker::LanguageDetector => {
+                    hostile::run(
+                        |_| Ok(language_detector::LanguageDetector::new()),
                         &cases,
                         dry_run,
                     )

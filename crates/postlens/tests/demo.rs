@@ -25,7 +25,7 @@ fn demo_runs_the_fan_out_and_writes_every_result_event() {
         .collect();
     // fixtures/posts/posts.jsonl: eight posts and two malformed lines, for each worker
     // that reads new-video-posted and exists.
-    for event_type in ["caption-parsed", "tags-generated"] {
+    for event_type in ["caption-parsed", "tags-generated", "language-detected"] {
         let of_type = || {
             events
                 .iter()

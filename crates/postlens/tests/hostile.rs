@@ -178,9 +178,34 @@ fn run_under_memory_size(worker: &str) {
     );
 }
 
+/// A worker added to infra/workers.toml without a corpus, or without its arm in the
+/// `hostile` command, fails here instead of going untested. (Its own test below, which runs
+/// the corpus under its memory, is the one line to add per worker.)
+#[test]
+fn every_worker_of_the_template_has_a_hostile_corpus() {
+    let topology = Topology::from_file(&repo().join("infra/template.yaml")).expect("template");
+    assert!(topology.functions.len() >= 5, "{:?}", topology.functions);
+    for function in &topology.functions {
+        let dry = hostile(&function.binary, &["--dry-run"])
+            .output()
+            .expect("postlens runs");
+        assert!(
+            dry.status.success(),
+            "{}: {}",
+            function.binary,
+            String::from_utf8_lossy(&dry.stderr)
+        );
+    }
+}
+
 #[test]
 fn caption_parser_hostile_corpus_fits_its_memory() {
     run_under_memory_size("caption-parser");
+}
+
+#[test]
+fn language_detector_hostile_corpus_fits_its_memory() {
+    run_under_memory_size("language-detector");
 }
 
 #[test]

@@ -119,7 +119,7 @@ async fn run_on(emulator: &Emulator, options: &DemoOptions) -> anyhow::Result<()
     }
     for worker in workers.iter().filter(|w| w.mapping.is_none()) {
         eprintln!(
-            "  {}: not implemented yet; its queue keeps its records",
+            "  {}: not started (see above); its queue keeps its records",
             worker.spec.binary
         );
     }

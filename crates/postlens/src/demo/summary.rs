@@ -45,7 +45,7 @@ pub(super) fn print_worker(worker: &Worker, events: &[Value], dead: u64) {
         events.len() - ok,
         dead,
         if worker.mapping.is_none() {
-            " (not implemented yet)"
+            " (not started)"
         } else {
             ""
         }
@@ -137,6 +137,31 @@ fn summarise(event: &Value) -> String {
                 sizes.join(", "),
             )
         }
+        Some("language-detected") => format!(
+            "{subject:<14} ok    {} ({:.2}, {}){}",
+            result["language"].as_str().unwrap_or("undetermined"),
+            result["confidence"].as_f64().unwrap_or(0.0),
+            result["evidence"]
+                .as_array()
+                .map(|words| {
+                    let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
+                    words.join(" ")
+                })
+                .filter(|words| !words.is_empty())
+                .or_else(|| {
+                    // No words: a script decided, or nothing could.
+                    result["undetermined"]
+                        .as_str()
+                        .or(result["script"].as_str())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default(),
+            if result["fits_market"] == false {
+                " · does not fit the market"
+            } else {
+                ""
+            }
+        ),
         Some("text-scored") => format!(
             "{subject:<18} ok    {} {:.2} (confidence {:.2}) · {} spans",
             result["level"].as_str().unwrap_or(""),

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use postlens_local::{EngineFunction, FunctionSpec, LocalFunction, LocalStack};
 use postlens_runtime::ObjectStore;
 
-/// The handler behind each binary the template names; `None` for workers not built yet.
+/// The handler behind each binary the template names; `None` when its models are missing.
+/// A binary with no arm here is an error, so a worker added to infra/workers.toml without
+/// one fails the demo (and its test) instead of sitting idle.
 pub(super) fn local_function(
     stack: &LocalStack,
     function: &FunctionSpec,
@@ -15,6 +17,11 @@ pub(super) fn local_function(
     let function: Arc<dyn LocalFunction> = match function.binary.as_str() {
         "caption-parser" => Arc::new(EngineFunction::new(stack.engine(
             caption_parser::CaptionParser::new(),
+            function,
+            config,
+        )?)),
+        "language-detector" => Arc::new(EngineFunction::new(stack.engine(
+            language_detector::LanguageDetector::new(),
             function,
             config,
         )?)),
@@ -67,7 +74,10 @@ pub(super) fn local_function(
                 config,
             )?))
         }
-        _ => return Ok(None),
+        other => anyhow::bail!(
+            "the template's function {} runs binary {other}, which crates/postlens/src/demo/workers.rs does not know",
+            function.id
+        ),
     };
     Ok(Some(function))
 }

@@ -1,12 +1,36 @@
-//! An SQS event file (what `cargo lambda invoke --data-file` takes) through a worker's real
-//! batch engine in-process, publishing into memory: how each worker tests its
-//! `fixtures/events/<worker>/` files.
+//! An SQS event (what `cargo lambda invoke --data-file` takes) through a worker's real
+//! batch engine in-process, publishing into memory: `postlens invoke`, and how each worker
+//! tests its `fixtures/events/<worker>/` files.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::SqsEvent;
-use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, OutputEvent, Worker};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use postlens_runtime::sink::PublishCall;
+use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, OutputEvent, PublishEntry, Worker};
+
+/// What one in-process invocation answered and published.
+#[derive(Debug)]
+pub struct InMemoryInvocation {
+    /// The partial batch response the handler returned.
+    pub response: SqsBatchResponse,
+    /// The entries published, in order.
+    pub published: Vec<PublishEntry>,
+    /// The PublishBatch calls as SNS would have seen them (entries, bytes).
+    pub calls: Vec<PublishCall>,
+}
+
+/// Runs `event` through `worker` with the default engine settings and an in-memory SNS.
+pub async fn invoke_in_memory<W: Worker>(worker: W, event: &SqsEvent) -> InMemoryInvocation {
+    let sink = Arc::new(MemorySink::default());
+    let engine = BatchEngine::new(worker, sink.clone(), None, EngineConfig::default());
+    let outcome = engine.process_batch(&event.records, None).await;
+    InMemoryInvocation {
+        response: outcome.response,
+        published: sink.take(),
+        calls: sink.calls(),
+    }
+}
 
 /// What one event file did.
 #[derive(Debug)]
@@ -41,7 +65,7 @@ pub enum EventFileError {
     NotAnOutputEvent(serde_json::Error),
 }
 
-/// Runs the SQS event in `path` through `worker` with the default engine settings.
+/// Runs the SQS event in `path` through `worker` ([`invoke_in_memory`]).
 pub async fn run_event_file<W: Worker>(
     worker: W,
     path: &Path,
@@ -56,17 +80,15 @@ pub async fn run_event_file<W: Worker>(
             path: shown(),
             source,
         })?;
-    let sink = Arc::new(MemorySink::default());
-    let engine = BatchEngine::new(worker, sink.clone(), None, EngineConfig::default());
-    let outcome = engine.process_batch(&event.records, None).await;
-    let failures = outcome
+    let invocation = invoke_in_memory(worker, &event).await;
+    let failures = invocation
         .response
         .batch_item_failures
         .iter()
         .map(|failure| failure.item_identifier.clone())
         .collect();
-    let events = sink
-        .take()
+    let events = invocation
+        .published
         .iter()
         .map(|published| serde_json::from_str(&published.message))
         .collect::<Result<_, _>>()

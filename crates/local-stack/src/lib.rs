@@ -19,7 +19,9 @@ pub mod topology;
 pub mod worker_fixture;
 
 pub use drain::{queue_depth, run_until_drained, DrainOptions, DrainReport, QueueDepth};
-pub use event_file::{run_event_file, EventFileError, EventFileRun};
+pub use event_file::{
+    invoke_in_memory, run_event_file, EventFileError, EventFileRun, InMemoryInvocation,
+};
 pub use mapping::{
     EngineFunction, EventSourceMapping, LocalFunction, MappingSettings, MappingStats,
 };

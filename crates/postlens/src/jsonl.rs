@@ -77,11 +77,9 @@ pub async fn run<W: Worker>(
 /// Runs the handler on an SQS event (the `cargo lambda invoke --data-file` format).
 pub async fn invoke<W: Worker>(worker: W, event_json: &str) -> anyhow::Result<Value> {
     let event: SqsEvent = serde_json::from_str(event_json)?;
-    let sink = Arc::new(MemorySink::default());
-    let engine = BatchEngine::new(worker, sink.clone(), None, EngineConfig::default());
-    let outcome = engine.process_batch(&event.records, None).await;
-    let published: Vec<Value> = sink
-        .take()
+    let invocation = postlens_local::invoke_in_memory(worker, &event).await;
+    let published: Vec<Value> = invocation
+        .published
         .into_iter()
         .map(|entry| {
             let attributes: serde_json::Map<String, Value> = entry.attributes.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
@@ -91,7 +89,7 @@ pub async fn invoke<W: Worker>(worker: W, event_json: &str) -> anyhow::Result<Va
     // The calls as SNS would have seen them: a user can check a batch against SNS's limits
     // (10 entries, 256 KiB together) without an AWS account.
     Ok(
-        json!({"batch_response": outcome.response, "published": published, "publish_calls": sink.calls()}),
+        json!({"batch_response": invocation.response, "published": published, "publish_calls": invocation.calls}),
     )
 }
 

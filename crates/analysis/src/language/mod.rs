@@ -117,7 +117,7 @@ pub fn detect_language(caption: &str, market: Option<&str>) -> LanguageGuess {
         Some((script, _)) => by_markers(&words, market_langs, Some(script)),
     };
     guess.words_read = words.len();
-    guess.confidence = (guess.confidence * 100.0).round() / 100.0;
+    guess.confidence = hundredths(guess.confidence);
     guess.fits_market = match (guess.language, market_langs.is_empty()) {
         (Some(language), false) => Some(market_langs.contains(&language)),
         _ => None,
@@ -170,9 +170,13 @@ fn by_markers(words: &[String], market: &[Language], script: Option<Script>) -> 
             Some((_, score)) => *score += weight,
             None => scores.push((language, weight)),
         };
+    // The marker words in caption order, looked up once: they score here and are the
+    // evidence once the best language is known.
+    let mut marked: Vec<(&String, &[(Language, f32)])> = Vec::new();
     for word in words {
         if let Some(languages) = markers::marker(word) {
             languages.iter().for_each(|&(l, share)| add(l, share));
+            marked.push((word, languages));
         }
         for c in word.chars() {
             if let Some(languages) = markers::telling_letter(c) {
@@ -199,11 +203,11 @@ fn by_markers(words: &[String], market: &[Language], script: Option<Script>) -> 
         guess.candidates = candidates(&scores);
         return guess;
     }
-    let evidence = words
-        .iter()
-        .filter(|w| markers::marker(w).is_some_and(|ls| ls.iter().any(|(l, _)| *l == best)))
+    let evidence = marked
+        .into_iter()
+        .filter(|(_, languages)| languages.iter().any(|(l, _)| *l == best))
+        .map(|(word, _)| word.clone())
         .take(EVIDENCE_WORDS)
-        .cloned()
         .collect();
     let total: f32 = scores.iter().map(|(_, s)| s).sum();
     LanguageGuess {
@@ -224,9 +228,15 @@ fn candidates(scores: &[(Language, f32)]) -> Vec<Candidate> {
         .take(CANDIDATES)
         .map(|&(language, score)| Candidate {
             language,
-            score: (score * 100.0).round() / 100.0,
+            score: hundredths(score),
         })
         .collect()
+}
+
+/// Scores and confidences are reported to two decimals: more would claim a precision the
+/// word lists do not have.
+fn hundredths(value: f32) -> f32 {
+    (value * 100.0).round() / 100.0
 }
 
 #[cfg(test)]

@@ -200,7 +200,10 @@ async fn caption_parser_against_a_local_aws() {
         CaptionParser::new(),
         Arc::new(SnsSink::new(aws.sns.clone(), output_topic.clone())),
         Some(Arc::new(S3Store::new(aws.s3.clone()))),
-        EngineConfig::default(),
+        EngineConfig {
+            claim_check_bucket: Some("claims".to_owned()),
+            ..EngineConfig::default()
+        },
     );
     let outcome = engine.process_batch(&records, None).await;
     assert!(

@@ -3,11 +3,17 @@
 use std::time::Duration;
 
 /// What a failed record does to the later records of a FIFO batch (`FIFO_FAILURE_MODE`), which must not overtake it.
+///
+/// The default is [`SkipGroup`](Self::SkipGroup): order is kept per message group, and a
+/// record that keeps failing must not use up the receive counts of other groups' records
+/// (under `StopAll` one poison message walked every group that shared its batches into the
+/// DLQ).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FifoFailureMode {
-    /// Stop at the first failed record and fail every later record of the batch.
+    /// Stop at the first failed record and fail every later record of the batch
+    /// (`FIFO_FAILURE_MODE=stop`).
     StopAll,
-    /// Fail only the later records of the failed record's message group.
+    /// Fail only the later records of the failed record's message group (`skip_group`, the default).
     SkipGroup,
 }
 
@@ -53,7 +59,7 @@ impl Default for EngineConfig {
         Self {
             max_concurrency: 8,
             deadline_margin: Duration::from_millis(2_000),
-            fifo_failure_mode: FifoFailureMode::StopAll,
+            fifo_failure_mode: FifoFailureMode::SkipGroup,
             all_failed_mode: AllFailedMode::Report,
             claim_check_bucket: None,
             max_claim_check_bytes: 4 * 1024 * 1024,
@@ -118,8 +124,8 @@ impl WorkerConfig {
             }
         };
         let fifo_failure_mode = match get("FIFO_FAILURE_MODE").as_deref() {
-            None | Some("stop") => FifoFailureMode::StopAll,
-            Some("skip_group") => FifoFailureMode::SkipGroup,
+            Some("stop") => FifoFailureMode::StopAll,
+            None | Some("skip_group") => FifoFailureMode::SkipGroup,
             Some(other) => {
                 return Err(ConfigError::Invalid {
                     name: "FIFO_FAILURE_MODE",
@@ -207,11 +213,11 @@ mod tests {
             WorkerConfig::from_lookup(lookup(&[("OUTPUT_TOPIC_ARN", "arn:aws:sns:r:1:t.fifo")]))
                 .unwrap();
         assert!(config.engine.output_is_fifo);
-        assert_eq!(config.engine.fifo_failure_mode, FifoFailureMode::StopAll);
+        assert_eq!(config.engine.fifo_failure_mode, FifoFailureMode::SkipGroup);
         let config = WorkerConfig::from_lookup(lookup(&[
             ("OUTPUT_TOPIC_ARN", "arn"),
             ("MAX_CONCURRENCY", "3"),
-            ("FIFO_FAILURE_MODE", "skip_group"),
+            ("FIFO_FAILURE_MODE", "stop"),
             ("ALL_FAILED_MODE", "error"),
             ("CLAIM_CHECK_BUCKET", "big-results"),
             ("MAX_RECEIVE_COUNT", "5"),
@@ -223,7 +229,7 @@ mod tests {
             crate::metrics::MetricsConfig::default()
         );
         assert_eq!(config.engine.max_concurrency, 3);
-        assert_eq!(config.engine.fifo_failure_mode, FifoFailureMode::SkipGroup);
+        assert_eq!(config.engine.fifo_failure_mode, FifoFailureMode::StopAll);
         assert_eq!(config.engine.all_failed_mode, AllFailedMode::Error);
         assert_eq!(
             config.engine.claim_check_bucket.as_deref(),

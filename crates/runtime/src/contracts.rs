@@ -108,7 +108,8 @@ impl NewVideoPosted {
                 ),
             ));
         }
-        if let Some(bad) = self.detections.iter().find(|d| {
+        // The message names the detection by position: its label is the input's text.
+        if let Some(bad) = self.detections.iter().position(|d| {
             d.label.trim().is_empty()
                 || d.label.len() > MAX_DETECTION_LABEL_BYTES
                 || !(0.0..=1.0).contains(&d.score)
@@ -116,8 +117,7 @@ impl NewVideoPosted {
             return Err(RecordError::permanent(
                 codes::SCHEMA_VIOLATION,
                 format!(
-                    "detection {:?} (score {}): labels are 1-{MAX_DETECTION_LABEL_BYTES} bytes, scores 0-1",
-                    bad.label, bad.score
+                    "detection {bad}: labels are 1-{MAX_DETECTION_LABEL_BYTES} bytes, scores 0-1"
                 ),
             ));
         }

@@ -433,6 +433,7 @@ async fn claim_checked_inputs_are_fetched_or_classified() {
     );
     let config = EngineConfig {
         max_claim_check_bytes: 64,
+        claim_check_bucket: Some("inputs".to_owned()),
         ..EngineConfig::default()
     };
     let engine = engine_with(sink.clone(), Some(store), config);
@@ -470,24 +471,171 @@ async fn claim_checked_inputs_are_fetched_or_classified() {
     );
 }
 
-/// Why the template grants s3:ListBucket on the claim-check bucket: without it S3 answers a
-/// missing key with 403, which cannot be told from a transient denial, so the record would
-/// be retried into the DLQ instead of ending as a claim_check_missing event.
+/// Without s3:ListBucket S3 answers a missing key with 403, and a 403 answers the same on
+/// every receive: retried, it walked into the DLQ with no event. It is a permanent
+/// `bucket_not_allowed` event (the template still grants ListBucket, so a missing claim
+/// check is a 404 and `claim_check_missing`).
 #[tokio::test]
-async fn a_missing_claim_check_without_list_bucket_is_a_403_and_retried() {
+async fn a_403_on_a_claim_check_is_a_permanent_event_not_a_retry() {
     let sink = Arc::new(MemorySink::default());
     let store = Arc::new(MemoryStore::without_list_bucket());
-    let engine = engine_with(sink.clone(), Some(store), EngineConfig::default());
+    let config = EngineConfig {
+        claim_check_bucket: Some("inputs".to_owned()),
+        ..EngineConfig::default()
+    };
+    let engine = engine_with(sink.clone(), Some(store), config);
     let pointer = json!({"claim_check": {"s3_uri": "s3://inputs/gone.json"}}).to_string();
     let outcome = engine.process_batch(&[record("m1", &pointer)], None).await;
-    assert_eq!(failed_ids(&outcome), vec!["m1"]);
-    assert!(sink.take().is_empty());
+    assert!(failed_ids(&outcome).is_empty());
+    let events = published(&sink);
+    assert_eq!(events.len(), 1);
+    let error = events[0].error.as_ref().expect("an error event");
+    assert_eq!(error.code, codes::BUCKET_NOT_ALLOWED);
+    assert!(!error.retryable);
+}
+
+/// A claim check may name only CLAIM_CHECK_BUCKET, the bucket the role reads claim checks
+/// from: before, any bucket was fetched (or 403'd into the DLQ).
+#[tokio::test]
+async fn a_claim_check_outside_the_claim_check_bucket_is_refused() {
+    let sink = Arc::new(MemorySink::default());
+    let store = Arc::new(MemoryStore::default());
+    let elsewhere = S3Location::parse("s3://someone-else/p.json").unwrap();
+    store.insert(&elsewhere, input("v1", "x").into_bytes());
+    let config = EngineConfig {
+        claim_check_bucket: Some("inputs".to_owned()),
+        ..EngineConfig::default()
+    };
+    let engine = engine_with(sink.clone(), Some(store), config);
+    let pointer = json!({"claim_check": {"s3_uri": elsewhere.uri()}}).to_string();
+    let outcome = engine.process_batch(&[record("m1", &pointer)], None).await;
+    assert!(failed_ids(&outcome).is_empty());
+    let events = published(&sink);
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].error.as_ref().map(|e| e.code.as_str()),
+        Some(codes::BUCKET_NOT_ALLOWED)
+    );
+}
+
+/// U+FFFF in the input (JSON-escaped on the way in) came out raw in the event, which every
+/// SQS subscriber of the output topic refuses: the strict sink now refuses it too, and the
+/// engine writes it escaped.
+#[tokio::test]
+async fn noncharacters_in_the_input_reach_the_event_escaped() {
+    let sink = Arc::new(MemorySink::default());
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let body = r#"{"video_id": "v\uffff1", "mode": "a\ufffeb"}"#;
+    let outcome = engine.process_batch(&[record("m1", body)], None).await;
+    assert!(failed_ids(&outcome).is_empty(), "{:?}", outcome.outcomes);
+    let entries = sink.take();
+    assert_eq!(entries.len(), 1);
+    let message = &entries[0].message;
+    assert_eq!(crate::sqs_text::first_refused(message), None, "{message}");
+    let event: OutputEvent = serde_json::from_str(message).unwrap();
+    assert_eq!(event.subject["video_id"].as_deref(), Some("v\u{FFFF}1"));
+    assert_eq!(event.result.unwrap()["echo"], "a\u{FFFE}b");
+}
+
+/// Refuses, as a sender fault, any entry whose event names a video in `refuse`.
+struct RefusingSink {
+    inner: MemorySink,
+    refuse: HashSet<String>,
+}
+
+impl EventSink for RefusingSink {
+    fn publish_batch(
+        &self,
+        entries: Vec<PublishEntry>,
+    ) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
+        Box::pin(async move {
+            let mut results = Vec::new();
+            let mut accepted = Vec::new();
+            for entry in entries {
+                let event: Value = serde_json::from_str(&entry.message).unwrap();
+                let refused = event["status"] == "ok"
+                    && self
+                        .refuse
+                        .contains(event["video_id"].as_str().unwrap_or_default());
+                if refused {
+                    results.push(Err(crate::sink::entry_failure(
+                        "InvalidParameter",
+                        true,
+                        None,
+                    )));
+                } else {
+                    results.push(Ok(()));
+                    accepted.push(entry);
+                }
+            }
+            if !accepted.is_empty() {
+                self.inner.publish_batch(accepted).await;
+            }
+            results
+        })
+    }
+}
+
+/// SNS refusing an entry as a sender fault used to be retried until the DLQ; the record now
+/// ends as a `publish_rejected` error event, in order on a FIFO queue.
+#[tokio::test]
+async fn an_event_sns_refuses_is_replaced_by_an_error_event() {
+    for fifo in [false, true] {
+        let sink = Arc::new(RefusingSink {
+            inner: MemorySink::default(),
+            refuse: HashSet::from(["v2".to_owned()]),
+        });
+        let engine = engine_with(sink.clone(), None, EngineConfig::default());
+        let records: Vec<SqsMessage> = (1..=3)
+            .map(|i| {
+                let body = input(&format!("v{i}"), "x");
+                if fifo {
+                    fifo_record(&format!("m{i}"), "g", &body)
+                } else {
+                    record(&format!("m{i}"), &body)
+                }
+            })
+            .collect();
+        let outcome = engine.process_batch(&records, None).await;
+        let events = published(&sink.inner);
+        let codes_by_video: Vec<(String, Option<String>)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e.subject["video_id"].clone().unwrap_or_default(),
+                    e.error.as_ref().map(|e| e.code.clone()),
+                )
+            })
+            .collect();
+        assert!(
+            codes_by_video.contains(&("v2".to_owned(), Some(codes::PUBLISH_REJECTED.to_owned()))),
+            "{codes_by_video:?}"
+        );
+        if fifo {
+            // v3 was accepted in the same call as the refused v2: it is retried, so the
+            // group's order is v1, v2 (error), then v3 on its next receive.
+            assert_eq!(failed_ids(&outcome), vec!["m3"]);
+            assert_eq!(
+                events.len(),
+                3,
+                "v3's early copy stays, deduplicated by its id"
+            );
+            assert_eq!(codes_by_video[2].0, "v2");
+        } else {
+            assert!(failed_ids(&outcome).is_empty());
+            assert_eq!(events.len(), 3);
+        }
+    }
 }
 
 #[tokio::test]
 async fn fifo_stops_at_the_first_failure() {
     let sink = Arc::new(MemorySink::default());
-    let engine = engine_with(sink.clone(), None, EngineConfig::default());
+    let config = EngineConfig {
+        fifo_failure_mode: FifoFailureMode::StopAll,
+        ..EngineConfig::default()
+    };
+    let engine = engine_with(sink.clone(), None, config);
     let records = vec![
         fifo_record("m1", "g1", &input("v1", "a")),
         fifo_record("m2", "g1", &input("v2", "transient")),
@@ -505,11 +653,8 @@ async fn fifo_stops_at_the_first_failure() {
 #[tokio::test]
 async fn fifo_skip_group_fails_only_the_failed_group() {
     let sink = Arc::new(MemorySink::default());
-    let config = EngineConfig {
-        fifo_failure_mode: FifoFailureMode::SkipGroup,
-        ..EngineConfig::default()
-    };
-    let engine = engine_with(sink.clone(), None, config);
+    // The default: one group's poison message must not use up other groups' receives.
+    let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let records = vec![
         fifo_record("m1", "g1", &input("v1", "a")),
         fifo_record("m2", "g1", &input("v2", "transient")),
@@ -878,4 +1023,118 @@ async fn records_analysis_and_publish_become_xray_subsegments() {
     );
     assert_eq!(publish["namespace"], "aws");
     assert_eq!(publish["annotations"]["entries"], 1);
+}
+
+/// SQS fair queues are standard queues whose records carry MessageGroupId: they were taken
+/// for FIFO, analysed one at a time and blocked behind one another's failures.
+#[tokio::test]
+async fn a_standard_queue_with_message_groups_is_not_fifo() {
+    let sink = Arc::new(MemorySink::default());
+    let config = EngineConfig {
+        fifo_failure_mode: FifoFailureMode::StopAll,
+        max_concurrency: 4,
+        ..EngineConfig::default()
+    };
+    let engine = engine_with(sink.clone(), None, config);
+    let fair = |id: &str, mode: &str| {
+        let mut message = record(id, &input(id, mode));
+        message
+            .attributes
+            .insert("MessageGroupId".to_owned(), "tenant-1".to_owned());
+        message
+    };
+    let records = vec![
+        fair("m1", "transient"),
+        fair("m2", "wait"),
+        fair("m3", "wait"),
+        fair("m4", "wait"),
+    ];
+    let outcome = engine.process_batch(&records, None).await;
+    assert_eq!(failed_ids(&outcome), vec!["m1"]);
+    assert_eq!(published(&sink).len(), 3);
+    assert!(engine.worker().max_in_flight.load(Ordering::SeqCst) > 1);
+}
+
+/// Retries that are not the record's fault used up its receives and moved it to the DLQ
+/// with no event; on the last receive they now end as one error event (or, for a duplicate
+/// another invocation is publishing, an acknowledgement).
+#[tokio::test]
+async fn retries_that_are_not_the_records_fault_end_as_events_on_the_last_receive() {
+    let sink = Arc::new(MemorySink::default());
+    let config = EngineConfig {
+        max_receive_count: Some(5),
+        deadline_margin: Duration::from_millis(50),
+        max_concurrency: 1,
+        ..EngineConfig::default()
+    };
+    let engine = engine_with(sink.clone(), None, config);
+    // One at a time: the slow one on its last receive starts first (and runs out of time),
+    // the fast one on an earlier receive is left unstarted and retried.
+    let records = vec![
+        received("m1", &input("v1", "fast"), 2),
+        received("m2", &input("v2", "slow"), 5),
+    ];
+    let outcome = engine
+        .process_batch(&records, Some(Instant::now() + Duration::from_millis(200)))
+        .await;
+    assert_eq!(failed_ids(&outcome), vec!["m1"]);
+    let events = published(&sink);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].subject["video_id"].as_deref(), Some("v2"));
+    let error = events[0].error.as_ref().expect("error event");
+    assert_eq!(error.code, codes::DEADLINE_EXCEEDED);
+    assert!(
+        error.message.contains("on all 5 receives"),
+        "{}",
+        error.message
+    );
+
+    // FIFO: a record blocked behind a failing predecessor on its last receive.
+    let sink = Arc::new(MemorySink::default());
+    let config = EngineConfig {
+        max_receive_count: Some(5),
+        ..EngineConfig::default()
+    };
+    let engine = engine_with(sink.clone(), None, config);
+    let mut first = fifo_record("m1", "g", &input("v1", "transient"));
+    let mut second = fifo_record("m2", "g", &input("v2", "x"));
+    for message in [&mut first, &mut second] {
+        message
+            .attributes
+            .insert("ApproximateReceiveCount".to_owned(), "5".to_owned());
+    }
+    let outcome = engine.process_batch(&[first, second], None).await;
+    assert_eq!(
+        failed_ids(&outcome),
+        vec!["m1"],
+        "the failing one goes on to the DLQ"
+    );
+    let events = published(&sink);
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].error.as_ref().map(|e| e.code.as_str()),
+        Some(codes::FIFO_PREDECESSOR_FAILED)
+    );
+}
+
+#[tokio::test]
+async fn a_held_idempotency_key_on_the_last_receive_is_acknowledged() {
+    let engine = engine_with(
+        Arc::new(MemorySink::default()),
+        None,
+        EngineConfig {
+            max_receive_count: Some(5),
+            ..EngineConfig::default()
+        },
+    );
+    let record = received("m1", &input("v1", "x"), 5);
+    let held = crate::engine::record::Stage::Done(RecordOutcome::Retry(RecordError::transient(
+        codes::IDEMPOTENCY_IN_PROGRESS,
+        "held",
+    )));
+    let stage = engine.escalate_stage(0, &record, held);
+    assert!(matches!(
+        stage,
+        crate::engine::record::Stage::Done(RecordOutcome::Acknowledged { .. })
+    ));
 }

@@ -69,6 +69,15 @@ impl RecordError {
         matches!(self.code(), codes::PANIC | codes::INFERENCE_FAILED)
     }
 
+    /// The same error as a transient one (a permanent error that cannot be answered by an
+    /// event is retried rather than lost).
+    pub fn into_transient(self) -> Self {
+        match self {
+            Self::Permanent { code, message } => Self::Transient { code, message },
+            transient => transient,
+        }
+    }
+
     /// The permanent `internal_error` that `self` becomes on the record's last receive.
     pub fn into_internal_error(self, receive_count: u32) -> Self {
         Self::permanent(
@@ -104,6 +113,9 @@ pub mod codes {
     pub const RESULT_OFFLOAD_FAILED: &str = "result_offload_failed";
     /// SNS refused or failed the event (retried).
     pub const PUBLISH_FAILED: &str = "publish_failed";
+    /// SNS refused the event itself (a sender fault about the entry): an error event is
+    /// published in its place.
+    pub const PUBLISH_REJECTED: &str = "publish_rejected";
     /// The worker panicked on this record (retried; see [`INTERNAL_ERROR`]).
     pub const PANIC: &str = "panic";
     /// Another invocation holds this record's idempotency key (retried).

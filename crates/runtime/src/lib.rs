@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod model_files;
 pub mod redact;
 pub mod sink;
+pub mod sqs_text;
 pub mod store;
 pub mod xray;
 

@@ -240,9 +240,36 @@ pub fn filter_directive(lookup: impl Fn(&str) -> Option<String>, default_level: 
     .to_owned()
 }
 
+/// Lambda's application log-level filtering, as documented: a line that is a JSON object
+/// with a valid `level` is kept when that level is at least `application_level`; any other
+/// line (not JSON, no `level`, an unknown one) counts as INFO. The local layer checks our
+/// stdout against it, since no emulator filters logs.
+pub fn lambda_keeps(line: &str, application_level: &str) -> bool {
+    const LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+    let rank = |level: &str| {
+        let level = level.to_ascii_uppercase();
+        LEVELS.iter().position(|l| *l == level)
+    };
+    let line_level = serde_json::from_str::<serde_json::Value>(line)
+        .ok()
+        .and_then(|v| v.get("level").and_then(|l| l.as_str()).and_then(rank))
+        .unwrap_or(2);
+    line_level >= rank(application_level).unwrap_or(2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lambdas_filter_reads_missing_levels_as_info() {
+        assert!(lambda_keeps(r#"{"level":"ERROR","m":1}"#, "WARN"));
+        assert!(!lambda_keeps(r#"{"level":"debug"}"#, "INFO"));
+        assert!(!lambda_keeps(r#"{"_aws":{}}"#, "WARN"), "no level: INFO");
+        assert!(lambda_keeps(r#"{"_aws":{}}"#, "INFO"));
+        assert!(!lambda_keeps("plain text", "ERROR"));
+        assert!(lambda_keeps(r#"{"level":"nonsense"}"#, "TRACE"));
+    }
 
     fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {

@@ -29,6 +29,12 @@ pub struct MetricsConfig {
     pub namespace: String,
     /// The `stack` dimension, when the stack name is known.
     pub stack: Option<String>,
+    /// The `level` each EMF line carries: the function's application log level
+    /// (`AWS_LAMBDA_LOG_LEVEL`), or INFO below it. Lambda's log-level filtering reads a JSON
+    /// line without `level` as INFO and drops it at WARN, ERROR or FATAL; the metrics, and
+    /// the alarms on them, went blind there. At the configured level itself a line always
+    /// passes, whatever level an operator chooses.
+    pub line_level: &'static str,
 }
 
 impl Default for MetricsConfig {
@@ -36,6 +42,7 @@ impl Default for MetricsConfig {
         Self {
             namespace: DEFAULT_NAMESPACE.to_owned(),
             stack: None,
+            line_level: "INFO",
         }
     }
 }
@@ -53,6 +60,15 @@ impl MetricsConfig {
                 .or_else(|| set("POWERTOOLS_METRICS_NAMESPACE"))
                 .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
             stack: set("STACK_NAME"),
+            line_level: match set("AWS_LAMBDA_LOG_LEVEL")
+                .map(|l| l.to_ascii_uppercase())
+                .as_deref()
+            {
+                Some("WARN") => "WARN",
+                Some("ERROR") => "ERROR",
+                Some("FATAL") => "FATAL",
+                _ => "INFO",
+            },
         }
     }
 }
@@ -173,6 +189,7 @@ fn line(
         .map(|(name, _, unit)| json!({"Name": name, "Unit": unit}))
         .collect();
     let mut line = Map::new();
+    line.insert("level".to_owned(), json!(config.line_level));
     line.insert(
         "_aws".to_owned(),
         json!({
@@ -195,6 +212,8 @@ fn line(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn parse(line: &str) -> Value {
@@ -251,6 +270,31 @@ mod tests {
             value["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([["worker"]])
         );
+    }
+
+    /// At LogLevel WARN, ERROR or FATAL Lambda dropped every EMF line (no `level`: INFO),
+    /// so the metrics and their alarms went blind. Every allowed level keeps them now.
+    #[test]
+    fn metric_lines_survive_lambdas_log_level_filter_at_every_level() {
+        let report = BatchReport {
+            records: 2,
+            internal_errors: 1,
+            error_codes: BTreeMap::from([("internal_error", 1)]),
+            ..BatchReport::default()
+        };
+        for level in ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "warn"] {
+            let config = MetricsConfig::from_lookup(|name| {
+                (name == "AWS_LAMBDA_LOG_LEVEL").then(|| level.to_owned())
+            });
+            let lines = emf_lines(&config, "w", &report, InvocationFacts::default(), 1);
+            assert_eq!(lines.len(), 2);
+            for line in &lines {
+                assert!(crate::logging::lambda_keeps(line, level), "{level}: {line}");
+                assert_valid_emf(&parse(line));
+            }
+        }
+        let unset = MetricsConfig::from_lookup(|_| None);
+        assert_eq!(unset.line_level, "INFO");
     }
 
     #[test]

@@ -74,6 +74,14 @@ pub fn check_batch(entries: &[PublishEntry]) -> Result<usize, BatchRejection> {
         if entry.message.is_empty() {
             return Err(invalid("the message is empty".to_owned()));
         }
+        // SNS passes such a message on and every SQS subscription refuses it
+        // (InvalidMessageContents): the strict layer refuses it where it is made.
+        if let Some(c) = crate::sqs_text::first_refused(&entry.message) {
+            return Err(invalid(format!(
+                "the message carries U+{:04X}, which SQS subscribers refuse",
+                u32::from(c)
+            )));
+        }
         if entry.billed_size() > SNS_MAX_MESSAGE_BYTES {
             return Err(invalid(format!(
                 "{} bytes; a message may have {SNS_MAX_MESSAGE_BYTES}",
@@ -105,6 +113,12 @@ pub fn check_batch(entries: &[PublishEntry]) -> Result<usize, BatchRejection> {
             if value.is_empty() {
                 return Err(invalid(format!(
                     "message attribute {name:?} has an empty value"
+                )));
+            }
+            if let Some(c) = crate::sqs_text::first_refused(value) {
+                return Err(invalid(format!(
+                    "message attribute {name:?} carries U+{:04X}, which SQS refuses",
+                    u32::from(c)
                 )));
             }
         }
@@ -288,15 +302,11 @@ impl EventSink for SnsSink {
                 Ok(output) => {
                     for failed in output.failed() {
                         if let Some(index) = entries.iter().position(|e| e.id == failed.id()) {
-                            // Sender faults (bad attribute, too large) would fail again, but the
-                            // record must not be lost: retry it so it lands in the DLQ.
-                            let message = format!(
-                                "SNS rejected the entry: {} (sender_fault={})",
+                            results[index] = Err(entry_failure(
                                 failed.code(),
-                                failed.sender_fault()
-                            );
-                            results[index] =
-                                Err(RecordError::transient(codes::PUBLISH_FAILED, message));
+                                failed.sender_fault(),
+                                failed.message(),
+                            ));
                         }
                     }
                 }
@@ -318,9 +328,69 @@ impl EventSink for SnsSink {
     }
 }
 
+/// One PublishBatch entry SNS refused, classified. A sender fault about the entry itself (an
+/// invalid parameter or message) fails the same way on every retry, so it is permanent: the
+/// engine publishes an error event in its place. Sender faults that are about the
+/// deployment, not the entry (authorisation, KMS, throttling), and SNS's own faults are
+/// retried, so the record reaches the DLQ for a redrive once the deployment is mended.
+pub fn entry_failure(code: &str, sender_fault: bool, message: Option<&str>) -> RecordError {
+    let detail = format!(
+        "SNS rejected the entry: {code} (sender_fault={sender_fault}){}",
+        message.map(|m| format!(": {m}")).unwrap_or_default()
+    );
+    let about_the_deployment = code.starts_with("KMS")
+        || code.contains("Throttl")
+        || code.contains("Authorization")
+        || code.contains("AccessDenied")
+        || matches!(code, "NotFound" | "InvalidSecurity" | "EndpointDisabled");
+    if sender_fault && !about_the_deployment {
+        RecordError::permanent(codes::PUBLISH_REJECTED, detail)
+    } else {
+        RecordError::transient(codes::PUBLISH_FAILED, detail)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sender_faults_about_the_entry_are_permanent_and_the_rest_retried() {
+        let rejected = entry_failure("InvalidParameter", true, Some("Invalid parameter: Message"));
+        assert_eq!(rejected.code(), codes::PUBLISH_REJECTED);
+        assert!(!rejected.is_retryable());
+        for (code, sender_fault) in [
+            ("InternalError", false),
+            ("KMSThrottling", true),
+            ("KMSAccessDenied", true),
+            ("AuthorizationError", true),
+            ("Throttled", true),
+        ] {
+            let error = entry_failure(code, sender_fault, None);
+            assert!(error.is_retryable(), "{code}");
+            assert_eq!(error.code(), codes::PUBLISH_FAILED);
+        }
+    }
+
+    #[test]
+    fn characters_sqs_refuses_are_refused_in_messages_and_attributes() {
+        let mut entry = PublishEntry {
+            id: "0".into(),
+            message: "{\"caption\":\"a\u{FFFF}\"}".into(),
+            attributes: vec![("status".into(), "ok".into())],
+            group_id: None,
+            deduplication_id: None,
+        };
+        assert!(matches!(
+            check_batch(std::slice::from_ref(&entry)),
+            Err(BatchRejection::InvalidEntry { .. })
+        ));
+        entry.message = "{}".into();
+        entry.attributes = vec![("language".into(), "x\u{FFFE}".into())];
+        assert!(check_batch(std::slice::from_ref(&entry)).is_err());
+        entry.attributes = vec![("language".into(), "en".into())];
+        assert!(check_batch(&[entry]).is_ok());
+    }
 
     #[test]
     fn sns_limits_are_enforced_like_sns() {

@@ -23,7 +23,11 @@ pub enum StoreError {
         /// The caller's limit, in bytes.
         limit: usize,
     },
-    /// The request failed: throttling, network, or a 403.
+    /// S3 answered 403: the role may not read the object, or the key is missing and the
+    /// role may not list where it would be (S3 hides which). The same on every retry.
+    #[error("access to object {0} was denied")]
+    AccessDenied(String),
+    /// The request failed: throttling, network, a 5xx.
     #[error("storage request failed: {0}")]
     Unavailable(String),
 }
@@ -43,6 +47,17 @@ impl StoreError {
             Self::TooLarge { uri, limit } => {
                 RecordError::permanent(too_large, format!("{uri} is larger than {limit} bytes"))
             }
+            // Retrying a 403 only walks the record into the DLQ unseen: the role's grant
+            // will not change between receives. The allow-lists mirror the grants, so this
+            // is a missing key under a prefix the role may not list, or a deployment whose
+            // allow-list says more than its role.
+            Self::AccessDenied(uri) => RecordError::permanent(
+                codes::BUCKET_NOT_ALLOWED,
+                format!(
+                    "S3 denied reading {uri} (403): the function's role may not read it, or it \
+                     does not exist and the role may not list its prefix"
+                ),
+            ),
             Self::Unavailable(message) => {
                 RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message)
             }
@@ -52,11 +67,13 @@ impl StoreError {
 
 /// The objects a worker's inputs may name by `s3://` URI: read through `store`, only from
 /// `buckets` (the allow-list setting `setting` names, e.g. `MEDIA_BUCKETS`, which errors
-/// quote). Without a store every such input is refused.
+/// quote) and, when set, only under `key_prefix`, as the function's IAM grant allows.
+/// Without a store every such input is refused.
 #[derive(Clone)]
 pub struct AllowedObjects {
     store: Option<Arc<dyn ObjectStore>>,
     buckets: Vec<String>,
+    key_prefix: Option<String>,
     setting: &'static str,
 }
 
@@ -66,6 +83,7 @@ impl AllowedObjects {
         Self {
             store: None,
             buckets: Vec::new(),
+            key_prefix: None,
             setting,
         }
     }
@@ -75,8 +93,16 @@ impl AllowedObjects {
         Self {
             store: Some(store),
             buckets,
+            key_prefix: None,
             setting,
         }
+    }
+
+    /// Only keys that start with `prefix` (e.g. `documents/`, as the role's grant reads
+    /// `documents/*`); `None` or an empty prefix: any key of the allowed buckets.
+    pub fn under_prefix(mut self, prefix: Option<String>) -> Self {
+        self.key_prefix = prefix.filter(|p| !p.is_empty());
+        self
     }
 
     /// Reads the object `uri` names, at most `max_bytes` long (`too_large` is the worker's
@@ -96,8 +122,16 @@ impl AllowedObjects {
         if !self.buckets.contains(&location.bucket) {
             return Err(RecordError::permanent(
                 codes::BUCKET_NOT_ALLOWED,
-                format!("bucket {} is not in {}", location.bucket, self.setting),
+                format!("the bucket is not in {}", self.setting),
             ));
+        }
+        if let Some(prefix) = &self.key_prefix {
+            if !location.key.starts_with(prefix.as_str()) {
+                return Err(RecordError::permanent(
+                    codes::BUCKET_NOT_ALLOWED,
+                    format!("the key is outside the prefix {prefix} the function may read"),
+                ));
+            }
         }
         let store = self.store.as_deref().ok_or_else(|| {
             RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, "no object store configured")
@@ -183,9 +217,7 @@ impl ObjectStore for MemoryStore {
         Box::pin(async move {
             let Some(bytes) = self.object(&uri) else {
                 if self.without_list_bucket {
-                    return Err(StoreError::Unavailable(format!(
-                        "GetObject {uri}: AccessDenied (403)"
-                    )));
+                    return Err(StoreError::AccessDenied(uri));
                 }
                 return Err(StoreError::NotFound(uri));
             };
@@ -248,6 +280,16 @@ impl ObjectStore for S3Store {
                             .is_some_and(|r| r.status().as_u16() == 404);
                     if not_found {
                         return Err(StoreError::NotFound(uri));
+                    }
+                    let denied = error
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 403)
+                        || error
+                            .as_service_error()
+                            .and_then(|e| aws_sdk_s3::error::ProvideErrorMetadata::code(e))
+                            == Some("AccessDenied");
+                    if denied {
+                        return Err(StoreError::AccessDenied(uri));
                     }
                     return Err(StoreError::Unavailable(
                         aws_sdk_s3::error::DisplayErrorContext(&error).to_string(),

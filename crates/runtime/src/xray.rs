@@ -79,6 +79,8 @@ pub trait SegmentSink: Send + Sync + 'static {
 pub struct DaemonSink {
     socket: UdpSocket,
     daemon: SocketAddr,
+    /// Datagrams that could not be sent; the first failure is reported on stderr.
+    failed_sends: std::sync::atomic::AtomicU64,
 }
 
 impl DaemonSink {
@@ -96,16 +98,50 @@ impl DaemonSink {
             .find_map(|part| part.strip_prefix("udp:"))
             .unwrap_or(address);
         let daemon: SocketAddr = udp.parse().ok()?;
-        let socket = UdpSocket::bind("127.0.0.1:0").ok()?;
-        Some(Self { socket, daemon })
+        // Lambda's daemon listens on 169.254.79.129: a socket bound to loopback cannot reach
+        // it (every send is EINVAL), so bind the unspecified address of the daemon's family.
+        let local: SocketAddr = if daemon.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = UdpSocket::bind(local).ok()?;
+        Some(Self {
+            socket,
+            daemon,
+            failed_sends: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// Datagrams that could not be sent so far.
+    pub fn failed_sends(&self) -> u64 {
+        self.failed_sends.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
 impl SegmentSink for DaemonSink {
     fn send(&self, document: &serde_json::Value) {
         let packet = format!("{{\"format\": \"json\", \"version\": 1}}\n{document}");
-        // Tracing is best effort: a lost datagram must never fail a record.
-        let _ = self.socket.send_to(packet.as_bytes(), self.daemon);
+        // Tracing is best effort: a lost datagram must never fail a record. But a daemon
+        // that cannot be reached must not go unnoticed either: the first failure is written
+        // as a WARN line (straight to stderr, since this runs inside the log subscriber).
+        if let Err(error) = self.socket.send_to(packet.as_bytes(), self.daemon) {
+            let before = self
+                .failed_sends
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if before == 0 {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({
+                        "level": "WARN",
+                        "target": "postlens_runtime::xray",
+                        "message": "X-Ray daemon unreachable; segments are being dropped",
+                        "daemon": self.daemon.to_string(),
+                        "error": error.to_string(),
+                    })
+                );
+            }
+        }
     }
 }
 
@@ -402,6 +438,27 @@ mod tests {
                 .in_scope(|| tracing::info_span!("record").in_scope(|| {}));
         });
         assert!(captured.0.lock().expect("lock").is_empty());
+    }
+
+    /// The socket was bound to 127.0.0.1, from which Lambda's daemon at 169.254.79.129 is
+    /// unreachable (EINVAL on every send, silently dropped).
+    #[test]
+    fn the_socket_can_reach_a_daemon_off_loopback() {
+        let sink =
+            DaemonSink::new("udp:169.254.79.129:2000 tcp:169.254.79.129:2000").expect("sink");
+        let local = sink.socket.local_addr().expect("local address");
+        assert!(local.ip().is_unspecified(), "{local}");
+        assert_eq!(sink.daemon.to_string(), "169.254.79.129:2000");
+        let v6 = DaemonSink::new("[::1]:2000").expect("sink");
+        assert!(v6.socket.local_addr().expect("local").is_ipv6());
+    }
+
+    #[test]
+    fn failed_sends_are_counted() {
+        // Linux refuses a UDP datagram to port 0 (EINVAL) before it leaves the host.
+        let sink = DaemonSink::new("127.0.0.1:0").expect("sink");
+        sink.send(&serde_json::json!({"name": "x"}));
+        assert_eq!(sink.failed_sends(), 1);
     }
 
     #[test]

@@ -153,12 +153,16 @@ pub struct TextScorer {
 pub struct TextScorerConfig {
     /// `DOCUMENT_BUCKETS`: the buckets `s3_uri` may name; none by default.
     pub document_buckets: Vec<String>,
+    /// `DOCUMENT_PREFIX`: the key prefix the role may read in them (the template grants
+    /// `documents/*`); unset, any key.
+    pub document_prefix: Option<String>,
 }
 
 impl TextScorerConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         Self {
             document_buckets: name_list(&lookup("DOCUMENT_BUCKETS").unwrap_or_default()),
+            document_prefix: lookup("DOCUMENT_PREFIX").map(|p| p.trim().to_owned()),
         }
     }
 }
@@ -179,7 +183,9 @@ impl TextScorer {
         store: Arc<dyn ObjectStore>,
         config: TextScorerConfig,
     ) -> Self {
-        Self::new(models).with_documents(store, config.document_buckets)
+        let mut scorer = Self::new(models).with_documents(store, config.document_buckets);
+        scorer.documents = scorer.documents.under_prefix(config.document_prefix);
+        scorer
     }
 
     /// Reads `s3_uri` documents through `store`, from these buckets only.

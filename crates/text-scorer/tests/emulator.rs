@@ -33,7 +33,7 @@ async fn documents_become_text_scored_events() {
     let store = S3Store::new(s3_client(&config));
     let location = S3Location {
         bucket: bucket.clone(),
-        key: "docs/generic.txt.gz".to_owned(),
+        key: "documents/generic.txt.gz".to_owned(),
     };
     store
         .put(&location, gzip(GENERIC.as_bytes()), "application/gzip")
@@ -46,7 +46,10 @@ async fn documents_become_text_scored_events() {
             [
                 json!({"doc_id": "specific", "domain": "news", "text": SPECIFIC}).to_string(),
                 json!({"doc_id": "generic-s3", "s3_uri": location.uri()}).to_string(),
-                json!({"doc_id": "missing", "s3_uri": format!("s3://{bucket}/docs/none.txt")})
+                json!({"doc_id": "missing", "s3_uri": format!("s3://{bucket}/documents/none.txt")})
+                    .to_string(),
+                // The right bucket, but outside the documents/ prefix the role may read.
+                json!({"doc_id": "videos", "s3_uri": format!("s3://{bucket}/videos/a.mp4")})
                     .to_string(),
                 json!({"doc_id": "elsewhere", "s3_uri": "s3://someone-elses-bucket/a.txt"})
                     .to_string(),
@@ -77,7 +80,7 @@ async fn documents_become_text_scored_events() {
     assert_eq!(report.stats[0].returned_for_retry, 0, "{:?}", report.stats);
 
     let events = fixture.tap.drain().await.expect("events");
-    assert_eq!(events.len(), 6, "{events:#?}");
+    assert_eq!(events.len(), 7, "{events:#?}");
     assert!(events.iter().all(|e| e["event_type"] == "text-scored"));
     let by_id = |id: &str| event_for(&events, id);
     let score = |id: &str| score_of(&events, id);
@@ -92,6 +95,7 @@ async fn documents_become_text_scored_events() {
     for (id, code) in [
         ("missing", "object_not_found"),
         ("elsewhere", "bucket_not_allowed"),
+        ("videos", "bucket_not_allowed"),
         ("both", "text_and_s3_uri"),
     ] {
         assert_eq!(by_id(id)["error"]["code"], code, "{id}");

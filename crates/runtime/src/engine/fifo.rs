@@ -103,12 +103,14 @@ pub(super) fn predecessor_failed() -> RecordError {
     )
 }
 
+/// A record of a FIFO queue: its queue's name ends in `.fifo`, as SQS requires of FIFO
+/// queues. `MessageGroupId` alone says nothing: SQS fair queues (standard queues) carry it
+/// too, and their records must not be serialised or blocked by one another.
 pub(super) fn is_fifo_record(record: &SqsMessage) -> bool {
     record
         .event_source_arn
         .as_deref()
         .is_some_and(|arn| arn.ends_with(".fifo"))
-        || record.attributes.contains_key("MessageGroupId")
 }
 
 pub(super) fn message_group(record: &SqsMessage) -> Option<&str> {

@@ -11,7 +11,7 @@
 mod fifo;
 pub mod outcome;
 mod publish;
-mod record;
+pub(crate) mod record;
 pub mod worker;
 
 use std::any::Any;
@@ -166,14 +166,37 @@ impl<W: Worker> BatchEngine<W> {
         let stages = if fifo {
             self.prepare_in_order(records, cutoff).await
         } else {
+            // Records on their last receives start first: a record left unstarted at the
+            // deadline costs a receive, and on its last one that would be its end.
+            let mut order: Vec<usize> = (0..records.len()).collect();
+            order.sort_by_key(|&index| std::cmp::Reverse(receive_count(&records[index])));
             // Index, not `&SqsMessage`, as the closure's argument: a borrowed argument makes
             // the batch future fail the higher-ranked `Send` check callers need to box it.
-            futures::stream::iter(0..records.len())
-                .map(|index| self.prepare_record(index, &records[index], cutoff))
+            let prepared: Vec<(usize, Stage)> = futures::stream::iter(order)
+                .map(|index| async move {
+                    (
+                        index,
+                        self.prepare_record(index, &records[index], cutoff).await,
+                    )
+                })
                 .buffered(self.config.max_concurrency.max(1))
-                .collect::<Vec<_>>()
-                .await
+                .collect()
+                .await;
+            let mut stages: Vec<Option<Stage>> = (0..records.len()).map(|_| None).collect();
+            for (index, stage) in prepared {
+                stages[index] = Some(stage);
+            }
+            stages.into_iter().flatten().collect()
         };
+        // A retry that is not the record's fault (out of time, blocked behind a FIFO
+        // predecessor) on its last receive would move it to the DLQ unseen: it ends as an
+        // error event instead, or, for a duplicate another invocation is publishing,
+        // acknowledged.
+        let stages: Vec<Stage> = stages
+            .into_iter()
+            .enumerate()
+            .map(|(index, stage)| self.escalate_stage(index, &records[index], stage))
+            .collect();
         let process_ms = elapsed_ms(started);
 
         let publish_started = Instant::now();
@@ -221,6 +244,10 @@ impl<W: Worker> BatchEngine<W> {
                         report.internal_errors += 1;
                     }
                 }
+                RecordOutcome::Acknowledged { code } => {
+                    report.acknowledged += 1;
+                    *report.error_codes.entry(code).or_default() += 1;
+                }
                 RecordOutcome::Retry(error) => {
                     report.retried += 1;
                     *report.error_codes.entry(error.code()).or_default() += 1;
@@ -243,6 +270,15 @@ impl<W: Worker> BatchEngine<W> {
             outcomes: labelled,
         }
     }
+}
+
+/// SQS's `ApproximateReceiveCount` of the record (0 when absent).
+pub(super) fn receive_count(record: &SqsMessage) -> u32 {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|count| count.parse::<u32>().ok())
+        .unwrap_or(0)
 }
 
 /// `output` as JSON, each `f32` in the shortest form that reads back as the same `f32`.

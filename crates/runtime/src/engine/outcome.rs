@@ -24,6 +24,13 @@ pub enum RecordOutcome {
     },
     /// The record is returned in `batchItemFailures` for SQS to redeliver.
     Retry(RecordError),
+    /// Acknowledged without an event of its own, because another delivery of the same
+    /// content publishes it: a duplicate that, on its last receive, still found the
+    /// idempotency key held by the invocation processing the other copy.
+    Acknowledged {
+        /// Why no event was published for this delivery.
+        code: &'static str,
+    },
 }
 
 /// Counts and timings of one batch, for the EMF line and the invocation log.
@@ -55,6 +62,8 @@ pub struct BatchReport {
     pub worker_metrics: Vec<Metric>,
     /// Records whose stored result was published again instead of analysed (idempotency).
     pub republished: usize,
+    /// Duplicate deliveries acknowledged without an event ([`RecordOutcome::Acknowledged`]).
+    pub acknowledged: usize,
 }
 
 /// What `BatchEngine::process_batch` returns: the answer for SQS and what it came from.

@@ -66,37 +66,49 @@ impl<W: Worker> BatchEngine<W> {
                 }
             }
         }
-        let mut pending = ready.into_iter().peekable();
-        while pending.peek().is_some() {
+        // Each entry with whether it already replaces an event SNS refused.
+        let mut pending: std::collections::VecDeque<(usize, Prepared, bool)> =
+            ready.into_iter().map(|(i, p)| (i, p, false)).collect();
+        while !pending.is_empty() {
             // A call holds at most ten entries and, together, SNS's 256 KiB: ten 32 KB
             // results are two calls, not one refused call.
             let mut chunk = Vec::with_capacity(MAX_PUBLISH_BATCH);
             let mut chunk_bytes = 0;
             while chunk.len() < MAX_PUBLISH_BATCH {
-                let fits = pending.peek().is_some_and(|(_, next)| {
+                let fits = pending.front().is_some_and(|(_, next, _)| {
                     chunk.is_empty()
                         || chunk_bytes + next.entry.billed_size() <= SNS_MAX_BATCH_BYTES
                 });
                 if !fits {
                     break;
                 }
-                let Some((index, prepared)) = pending.next() else {
+                let Some((index, prepared, replacement)) = pending.pop_front() else {
                     break;
                 };
+                // On its last receive a blocked record was made an error event already
+                // (see `escalate_stage`): holding it back now would send it to the DLQ.
                 if fifo
+                    && !self.on_last_receive(&records[index])
                     && blocked.blocks_before(&records[index], index, self.config.fifo_failure_mode)
                 {
                     outcomes[index] = Some(RecordOutcome::Retry(predecessor_failed()));
                     continue;
                 }
                 chunk_bytes += prepared.entry.billed_size();
-                chunk.push((index, prepared));
+                chunk.push((index, prepared, replacement));
             }
             if chunk.is_empty() {
                 continue;
             }
             calls += 1;
-            let (indices, prepared): (Vec<usize>, Vec<Prepared>) = chunk.into_iter().unzip();
+            let mut indices = Vec::with_capacity(chunk.len());
+            let mut prepared = Vec::with_capacity(chunk.len());
+            let mut replacements = Vec::with_capacity(chunk.len());
+            for (index, entry, replacement) in chunk {
+                indices.push(index);
+                prepared.push(entry);
+                replacements.push(replacement);
+            }
             let entries: Vec<PublishEntry> = prepared.iter().map(|p| p.entry.clone()).collect();
             let count = entries.len();
             // Cut short, the call may still have published: the retry publishes again
@@ -108,20 +120,41 @@ impl<W: Worker> BatchEngine<W> {
             let results = before(cutoff, publish)
                 .await
                 .unwrap_or_else(|| (0..count).map(|_| Err(out_of_time())).collect());
-            for ((index, prepared), result) in indices.into_iter().zip(prepared).zip(results) {
+            let mut refused = Vec::new();
+            for (((index, prepared), replacement), result) in indices
+                .into_iter()
+                .zip(prepared)
+                .zip(replacements)
+                .zip(results)
+            {
                 outcomes[index] = Some(match result {
                     Ok(()) => RecordOutcome::Published {
                         event_id: prepared.event_id,
                         status: prepared.status,
                         error_code: prepared.error_code,
                     },
+                    // SNS refused this very event and would refuse it again: an error event
+                    // takes its place, so the record is answered instead of looping into
+                    // the DLQ. A refused replacement is retried (it is small and ours).
+                    Err(error) if !error.is_retryable() && !replacement => {
+                        refused.push((index, self.replace_with_error(prepared, error)));
+                        continue;
+                    }
                     Err(error) => {
                         if fifo {
                             blocked.add_at(&records[index], index);
                         }
-                        RecordOutcome::Retry(error)
+                        RecordOutcome::Retry(error.into_transient())
                     }
                 });
+            }
+            // Next call first, ahead of anything later in a FIFO group; FIFO successors SNS
+            // already accepted in this call are failed below and published again after it.
+            for (index, replacement) in refused.into_iter().rev() {
+                if fifo {
+                    blocked.add_at(&records[index], index);
+                }
+                pending.push_front((index, replacement, true));
             }
             if fifo {
                 // A failure inside a FIFO chunk also fails its successors that SNS accepted:
@@ -130,6 +163,7 @@ impl<W: Worker> BatchEngine<W> {
                     let published =
                         matches!(outcomes[index], Some(RecordOutcome::Published { .. }));
                     if published
+                        && !self.on_last_receive(&records[index])
                         && blocked.blocks_before(
                             &records[index],
                             index,

@@ -27,7 +27,7 @@ use super::worker::Worker;
 use super::{before, bounded_prefix, describe_panic, result_value, BatchEngine};
 
 /// A record that finished analysis and is waiting to be published.
-pub(super) struct Prepared {
+pub(crate) struct Prepared {
     pub(super) entry: PublishEntry,
     pub(super) metrics: Vec<Metric>,
     /// Published before and read back from the idempotency store, not analysed again.
@@ -37,7 +37,7 @@ pub(super) struct Prepared {
     pub(super) error_code: Option<&'static str>,
 }
 
-pub(super) enum Stage {
+pub(crate) enum Stage {
     Ready(Prepared),
     Done(RecordOutcome),
 }
@@ -268,6 +268,15 @@ impl<W: Worker> BatchEngine<W> {
                 "claim-check pointer received but no object store is configured",
             )
         })?;
+        // The role reads claim checks from CLAIM_CHECK_BUCKET alone: a pointer elsewhere
+        // would be a 403 on every receive, or a read of a bucket the producer should not
+        // be able to point us at.
+        if self.config.claim_check_bucket.as_deref() != Some(location.bucket.as_str()) {
+            return Err(RecordError::permanent(
+                codes::BUCKET_NOT_ALLOWED,
+                "the claim check names a bucket other than CLAIM_CHECK_BUCKET",
+            ));
+        }
         store
             .get(location, self.config.max_claim_check_bytes)
             .await
@@ -306,12 +315,17 @@ impl<W: Worker> BatchEngine<W> {
             attributes.push(("error_code".to_owned(), error.code().to_owned()));
         }
         // SNS refuses an attribute with an empty value; an empty one says nothing anyway.
+        // A value from the input (a language, a label) may carry what SQS refuses.
         attributes.extend(
             extra_attributes
                 .into_iter()
-                .filter(|(_, value)| !value.is_empty()),
+                .filter(|(_, value)| !value.is_empty())
+                .map(|(name, value)| {
+                    let value = crate::sqs_text::replace_refused(&value).into_owned();
+                    (name, value)
+                }),
         );
-        let message = match serde_json::to_string(&event) {
+        let message = match crate::sqs_text::to_json(&event) {
             Ok(message) => message,
             Err(e) => {
                 return Stage::Done(RecordOutcome::Retry(RecordError::transient(
@@ -337,6 +351,14 @@ impl<W: Worker> BatchEngine<W> {
         })
     }
 
+    /// Whether this is the record's last allowed receive (false when the count is unknown).
+    pub(super) fn on_last_receive(&self, record: &SqsMessage) -> bool {
+        let count = super::receive_count(record);
+        self.config
+            .max_receive_count
+            .is_some_and(|max| count > 0 && count >= max)
+    }
+
     /// An internal fault on the record's last allowed receive becomes a permanent
     /// `internal_error`, so the consumer hears of it; earlier receives retry it.
     pub(super) fn escalate_on_last_receive(
@@ -344,22 +366,50 @@ impl<W: Worker> BatchEngine<W> {
         record: &SqsMessage,
         error: RecordError,
     ) -> RecordError {
-        let receive_count = record
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|count| count.parse::<u32>().ok());
-        match (receive_count, self.config.max_receive_count) {
-            (Some(count), Some(max))
-                if error.is_retryable() && error.is_internal() && count >= max =>
-            {
-                error!(
-                    code = error.code(),
+        if error.is_retryable() && error.is_internal() && self.on_last_receive(record) {
+            let count = super::receive_count(record);
+            error!(
+                code = error.code(),
+                receive_count = count,
+                "internal fault on the last receive: publishing internal_error"
+            );
+            return error.into_internal_error(count);
+        }
+        error
+    }
+
+    /// A retry that is not the record's fault, on its last receive: an error event under
+    /// the same code (deadline) or, for an idempotency key another invocation holds, an
+    /// acknowledgement (that invocation publishes the event). Other stages pass through.
+    pub(crate) fn escalate_stage(&self, index: usize, record: &SqsMessage, stage: Stage) -> Stage {
+        let Stage::Done(RecordOutcome::Retry(error)) = stage else {
+            return stage;
+        };
+        if !self.on_last_receive(record) {
+            return Stage::Done(RecordOutcome::Retry(error));
+        }
+        let count = super::receive_count(record);
+        match error.code() {
+            codes::IDEMPOTENCY_IN_PROGRESS => Stage::Done(RecordOutcome::Acknowledged {
+                code: codes::IDEMPOTENCY_IN_PROGRESS,
+            }),
+            code @ (codes::DEADLINE_EXCEEDED
+            | codes::NOT_STARTED_DEADLINE
+            | codes::FIFO_PREDECESSOR_FAILED) => {
+                warn!(
+                    code,
                     receive_count = count,
-                    "internal fault on the last receive: publishing internal_error"
+                    "retried on every receive: publishing an error event"
                 );
-                error.into_internal_error(count)
+                let final_error = RecordError::permanent(
+                    code,
+                    format!("{} (on all {count} receives)", error.message()),
+                );
+                let mut draft = EventDraft::new(record);
+                draft.read_identity_best_effort(record, self.worker.descriptor().subject_key);
+                self.finish(index, record, draft, Err(final_error), Instant::now())
             }
-            _ => error,
+            _ => Stage::Done(RecordOutcome::Retry(error)),
         }
     }
 
@@ -403,7 +453,7 @@ impl<W: Worker> BatchEngine<W> {
             s3_uri: location.uri(),
             bytes: size,
         });
-        let message = serde_json::to_string(&event)
+        let message = crate::sqs_text::to_json(&event)
             .map_err(|e| RecordError::transient(codes::SERIALIZE_FAILED, e.to_string()))?;
         let mut entry = prepared.entry;
         entry.message = message;
@@ -421,7 +471,7 @@ impl<W: Worker> BatchEngine<W> {
         event.result = None;
         event.error = Some(ErrorBody::from(&error));
         let mut entry = prepared.entry;
-        entry.message = serde_json::to_string(&event).unwrap_or_default();
+        entry.message = crate::sqs_text::to_json(&event).unwrap_or_default();
         entry
             .attributes
             .retain(|(name, _)| name != "status" && name != "error_code");

@@ -179,6 +179,7 @@ pub async fn run<W: Worker>(
                 ..
             } => ("error", *code),
             RecordOutcome::Retry(error) => ("retry", error.code()),
+            RecordOutcome::Acknowledged { code } => ("acknowledged", *code),
         };
         let as_expected = status != "retry" && code == case.expect;
         all_as_expected &= as_expected;

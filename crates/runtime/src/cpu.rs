@@ -36,6 +36,18 @@ impl CpuPool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        self.run_holding((), work).await
+    }
+
+    /// [`run`](Self::run), keeping `held` (a permit of some other budget, such as a media
+    /// slot) until `work` has really ended: if the caller is cancelled at its deadline, the
+    /// work runs on, and so must the budget it uses stay taken.
+    pub async fn run_holding<T, F, H>(&self, held: H, work: F) -> Result<T, RecordError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+        H: Send + 'static,
+    {
         let permit = self
             .permits
             .clone()
@@ -50,6 +62,7 @@ impl CpuPool {
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let _held = held;
             span.in_scope(work)
         })
         .await
@@ -97,6 +110,30 @@ mod tests {
         let seen = first_done.clone();
         let saw_first_done = pool.run(move || seen.load(Ordering::SeqCst)).await;
         assert_eq!(saw_first_done, Ok(true));
+    }
+
+    /// Abandoned work held its vCPU but not the memory of its media: the next invocation
+    /// could download more while it ran on. What it is handed is now held until it ends.
+    #[tokio::test]
+    async fn cancelled_work_keeps_what_it_holds_until_it_ends() {
+        use std::time::Duration;
+        let pool = CpuPool::new(2);
+        let slots = Arc::new(Semaphore::new(1));
+        let slot = slots.clone().acquire_owned().await.expect("slot");
+        let cancelled = tokio::time::timeout(
+            Duration::from_millis(20),
+            pool.run_holding(slot, || std::thread::sleep(Duration::from_millis(300))),
+        )
+        .await;
+        assert!(cancelled.is_err());
+        assert!(
+            slots.try_acquire().is_err(),
+            "the slot stays taken while the abandoned work runs"
+        );
+        let again = tokio::time::timeout(Duration::from_secs(5), slots.acquire())
+            .await
+            .expect("freed when the work ends");
+        assert!(again.is_ok());
     }
 
     #[tokio::test]

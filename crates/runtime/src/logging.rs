@@ -31,6 +31,9 @@ pub enum LogTarget {
 pub fn init(target: LogTarget, default_level: &str) {
     let lookup = |name: &str| std::env::var(name).ok();
     let settings = LogSettings::from_lookup(lookup, default_level);
+    if target == LogTarget::Stdout {
+        install_panic_hook();
+    }
     let _ = match target {
         LogTarget::Stdout => {
             tracing::subscriber::set_global_default(subscriber(&settings, std::io::stdout))
@@ -75,9 +78,12 @@ where
     // Debug callsites must stay "sometimes" interesting for a sampled invocation to turn
     // them on, so the base filter is consulted per event rather than per callsite.
     let filter = filter::dynamic_filter_fn(move |metadata, context| {
+        // A sampled invocation turns on DEBUG for our crates only: the AWS SDK's debug
+        // lines carry request and response bodies.
         tracing_subscriber::layer::Filter::enabled(&base, metadata, context)
             || (sampling
                 && *metadata.level() <= Level::DEBUG
+                && crate::xray::is_traced_target(metadata.target())
                 && DEBUG_SAMPLED.load(Ordering::Relaxed))
     });
     let layer = tracing_subscriber::fmt::layer()
@@ -229,15 +235,49 @@ pub fn filter_directive(lookup: impl Fn(&str) -> Option<String>, default_level: 
         .map(|level| level.trim().to_ascii_uppercase())
         .as_deref()
     {
-        Some("TRACE") => "trace",
-        Some("DEBUG") => "debug",
-        Some("INFO") => "info",
-        Some("WARN") => "warn",
+        // Below INFO only this workspace's crates: at TRACE lambda_runtime logs the raw
+        // event (the user's text), and the AWS SDK and HTTP stack log request bodies.
+        Some("TRACE") => ours_at("trace"),
+        Some("DEBUG") => ours_at("debug"),
+        Some("INFO") => "info".to_owned(),
+        Some("WARN") => "warn".to_owned(),
         // tracing has no fatal: an error is the nearest, and FATAL lines are errors too.
-        Some("ERROR") | Some("FATAL") => "error",
-        _ => default_level,
+        Some("ERROR") | Some("FATAL") => "error".to_owned(),
+        _ => default_level.to_owned(),
     }
-    .to_owned()
+}
+
+/// `info` for everything, `level` for this workspace's crates.
+fn ours_at(level: &str) -> String {
+    let mut directive = "info".to_owned();
+    for target in crate::xray::OUR_CRATES {
+        directive.push_str(&format!(",{target}={level}"));
+    }
+    directive
+}
+
+/// Replaces the default panic hook, which prints the panic message to stderr: messages
+/// quote values (a string sliced off a character boundary prints the string), and in a
+/// worker those values are the user's text. The line says where, at ERROR, and not what;
+/// the record's event says the analysis panicked. Installed by [`init`] for Lambdas.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        eprintln!("{}", panic_line(&location));
+    }));
+}
+
+fn panic_line(location: &str) -> serde_json::Value {
+    serde_json::json!({
+        "timestamp": rfc3339_now(),
+        "level": "ERROR",
+        "target": "panic",
+        "message": "a thread panicked (its message is not logged: it may quote input)",
+        "location": location,
+    })
 }
 
 /// Lambda's application log-level filtering, as documented: a line that is a JSON object
@@ -261,6 +301,42 @@ pub fn lambda_keeps(line: &str, application_level: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// At TRACE lambda_runtime logged the raw event, and sampled DEBUG turned on the AWS
+    /// SDK's debug lines: both carry the user's text.
+    #[test]
+    fn trace_and_sampled_debug_reach_only_our_crates() {
+        let directive = filter_directive(lookup(&[("AWS_LAMBDA_LOG_LEVEL", "TRACE")]), "info");
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let settings = LogSettings {
+            directive,
+            debug_sample_rate: 1.0,
+        };
+        let subscriber = subscriber(&settings, move || writer.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            sample_debug(1.0, "req");
+            tracing::trace!(target: "lambda_runtime", body = "the user's caption", "event");
+            tracing::debug!(target: "aws_smithy_runtime::client", "request body");
+            tracing::trace!(target: "postlens_runtime::engine", "ours");
+            tracing::info!(target: "lambda_runtime", "info still logged");
+        });
+        sample_debug(0.0, "");
+        let messages: Vec<String> = buffer
+            .lines()
+            .iter()
+            .map(|l| l["message"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(messages, vec!["ours", "info still logged"]);
+    }
+
+    #[test]
+    fn the_panic_line_names_the_place_not_the_message() {
+        let line = panic_line("src/x.rs:1:2");
+        assert_eq!(line["level"], "ERROR");
+        assert_eq!(line["location"], "src/x.rs:1:2");
+        assert!(lambda_keeps(&line.to_string(), "ERROR"));
+    }
+
     #[test]
     fn lambdas_filter_reads_missing_levels_as_info() {
         assert!(lambda_keeps(r#"{"level":"ERROR","m":1}"#, "WARN"));
@@ -283,10 +359,8 @@ mod tests {
     #[test]
     fn lambdas_log_level_setting_is_read_and_rust_log_wins() {
         assert_eq!(filter_directive(lookup(&[]), "info"), "info");
-        assert_eq!(
-            filter_directive(lookup(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")]), "info"),
-            "debug"
-        );
+        let debug = filter_directive(lookup(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")]), "info");
+        assert!(debug.starts_with("info,") && debug.contains("postlens_runtime=debug"));
         assert_eq!(
             filter_directive(lookup(&[("AWS_LAMBDA_LOG_LEVEL", "fatal")]), "info"),
             "error"

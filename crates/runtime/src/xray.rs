@@ -325,16 +325,25 @@ where
     }
 }
 
+/// This workspace's crates, as `tracing` targets (module paths) begin.
+pub const OUR_CRATES: [&str; 11] = [
+    "postlens",
+    "postlens_runtime",
+    "postlens_analysis",
+    "postlens_models",
+    "postlens_media",
+    "postlens_local",
+    "caption_parser",
+    "auto_tagger",
+    "text_scorer",
+    "thumbnail_generator",
+    "language_detector",
+];
+
 /// Spans worth a subsegment: this workspace's, not the AWS SDK's or the HTTP stack's.
 pub fn is_traced_target(target: &str) -> bool {
-    const OURS: [&str; 5] = [
-        "postlens",
-        "caption_parser",
-        "auto_tagger",
-        "text_scorer",
-        "thumbnail_generator",
-    ];
-    OURS.iter()
+    OUR_CRATES
+        .iter()
         .any(|crate_name| target == *crate_name || target.starts_with(&format!("{crate_name}::")))
         || target.starts_with("postlens_")
 }

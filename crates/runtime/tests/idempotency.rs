@@ -58,6 +58,12 @@ impl Worker for CountingWorker {
             "transient" => return Err(RecordError::transient("throttled", "try again")),
             "permanent" => return Err(RecordError::permanent("unusable", "cannot use this")),
             "panic" => panic!("worker exploded"),
+            // Larger than a DynamoDB item may be (400 KB).
+            "huge" => {
+                return Ok(Output {
+                    echo: "x".repeat(450 * 1024),
+                })
+            }
             _ => {}
         }
         Ok(Output { echo: input.mode })
@@ -313,4 +319,24 @@ async fn a_key_reused_for_new_content_is_refused_and_failures_free_the_key() {
             "{mode}"
         );
     }
+}
+
+/// A result too large for a DynamoDB item could not complete its claim, which stayed in
+/// progress: every duplicate was retried until the claim lapsed. The claim is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_too_large_to_store_releases_its_claim() {
+    let fixture = Fixture::new("idem-huge").await;
+    let (engine, sink) = fixture.engine(&[]);
+    let body = json!({"video_id": "v1", "mode": "huge"});
+    let first = engine.process_batch(&[record("m1", &body)], None).await;
+    assert!(first.response.batch_item_failures.is_empty());
+    assert_eq!(fixture.item_count().await, 0, "no claim left behind");
+    let duplicate = engine.process_batch(&[record("m2", &body)], None).await;
+    assert!(
+        duplicate.response.batch_item_failures.is_empty(),
+        "{:?}",
+        duplicate.outcomes
+    );
+    assert_eq!(engine.worker().runs.load(Ordering::SeqCst), 2);
+    assert_eq!(sink.take().len(), 2);
 }

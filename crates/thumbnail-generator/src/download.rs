@@ -58,7 +58,7 @@ impl UrlPolicy {
         let refuse = |why: String| RecordError::permanent(URL_NOT_ALLOWED, why);
         let uri: Uri = url
             .parse()
-            .map_err(|_| refuse(format!("{url:?} is not a URL")))?;
+            .map_err(|_| refuse("video_url is not a URL".to_owned()))?;
         if uri.scheme_str() != Some("https") {
             return Err(refuse("video_url must be https".to_owned()));
         }
@@ -70,9 +70,10 @@ impl UrlPolicy {
         }
         let host = authority.host().to_ascii_lowercase();
         if !self.allowed_hosts.contains(&host) {
-            return Err(refuse(format!(
-                "host {host:?} is not in VIDEO_URL_HOSTS (empty by default)"
-            )));
+            // The host is the input's: the message says which rule, not which host.
+            return Err(refuse(
+                "the URL's host is not in VIDEO_URL_HOSTS (empty by default)".to_owned(),
+            ));
         }
         Ok(Target {
             host,
@@ -107,7 +108,7 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || (first == 100 && (second & 0xC0) == 64))
         }
         IpAddr::V6(a) => {
-            if let Some(v4) = a.to_ipv4_mapped() {
+            if let Some(v4) = embedded_ipv4(a) {
                 return is_public(IpAddr::V4(v4));
             }
             let head = a.segments()[0];
@@ -116,9 +117,50 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a.is_multicast()
                 || (head & 0xfe00) == 0xfc00
                 || (head & 0xffc0) == 0xfe80
-                || head == 0x2001 && a.segments()[1] == 0x0db8)
+                || head == 0x2001 && a.segments()[1] == 0x0db8
+                // Teredo: the client's IPv4 is obfuscated in it; nothing to judge, so no.
+                || head == 0x2001 && a.segments()[1] == 0)
         }
     }
+}
+
+/// Where a redirect from `current` to `location` goes. Location is a URI reference (RFC
+/// 9110 10.2.2): absolute, or relative to the current URL (`/a`, `a`, `../a`, `?q`),
+/// resolved as RFC 3986 says. The result is checked like any other hop.
+fn redirect_target(current: &str, location: &str) -> Result<String, RecordError> {
+    url::Url::parse(current)
+        .and_then(|base| base.join(location))
+        .map(String::from)
+        .map_err(|_| RecordError::permanent(URL_FETCH_FAILED, "redirect to an invalid Location"))
+}
+
+/// The IPv4 address an IPv6 address carries and reaches: IPv4-mapped (`::ffff:a.b.c.d`),
+/// IPv4-compatible (`::a.b.c.d`, deprecated but routed by some stacks), NAT64
+/// (`64:ff9b::/96` and the local-use `64:ff9b:1::/48`, RFC 6052 / 8215) and 6to4
+/// (`2002:aabb:ccdd::/48`). Each reaches that IPv4 host, so each is judged as it.
+fn embedded_ipv4(a: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = a.segments();
+    let last =
+        std::net::Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    if let Some(v4) = a.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    // ::a.b.c.d, but not :: and ::1 themselves (judged as IPv6 unspecified and loopback).
+    if s[..6] == [0; 6] && (s[6] != 0 || s[7] > 1) {
+        return Some(last);
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) {
+        return Some(last);
+    }
+    if s[0] == 0x2002 {
+        return Some(std::net::Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        ));
+    }
+    None
 }
 
 pub struct Downloader {
@@ -178,25 +220,21 @@ impl Downloader {
                     .ok_or_else(|| {
                         RecordError::permanent(URL_FETCH_FAILED, "redirect without a Location")
                     })?;
-                url = if location.starts_with('/') {
-                    format!("https://{}:{}{location}", target.host, target.port)
-                } else {
-                    location.to_owned()
-                };
+                url = redirect_target(&url, location)?;
                 continue;
             }
             return match status {
                 StatusCode::OK => read_capped(response.into_body(), max_bytes).await,
                 StatusCode::NOT_FOUND | StatusCode::GONE => Err(RecordError::permanent(
                     URL_NOT_FOUND,
-                    format!("{url} answered {status}"),
+                    format!("video_url answered {status}"),
                 )),
                 s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => Err(
-                    RecordError::transient(URL_UNAVAILABLE, format!("{url} answered {s}")),
+                    RecordError::transient(URL_UNAVAILABLE, format!("video_url answered {s}")),
                 ),
                 s => Err(RecordError::permanent(
                     URL_FETCH_FAILED,
-                    format!("{url} answered {s}"),
+                    format!("video_url answered {s}"),
                 )),
             };
         }
@@ -306,6 +344,15 @@ mod tests {
             "fd00::1",
             "::ffff:10.0.0.1",
             "::ffff:127.0.0.1",
+            // Reached through NAT64, IPv4-compatible and 6to4 forms: judged by the IPv4.
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!is_public(private.parse().expect("ip")), "{private}");
         }
@@ -314,9 +361,37 @@ mod tests {
             "151.101.1.69",
             "2606:4700::1111",
             "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
         ] {
             assert!(is_public(public.parse().expect("ip")), "{public}");
         }
+    }
+
+    /// A relative Location without a leading `/` was taken as a whole URL and refused.
+    #[test]
+    fn relative_redirects_resolve_against_the_current_url() {
+        let here = "https://cdn.example.com/v/2026/clip.mp4?sig=1";
+        for (location, expected) in [
+            ("other.mp4", "https://cdn.example.com/v/2026/other.mp4"),
+            ("../b.mp4", "https://cdn.example.com/v/b.mp4"),
+            ("/root.mp4", "https://cdn.example.com/root.mp4"),
+            ("?sig=2", "https://cdn.example.com/v/2026/clip.mp4?sig=2"),
+            ("https://cdn2.example.com/x", "https://cdn2.example.com/x"),
+            ("//cdn3.example.com/y", "https://cdn3.example.com/y"),
+        ] {
+            assert_eq!(redirect_target(here, location).expect(location), expected);
+        }
+        let policy = UrlPolicy {
+            allowed_hosts: vec!["cdn.example.com".to_owned()],
+            ..UrlPolicy::default()
+        };
+        assert!(policy
+            .check(&redirect_target(here, "other.mp4").expect("resolves"))
+            .is_ok());
+        // Resolved, then judged like any hop: http and other hosts are still refused.
+        let off_list = redirect_target(here, "http://cdn.example.com/a").expect("resolves");
+        assert!(policy.check(&off_list).is_err());
     }
 
     #[test]
@@ -351,5 +426,9 @@ mod tests {
             .check("https://cdn.example.com/v.mp4")
             .expect_err("empty allow-list");
         assert!(error.message().contains("VIDEO_URL_HOSTS"));
+        assert!(
+            !error.message().contains("cdn.example.com"),
+            "no input in messages"
+        );
     }
 }

@@ -1,9 +1,9 @@
 //! The thumbnail-generator worker: `new-video-posted` → `thumbnail-generated`.
 //!
 //! Media comes from `video_s3_uri` or `image_s3_uris` (buckets on an allow-list);
-//! thumbnails go to `s3://{THUMBNAIL_BUCKET}/thumbnails/{video id}/{aspect}-{w}x{h}.jpg`,
-//! a key that depends only on the input, so a retried record overwrites rather than
-//! duplicates. `video_url` is downloaded only from allow-listed hosts (see [`download`]).
+//! thumbnails go to `s3://{THUMBNAIL_BUCKET}/thumbnails/{video id}/{media digest}/{aspect}-{w}x{h}.jpg`,
+//! a key that depends only on the media, so a retried record overwrites its own objects
+//! rather than duplicating them, and no other post's (see [`media_digest`]). `video_url` is downloaded only from allow-listed hosts (see [`download`]).
 
 pub mod download;
 pub mod pipeline;
@@ -133,6 +133,30 @@ impl ThumbnailGenerated {
     }
 }
 
+/// The media's content address in thumbnail keys: the first 16 bytes of sha256 over the
+/// bytes (each image's length-prefixed, in order), as hex.
+///
+/// Keys that depended on `video_id` alone let a late retry of an older post overwrite a
+/// newer post's thumbnails, and anyone reusing a `video_id` overwrite another's. Under the
+/// media's digest a retry of the same post writes the same objects (the pipeline is
+/// deterministic), and different media never share a key.
+pub fn media_digest(video: Option<&[u8]>, images: &[Vec<u8>]) -> String {
+    let mut hasher = Sha256::new();
+    match video {
+        Some(bytes) => {
+            hasher.update(b"video");
+            hasher.update(bytes);
+        }
+        None => {
+            for image in images {
+                hasher.update((image.len() as u64).to_be_bytes());
+                hasher.update(image);
+            }
+        }
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
 /// A path segment for the object key: the video id when it is plain, else its hash.
 pub fn key_segment(video_id: &str) -> String {
     let plain = !video_id.is_empty()
@@ -179,6 +203,8 @@ pub struct ThumbnailGenerator {
     downloader: Downloader,
     settings: Arc<Settings>,
     cpu: CpuPool,
+    /// One per post whose media may be in memory (see [`Settings::media_slots`]).
+    media_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// The function's settings, read from its environment by [`ThumbnailConfig::from_lookup`]:
@@ -236,6 +262,7 @@ impl ThumbnailGenerator {
             downloader: Self::downloader_for(UrlPolicy::default()),
             settings: Arc::new(Settings::default()),
             cpu: CpuPool::per_vcpu(),
+            media_slots: Arc::new(tokio::sync::Semaphore::new(Settings::default().media_slots)),
         }
     }
 
@@ -271,6 +298,7 @@ impl ThumbnailGenerator {
     }
 
     pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.media_slots = Arc::new(tokio::sync::Semaphore::new(settings.media_slots.max(1)));
         self.settings = Arc::new(settings);
         self
     }
@@ -331,6 +359,14 @@ impl Worker for ThumbnailGenerator {
     async fn process(&self, request: ThumbnailRequest) -> Result<ThumbnailGenerated, RecordError> {
         let post = &request.post;
         post.validate()?;
+        // Before any download: media abandoned at an earlier deadline still holds its slot
+        // while its decoding runs on, so the memory budget counts it.
+        let media_slot = self
+            .media_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| RecordError::transient(codes::PANIC, "media slots closed"))?;
         let (video, images) = if let Some(path) = &request.video_path {
             (Some(self.read_local(path)?), Vec::new())
         } else if let Some(path) = &request.image_path {
@@ -370,22 +406,23 @@ impl Worker for ThumbnailGenerator {
 
         let detector = self.detector.clone();
         let settings = self.settings.clone();
-        let generated = self
+        let (media_digest, generated) = self
             .cpu
-            .run(move || {
+            .run_holding(media_slot, move || {
+                let digest = media_digest(video.as_deref(), &images);
                 let media = match &video {
                     Some(bytes) => Media::Video(bytes),
                     None => Media::Images(images.iter().map(Vec::as_slice).collect()),
                 };
-                generate(media, &detector, &settings)
+                (digest, generate(media, &detector, &settings))
             })
-            .await?
-            .map_err(|e| match e {
-                ThumbnailError::Detector(message) => {
-                    RecordError::transient(codes::INFERENCE_FAILED, message)
-                }
-                other => RecordError::permanent(other.code(), other.to_string()),
-            })?;
+            .await?;
+        let generated = generated.map_err(|e| match e {
+            ThumbnailError::Detector(message) => {
+                RecordError::transient(codes::INFERENCE_FAILED, message)
+            }
+            other => RecordError::permanent(other.code(), other.to_string()),
+        })?;
 
         let segment = key_segment(&post.video_id);
         let mut uris = Vec::with_capacity(generated.thumbnails.len());
@@ -400,7 +437,7 @@ impl Worker for ThumbnailGenerator {
                 Destination::S3 { store, bucket } => {
                     let location = S3Location {
                         bucket: bucket.clone(),
-                        key: format!("thumbnails/{segment}/{name}"),
+                        key: format!("thumbnails/{segment}/{media_digest}/{name}"),
                     };
                     store
                         .put(&location, thumbnail.jpeg.clone(), "image/jpeg")
@@ -447,6 +484,20 @@ impl Worker for ThumbnailGenerator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_digests_separate_media_and_keep_retries_alike() {
+        let a = media_digest(Some(b"clip one"), &[]);
+        assert_eq!(a, media_digest(Some(b"clip one"), &[]));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, media_digest(Some(b"clip two"), &[]));
+        // The same bytes as a video or as an image are different media; image boundaries count.
+        assert_ne!(a, media_digest(None, &[b"clip one".to_vec()]));
+        assert_ne!(
+            media_digest(None, &[b"ab".to_vec(), b"c".to_vec()]),
+            media_digest(None, &[b"a".to_vec(), b"bc".to_vec()])
+        );
+    }
 
     #[test]
     fn plain_ids_are_keys_and_anything_else_is_hashed() {

@@ -74,6 +74,10 @@ pub struct Settings {
     pub max_zoom: f32,
     /// Most still images looked at per post.
     pub max_images: usize,
+    /// Posts whose media may be in memory at once (`MAX_CONCURRENCY`, the records the
+    /// engine keeps in flight): a post holds its slot from download until its CPU work
+    /// ends, even when its invocation gave up on it at the deadline.
+    pub media_slots: usize,
 }
 
 impl Default for Settings {
@@ -87,6 +91,8 @@ impl Default for Settings {
             detected_frames: 3,
             max_zoom: 2.5,
             max_images: 10,
+            // The engine's default MAX_CONCURRENCY.
+            media_slots: 8,
         }
     }
 }
@@ -107,6 +113,17 @@ impl Settings {
                 .ok()
                 .filter(|q| (1..=100).contains(q))
                 .ok_or_else(|| format!("JPEG_QUALITY must be 1-100, not {quality:?}"))?;
+        }
+        if let Some(records) = lookup("MAX_CONCURRENCY") {
+            settings.media_slots =
+                records
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        format!("MAX_CONCURRENCY must be a positive integer, not {records:?}")
+                    })?;
         }
         if let Some(bytes) = lookup("MAX_MEDIA_BYTES") {
             settings.limits.max_bytes = bytes

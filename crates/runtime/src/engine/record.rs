@@ -81,7 +81,13 @@ impl<W: Worker> BatchEngine<W> {
             };
             let claimed = claimed.lock().unwrap_or_else(|p| p.into_inner()).take();
             if let (Some(store), Some(claim)) = (&self.idempotency, claimed) {
-                settle_claim(store.as_ref(), claim, &stage).await;
+                // This may run after the cutoff (the analysis ran into it): a store that
+                // hangs must not hold the batch past the invocation. A claim left unsettled
+                // lapses with the invocation, costing at most a second analysis.
+                let settle = settle_claim(store.as_ref(), claim, &stage);
+                if tokio::time::timeout(SETTLE_TIMEOUT, settle).await.is_err() {
+                    warn!("idempotency record not updated in time");
+                }
             }
             stage
         }
@@ -504,11 +510,31 @@ pub(super) struct HeldClaim {
     pub(super) payload_hash: String,
 }
 
+/// Longest wait for settling a claim (see `prepare_record`).
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1_000);
+
+/// The largest stored result (message and attributes) kept in the store: DynamoDB refuses
+/// items over 400 KB, key and bookkeeping attributes included.
+pub(super) const MAX_STORED_RESULT_BYTES: usize = 380 * 1024;
+
 /// A finished record's claim becomes its stored result; a record to be retried gives its
 /// claim up so the retry can take it. A store that fails here costs at most a second
 /// analysis (the claim expires with the invocation), so it is logged, not fatal.
+///
+/// A result too large for a DynamoDB item (results over SNS's limit are offloaded to S3
+/// only when published, after this) gives its claim up too: completing it failed, which
+/// left the key in progress and every duplicate retried until the claim lapsed.
 pub(super) async fn settle_claim(store: &dyn IdempotencyStore, claim: HeldClaim, stage: &Stage) {
     let settled = match stage {
+        Stage::Ready(prepared)
+            if !prepared.republished && prepared.entry.billed_size() > MAX_STORED_RESULT_BYTES =>
+        {
+            warn!(
+                bytes = prepared.entry.billed_size(),
+                "result too large to store for idempotency; claim released"
+            );
+            store.release(&claim.key).await
+        }
         Stage::Ready(prepared) if !prepared.republished => {
             let stored = StoredResult {
                 event_id: prepared.event_id.clone(),

@@ -23,8 +23,15 @@ pub struct MediaLimits {
     pub max_bytes: usize,
     /// Longest video.
     pub max_duration_ms: u64,
-    /// Largest frame or image, in pixels (width x height).
+    /// Largest video frame, and largest still decoded whole (PNG, WebP), in pixels
+    /// (width x height).
     pub max_pixels: u64,
+    /// Largest still a header may declare (a 48 Mpx phone photo is 8064x6048). JPEGs up to
+    /// it are decoded at a reduced DCT scale, never whole (see [`still`]).
+    pub max_source_pixels: u64,
+    /// Decoded stills are at least this long on their long side where the source allows:
+    /// the largest thumbnail (720) after the crop's zoom (up to 2.5x).
+    pub still_long_side: u32,
     /// Most frames a video may make us decode.
     pub max_decoded_frames: usize,
     /// Most samples (frames) a video's tables may declare: each costs memory when the
@@ -43,6 +50,9 @@ impl Default for MediaLimits {
             // 1080p in either orientation (1920x1080 or 1080x1920); 4K would cost 4x the
             // decode and 4x the memory of each candidate frame.
             max_pixels: 1920 * 1080,
+            // Past 48 Mpx phones (8064x6048), short of what no phone makes.
+            max_source_pixels: 64_000_000,
+            still_long_side: 1920,
             max_decoded_frames: 240,
             // Ten minutes at 60 fps is 36,000; the list costs about 60 bytes a sample.
             max_samples: 50_000,
@@ -55,6 +65,7 @@ pub mod codes {
     pub const MEDIA_TOO_LARGE: &str = "media_too_large";
     pub const VIDEO_TOO_LONG: &str = "video_too_long";
     pub const RESOLUTION_TOO_LARGE: &str = "resolution_too_large";
+    pub const DECOMPRESSION_BOMB: &str = "decompression_bomb";
     pub const TOO_MANY_SAMPLES: &str = "too_many_samples";
     pub const NOT_A_VIDEO: &str = "not_a_video";
     pub const NO_VIDEO_TRACK: &str = "no_video_track";
@@ -74,6 +85,14 @@ pub enum MediaError {
     TooLong { actual_ms: u64, limit_ms: u64 },
     #[error("{width}x{height} is over the limit of {limit} pixels")]
     ResolutionTooLarge { width: u64, height: u64, limit: u64 },
+    #[error(
+        "a {bytes}-byte file declares {width}x{height}: more pixels per byte than real images have"
+    )]
+    DecompressionBomb {
+        width: u64,
+        height: u64,
+        bytes: usize,
+    },
     #[error("the video declares {declared} samples; the limit is {limit}")]
     TooManySamples { declared: u64, limit: u64 },
     #[error("not an MP4/MOV file: {0}")]
@@ -101,6 +120,7 @@ impl MediaError {
             Self::TooLarge { .. } => codes::MEDIA_TOO_LARGE,
             Self::TooLong { .. } => codes::VIDEO_TOO_LONG,
             Self::ResolutionTooLarge { .. } => codes::RESOLUTION_TOO_LARGE,
+            Self::DecompressionBomb { .. } => codes::DECOMPRESSION_BOMB,
             Self::TooManySamples { .. } => codes::TOO_MANY_SAMPLES,
             Self::NotAContainer(_) => codes::NOT_A_VIDEO,
             Self::NoVideoTrack => codes::NO_VIDEO_TRACK,

@@ -91,6 +91,40 @@ fn among_post_images_the_product_photo_wins() {
     );
 }
 
+/// A phone photo, 10.8 Mpx stored sideways with EXIF orientation 6, was refused as
+/// `resolution_too_large`; it is decoded at half scale, upright, and cropped on the cup.
+#[test]
+fn a_sideways_phone_photo_is_decoded_upright_and_cropped_on_its_subject() {
+    let cup = image::load_from_memory(&fixture("images/coffee.jpg")).expect("jpeg");
+    let upright = cup.resize_exact(4032, 2688, image::imageops::FilterType::Triangle);
+    let stored = upright.rotate270().to_rgb8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&stored)
+        .expect("encode");
+    let photo = postlens_media::still::with_exif_orientation(&jpeg, 6);
+    let generated = generate(
+        Media::Images(vec![&photo]),
+        &detector(),
+        &Settings::default(),
+    )
+    .expect("ok");
+    assert_eq!(
+        (generated.source.width, generated.source.height),
+        (1920, 1280),
+        "landscape as displayed, reduced to the thumbnails' working size"
+    );
+    let subject = generated.subject.as_ref().expect("a subject");
+    assert_eq!(subject.label, "cup", "{:?}", generated.detections);
+    for thumbnail in &generated.thumbnails {
+        let crop = thumbnail.crop;
+        assert!(
+            crop.x + crop.w <= 1920 && crop.y + crop.h <= 1280,
+            "{crop:?}"
+        );
+    }
+}
+
 #[test]
 fn a_person_is_the_subject_when_there_is_nothing_else() {
     let clip = fixture("videos/astronaut.mov");

@@ -27,6 +27,11 @@ ff -loop 1 -framerate 25 -t 2 -i images/astronaut.jpg -vf "scale=640:-2,format=y
 ff -loop 1 -framerate 25 -t 1 -i images/coffee.jpg -vf "scale=320:-2,format=yuv420p" \
    -c:v libx265 -x265-params log-level=error -tag:v hvc1 "$out/cup-hevc.mp4"
 
+# 4K portrait as phones record by default (2160x3840, 4 s at 30 fps, a keyframe a second).
+ff -loop 1 -framerate 30 -t 4 -i images/coffee.jpg \
+   -vf "scale=2160:-2,pad=2160:3840:0:(oh-ih)/2:color=0x202020,setsar=1,zoompan=z='1+0.001*on':d=1:s=2160x3840:fps=30,format=yuv420p" \
+   -c:v libx264 -profile:v high -level 5.1 -g 30 -crf 32 -preset veryfast -pix_fmt yuv420p -movflags +faststart "$out/cup-4k-portrait.mp4"
+
 # Only black frames.
 ff -f lavfi -i "color=black:s=320x240:r=25:d=1" -c:v libx264 -g 25 -pix_fmt yuv420p "$out/black.mp4"
 

@@ -70,6 +70,7 @@ mod tests {
             height,
             pixels,
             time_ms: 0,
+            source_size: (width, height),
         }
     }
 

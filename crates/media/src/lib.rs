@@ -23,9 +23,12 @@ pub struct MediaLimits {
     pub max_bytes: usize,
     /// Longest video.
     pub max_duration_ms: u64,
-    /// Largest video frame, and largest still decoded whole (PNG, WebP), in pixels
-    /// (width x height).
+    /// Largest frame kept (video frames bigger than it are downscaled right after
+    /// decoding), and largest still decoded whole (PNG, WebP), in pixels (width x height).
     pub max_pixels: u64,
+    /// Largest video picture decoded (a phone's 4K, 3840x2160 in either orientation; openh264
+    /// decodes up to about 9.4 Mpx), checked on the container's header and on every picture.
+    pub max_video_pixels: u64,
     /// Largest still a header may declare (a 48 Mpx phone photo is 8064x6048). JPEGs up to
     /// it are decoded at a reduced DCT scale, never whole (see [`still`]).
     pub max_source_pixels: u64,
@@ -47,9 +50,11 @@ impl Default for MediaLimits {
             // "Memory budgets").
             max_bytes: 64 * 1024 * 1024,
             max_duration_ms: 10 * 60 * 1000,
-            // 1080p in either orientation (1920x1080 or 1080x1920); 4K would cost 4x the
-            // decode and 4x the memory of each candidate frame.
+            // Frames are kept at 1080p in either orientation (1920x1080 or 1080x1920): the
+            // thumbnails need no more, and twelve candidates of 4K RGB would be 300 MB.
             max_pixels: 1920 * 1080,
+            // 4K and DCI 4K; 4096x2304 is openh264's own limit (36,864 macroblocks).
+            max_video_pixels: 4096 * 2304,
             // Past 48 Mpx phones (8064x6048), short of what no phone makes.
             max_source_pixels: 64_000_000,
             still_long_side: 1920,
@@ -134,15 +139,16 @@ impl MediaError {
     }
 }
 
-fn check_pixels(width: u64, height: u64, limits: &MediaLimits) -> Result<(), MediaError> {
+/// A video picture's size against [`MediaLimits::max_video_pixels`].
+fn check_video_pixels(width: u64, height: u64, limits: &MediaLimits) -> Result<(), MediaError> {
     if width == 0 || height == 0 {
         return Err(MediaError::Corrupt(format!("{width}x{height} frame")));
     }
-    if width * height > limits.max_pixels {
+    if width * height > limits.max_video_pixels {
         return Err(MediaError::ResolutionTooLarge {
             width,
             height,
-            limit: limits.max_pixels,
+            limit: limits.max_video_pixels,
         });
     }
     Ok(())

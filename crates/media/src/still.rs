@@ -107,7 +107,7 @@ fn decode_whole(
         .map_err(|e| MediaError::Corrupt(e.to_string()))?;
     let image =
         DynamicImage::from_decoder(decoder).map_err(|e| MediaError::Corrupt(e.to_string()))?;
-    Ok(oriented(image, orientation))
+    Ok(oriented(image, orientation, (width, height)))
 }
 
 /// A JPEG longer than `still_long_side`, at the smallest DCT scale that serves the
@@ -173,7 +173,11 @@ fn decode_jpeg_scaled(bytes: &[u8], limits: &MediaLimits) -> Result<Option<RgbFr
         .exif_data()
         .and_then(Orientation::from_exif_chunk)
         .unwrap_or(Orientation::NoTransforms);
-    Ok(Some(oriented(DynamicImage::ImageRgb8(image), orientation)))
+    Ok(Some(oriented(
+        DynamicImage::ImageRgb8(image),
+        orientation,
+        (u32::from(header.width), u32::from(header.height)),
+    )))
 }
 
 /// `jpeg` with an APP1 Exif segment saying `orientation` (1-8) inserted after SOI, as a phone
@@ -201,8 +205,6 @@ pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
 /// post's ten images is kept while the best is chosen, so each is brought down to the size
 /// the thumbnails use.
 fn fit_long_side(image: RgbImage, long_side: u32) -> Result<RgbImage, MediaError> {
-    use fast_image_resize::images::{Image, ImageRef};
-    use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
     let (width, height) = image.dimensions();
     let long = width.max(height);
     if long <= long_side.max(1) {
@@ -210,29 +212,29 @@ fn fit_long_side(image: RgbImage, long_side: u32) -> Result<RgbImage, MediaError
     }
     let scaled =
         |side: u32| ((u64::from(side) * u64::from(long_side)) / u64::from(long)).max(1) as u32;
-    let (to_width, to_height) = (scaled(width), scaled(height));
-    let source = ImageRef::new(width, height, image.as_raw(), PixelType::U8x3)
-        .map_err(|e| MediaError::Decoder(e.to_string()))?;
-    let mut resized = Image::new(to_width, to_height, PixelType::U8x3);
-    Resizer::new()
-        .resize(
-            &source,
-            &mut resized,
-            &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)),
-        )
-        .map_err(|e| MediaError::Decoder(e.to_string()))?;
-    RgbImage::from_raw(to_width, to_height, resized.into_vec())
+    let to = (scaled(width), scaled(height));
+    let pixels = crate::frame::resize_rgb(image.as_raw(), (width, height), to)?;
+    RgbImage::from_raw(to.0, to.1, pixels)
         .ok_or_else(|| MediaError::Decoder("resized still has the wrong size".to_owned()))
 }
 
-fn oriented(mut image: DynamicImage, orientation: Orientation) -> RgbFrame {
+/// `image` turned as `orientation` says; `stored` is the source's size as stored.
+fn oriented(mut image: DynamicImage, orientation: Orientation, stored: (u32, u32)) -> RgbFrame {
     image.apply_orientation(orientation);
+    let turned = matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    );
     let rgb = image.into_rgb8();
     RgbFrame {
         width: rgb.width(),
         height: rgb.height(),
         pixels: rgb.into_raw(),
         time_ms: 0,
+        source_size: if turned { (stored.1, stored.0) } else { stored },
     }
 }
 
@@ -316,6 +318,7 @@ mod tests {
             (1440, 1920),
             "reduced, then rotated"
         );
+        assert_eq!(frame.source_size, (3024, 4032), "the photo as displayed");
         // Orientation 6 turns the stored top-left corner to the top right.
         assert!(is_red(&frame, frame.width - 5, 5));
         assert!(!is_red(&frame, 5, 5));

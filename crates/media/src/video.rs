@@ -12,7 +12,7 @@ use openh264::OpenH264API;
 use re_mp4::{Mp4, StsdBoxContent, TrackKind};
 use serde::Serialize;
 
-use crate::{check_bytes, check_pixels, MediaError, MediaLimits, RgbFrame};
+use crate::{check_bytes, check_video_pixels, MediaError, MediaLimits, RgbFrame};
 
 #[derive(Debug, Clone, Copy)]
 pub struct SamplingPlan {
@@ -99,7 +99,7 @@ pub fn sample_video(
             limit_ms: limits.max_duration_ms,
         });
     }
-    check_pixels(track.width as u64, track.height as u64, limits)?;
+    check_video_pixels(track.width as u64, track.height as u64, limits)?;
     let info = VideoInfo {
         codec: track
             .codec_string(&mp4)
@@ -279,13 +279,26 @@ fn to_rgb(yuv: &DecodedYUV, time_ms: u64, limits: &MediaLimits) -> Result<RgbFra
     let (width, height) = yuv.dimensions();
     // The stream's own parameter sets decide the picture size, not the container's tkhd
     // (checked earlier): openh264 accepts pictures of up to about 9.4 Mpx.
-    check_pixels(width as u64, height as u64, limits)?;
+    check_video_pixels(width as u64, height as u64, limits)?;
     let pixels = yuv420_to_rgb8(yuv.y(), yuv.u(), yuv.v(), (width, height), yuv.strides());
+    let size = (
+        u32::try_from(width).map_err(|e| MediaError::Decoder(e.to_string()))?,
+        u32::try_from(height).map_err(|e| MediaError::Decoder(e.to_string()))?,
+    );
+    // A 4K picture is brought down to the kept size at once: only one full-size RGB
+    // picture (25 MB) exists at a time, and the candidates stay 6 MB each.
+    let kept = crate::frame::fit_pixels(size.0, size.1, limits.max_pixels);
+    let pixels = if kept == size {
+        pixels
+    } else {
+        crate::frame::resize_rgb(&pixels, size, kept)?
+    };
     Ok(RgbFrame {
-        width: u32::try_from(width).map_err(|e| MediaError::Decoder(e.to_string()))?,
-        height: u32::try_from(height).map_err(|e| MediaError::Decoder(e.to_string()))?,
+        width: kept.0,
+        height: kept.1,
         pixels,
         time_ms,
+        source_size: size,
     })
 }
 

@@ -136,11 +136,24 @@ fn broken_and_oversized_clips_are_typed_errors() {
     let long = sample_video(&clip("cup-portrait.mp4"), &short, &plan).expect_err("too long");
     assert_eq!(long.code(), "video_too_long");
     let small = MediaLimits {
-        max_pixels: 320 * 320,
+        max_video_pixels: 320 * 320,
         ..limits
     };
     let big = sample_video(&clip("cup-portrait.mp4"), &small, &plan).expect_err("too big");
     assert_eq!(big.code(), "resolution_too_large");
+    // Over the kept size but within what is decoded: downscaled, aspect kept.
+    let kept = MediaLimits {
+        max_pixels: 320 * 320,
+        ..limits
+    };
+    let video = sample_video(&clip("cup-portrait.mp4"), &kept, &plan).expect("downscaled");
+    for frame in &video.frames {
+        assert!(
+            u64::from(frame.width * frame.height) <= 320 * 320,
+            "{frame:?}"
+        );
+        assert!((frame.height as f32 / frame.width as f32 - 640.0 / 360.0).abs() < 0.02);
+    }
     let tiny = MediaLimits {
         max_bytes: 1000,
         ..limits
@@ -189,7 +202,7 @@ fn the_decoded_picture_size_is_capped_not_only_the_containers() {
     // pictures of up to ~9.4 Mpx whatever tkhd says).
     let lying = with_tkhd_size(clip("cup-portrait.mp4"), 100, 100);
     let limits = MediaLimits {
-        max_pixels: 200 * 200,
+        max_video_pixels: 200 * 200,
         ..MediaLimits::default()
     };
     let error = sample_video(&lying, &limits, &SamplingPlan::default()).expect_err("too large");
@@ -200,4 +213,24 @@ fn the_decoded_picture_size_is_capped_not_only_the_containers() {
         honest.expect_err("too large").code(),
         "resolution_too_large"
     );
+}
+
+/// Phones record 4K by default; 4K was refused as `resolution_too_large`. Each picture is
+/// decoded and brought down to the kept 1080p at once.
+#[test]
+fn a_4k_portrait_clip_is_decoded_and_kept_at_1080p() {
+    let video = sample_video(
+        &clip("cup-4k-portrait.mp4"),
+        &MediaLimits::default(),
+        &SamplingPlan::default(),
+    )
+    .expect("4K");
+    assert_eq!((video.info.width, video.info.height), (2160, 3840));
+    assert!(video.info.keyframe_count >= 4, "{:?}", video.info);
+    assert!(!video.frames.is_empty());
+    for frame in &video.frames {
+        assert_eq!((frame.width, frame.height), (1080, 1920));
+        assert_eq!(frame.pixels.len(), 1080 * 1920 * 3);
+    }
+    assert_eq!(video.decoded_frames, video.frames.len(), "keyframes only");
 }

@@ -146,6 +146,8 @@ fn run_under_memory_size(worker: &str) {
 
     let mut command = hostile(worker, &[]);
     command.envs(env);
+    // As Lambda sets it: the thumbnail generator sizes its decode pool by it.
+    command.env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string());
     let limit = Limit::new(worker, limit_bytes);
     let output = limit.wrap(&command).output().expect("postlens runs");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -98,8 +98,8 @@ impl ThumbnailGenerated {
             .unwrap_or(CropRect {
                 x: 0,
                 y: 0,
-                w: generated.source.width,
-                h: generated.source.height,
+                w: generated.source.frame_width,
+                h: generated.source.frame_height,
             });
         let thumbnails = generated
             .thumbnails
@@ -299,6 +299,9 @@ impl ThumbnailGenerator {
 
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.media_slots = Arc::new(tokio::sync::Semaphore::new(settings.media_slots.max(1)));
+        self.cpu = settings
+            .cpu_workers
+            .map_or_else(CpuPool::per_vcpu, CpuPool::new);
         self.settings = Arc::new(settings);
         self
     }

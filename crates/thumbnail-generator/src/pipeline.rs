@@ -78,7 +78,15 @@ pub struct Settings {
     /// engine keeps in flight): a post holds its slot from download until its CPU work
     /// ends, even when its invocation gave up on it at the deadline.
     pub media_slots: usize,
+    /// Decodes running at once: the vCPUs Lambda gives the function, one per 1,769 MB of
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` and at least one (a second decode on a fraction
+    /// of a vCPU gains no time and doubles the decoder's memory: a 4K picture's decoder
+    /// state is ~150 MB); `None` (not in Lambda): one per vCPU the process sees.
+    pub cpu_workers: Option<usize>,
 }
+
+/// Lambda gives a function one full vCPU at 1,769 MB, and CPU in proportion below it.
+const LAMBDA_MB_PER_VCPU: usize = 1769;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -93,6 +101,7 @@ impl Default for Settings {
             max_images: 10,
             // The engine's default MAX_CONCURRENCY.
             media_slots: 8,
+            cpu_workers: None,
         }
     }
 }
@@ -124,6 +133,12 @@ impl Settings {
                     .ok_or_else(|| {
                         format!("MAX_CONCURRENCY must be a positive integer, not {records:?}")
                     })?;
+        }
+        if let Some(memory) = lookup("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") {
+            let megabytes: usize = memory.trim().parse().map_err(|_| {
+                format!("AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be megabytes, not {memory:?}")
+            })?;
+            settings.cpu_workers = Some(megabytes.div_ceil(LAMBDA_MB_PER_VCPU).max(1));
         }
         if let Some(bytes) = lookup("MAX_MEDIA_BYTES") {
             settings.limits.max_bytes = bytes
@@ -167,8 +182,13 @@ pub struct SourceInfo {
     pub frame_time_ms: u64,
     /// RFC 6381 codec string for video; none for still images.
     pub codec: Option<String>,
+    /// The media's own size, as displayed (EXIF orientation applied).
     pub width: u32,
     pub height: u32,
+    /// The picture `crop` and the detection boxes are in: the media decoded at a reduced
+    /// scale when it is larger than the thumbnails need (a phone photo, a 4K frame).
+    pub frame_width: u32,
+    pub frame_height: u32,
     pub duration_ms: Option<u64>,
     /// Index of the chosen image among `image_s3_uris`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -352,6 +372,8 @@ pub fn generate(
             codec: Some(info.codec.clone()),
             width: info.width,
             height: info.height,
+            frame_width: frame.width,
+            frame_height: frame.height,
             duration_ms: Some(info.duration_ms),
             image_index: None,
         },
@@ -359,8 +381,10 @@ pub fn generate(
             kind: "image",
             frame_time_ms: 0,
             codec: None,
-            width: frame.width,
-            height: frame.height,
+            width: frame.source_size.0,
+            height: frame.source_size.1,
+            frame_width: frame.width,
+            frame_height: frame.height,
             duration_ms: None,
             image_index: best.image_index,
         },

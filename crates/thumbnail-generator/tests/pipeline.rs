@@ -111,8 +111,13 @@ fn a_sideways_phone_photo_is_decoded_upright_and_cropped_on_its_subject() {
     .expect("ok");
     assert_eq!(
         (generated.source.width, generated.source.height),
+        (4032, 2688),
+        "landscape as displayed"
+    );
+    assert_eq!(
+        (generated.source.frame_width, generated.source.frame_height),
         (1920, 1280),
-        "landscape as displayed, reduced to the thumbnails' working size"
+        "reduced to the thumbnails' working size"
     );
     let subject = generated.subject.as_ref().expect("a subject");
     assert_eq!(subject.label, "cup", "{:?}", generated.detections);
@@ -120,6 +125,29 @@ fn a_sideways_phone_photo_is_decoded_upright_and_cropped_on_its_subject() {
         let crop = thumbnail.crop;
         assert!(
             crop.x + crop.w <= 1920 && crop.y + crop.h <= 1280,
+            "{crop:?}"
+        );
+    }
+}
+
+#[test]
+fn a_4k_portrait_clip_gives_the_cup() {
+    let clip = fixture("videos/cup-4k-portrait.mp4");
+    let generated = generate(Media::Video(&clip), &detector(), &Settings::default()).expect("ok");
+    assert_eq!(
+        (generated.source.width, generated.source.height),
+        (2160, 3840)
+    );
+    assert_eq!(
+        (generated.source.frame_width, generated.source.frame_height),
+        (1080, 1920)
+    );
+    let subject = generated.subject.as_ref().expect("a subject");
+    assert_eq!(subject.label, "cup", "{:?}", generated.detections);
+    for thumbnail in &generated.thumbnails {
+        let crop = thumbnail.crop;
+        assert!(
+            crop.x + crop.w <= 1080 && crop.y + crop.h <= 1920,
             "{crop:?}"
         );
     }

@@ -32,6 +32,21 @@ ff -loop 1 -framerate 30 -t 4 -i images/coffee.jpg \
    -vf "scale=2160:-2,pad=2160:3840:0:(oh-ih)/2:color=0x202020,setsar=1,zoompan=z='1+0.001*on':d=1:s=2160x3840:fps=30,format=yuv420p" \
    -c:v libx264 -profile:v high -level 5.1 -g 30 -crf 32 -preset veryfast -pix_fmt yuv420p -movflags +faststart "$out/cup-4k-portrait.mp4"
 
+# 5 s with a keyframe every 2 s (3 keyframes, no scene-cut keyframes): sampled from its
+# keyframes, not decoded frame by frame.
+ff -loop 1 -framerate 30 -t 5 -i images/coffee.jpg \
+   -vf "scale=360:-2,pad=360:640:0:(oh-ih)/2:color=0x202020,setsar=1,zoompan=z='1+0.002*on':d=1:s=360x640:fps=30,format=yuv420p" \
+   -c:v libx264 -profile:v high -g 60 -keyint_min 60 -sc_threshold 0 -crf 30 -pix_fmt yuv420p -movflags +faststart "$out/cup-5s-gop2s.mp4"
+
+# One solid colour (200, 50, 20), 64x64, with the VUI naming its matrix and range: BT.709
+# limited, BT.709 full and BT.601 limited.
+ff -f lavfi -i "color=c=0xC83214:s=64x64:r=25:d=1" -vf "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p" \
+   -colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range tv -c:v libx264 -g 25 "$out/colour-709-limited.mp4"
+ff -f lavfi -i "color=c=0xC83214:s=64x64:r=25:d=1" -vf "scale=out_color_matrix=bt709:out_range=pc,format=yuvj420p" \
+   -colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range pc -c:v libx264 -g 25 "$out/colour-709-full.mp4"
+ff -f lavfi -i "color=c=0xC83214:s=64x64:r=25:d=1" -vf "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p" \
+   -colorspace smpte170m -color_primaries smpte170m -color_trc smpte170m -color_range tv -c:v libx264 -g 25 "$out/colour-601-limited.mp4"
+
 # Only black frames.
 ff -f lavfi -i "color=black:s=320x240:r=25:d=1" -c:v libx264 -g 25 -pix_fmt yuv420p "$out/black.mp4"
 

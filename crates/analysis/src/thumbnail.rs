@@ -262,6 +262,35 @@ pub fn crop_around(
     }
 }
 
+/// `crop` widened about its centre to at least `min_w` pixels wide (the thumbnail's
+/// configured width), keeping its aspect and staying inside the `width` x `height` frame.
+///
+/// The rule for small subjects: a crop tight around a small product gave a 277 px thumbnail
+/// where `1:1@720` was configured. The picture is widened around the product until the
+/// thumbnail reaches its size, as far as the frame allows; it is never upscaled, so a frame
+/// narrower than that still gives a smaller thumbnail, not a blurred one.
+pub fn widen_to(crop: CropRect, min_w: u32, width: u32, height: u32) -> CropRect {
+    if crop.w >= min_w || crop.w == 0 || crop.h == 0 {
+        return crop;
+    }
+    let ratio = crop.w as f64 / crop.h as f64;
+    // The widest crop of this aspect the frame holds.
+    let full_w = (width as f64).min(height as f64 * ratio);
+    let w = (min_w as f64).min(full_w).max(crop.w as f64);
+    let h = (w / ratio).min(height as f64);
+    let (cx, cy) = (
+        crop.x as f64 + crop.w as f64 / 2.0,
+        crop.y as f64 + crop.h as f64 / 2.0,
+    );
+    let w = (w.round() as u32).clamp(1, width);
+    let h = (h.round() as u32).clamp(1, height);
+    let x = (cx - w as f64 / 2.0).round().clamp(0.0, (width - w) as f64) as u32;
+    let y = (cy - h as f64 / 2.0)
+        .round()
+        .clamp(0.0, (height - h) as f64) as u32;
+    CropRect { x, y, w, h }
+}
+
 /// Where the detail is: the centre of mass of gradient energy in the luma plane, in frame
 /// pixels. The smart-crop fallback when nothing is detected keeps the busy part of the
 /// frame (the product on a plain backdrop) rather than its geometric centre.
@@ -458,5 +487,51 @@ mod tests {
             detail_centre(&plane(40, 40, |_, _| 9), 40, 40),
             (20.0, 20.0)
         );
+    }
+
+    #[test]
+    fn a_small_subjects_crop_is_widened_to_the_thumbnail_size() {
+        let tight = CropRect {
+            x: 400,
+            y: 300,
+            w: 277,
+            h: 277,
+        };
+        let wide = widen_to(tight, 720, 1080, 1920);
+        assert_eq!((wide.w, wide.h), (720, 720));
+        // Centred on the same point where the frame allows it.
+        let centre = (wide.x + wide.w / 2, wide.y + wide.h / 2);
+        assert!(
+            centre.0.abs_diff(538) <= 1 && centre.1.abs_diff(438) <= 1,
+            "{centre:?}"
+        );
+        // Against an edge it moves, not shrinks.
+        let corner = widen_to(
+            CropRect {
+                x: 0,
+                y: 0,
+                w: 100,
+                h: 125,
+            },
+            720,
+            1080,
+            1920,
+        );
+        assert_eq!((corner.x, corner.y, corner.w, corner.h), (0, 0, 720, 900));
+        // A frame narrower than the size: as wide as the frame, never more.
+        let narrow = widen_to(
+            CropRect {
+                x: 10,
+                y: 10,
+                w: 100,
+                h: 100,
+            },
+            720,
+            360,
+            640,
+        );
+        assert_eq!((narrow.w, narrow.h), (360, 360));
+        // Already wide enough: unchanged.
+        assert_eq!(widen_to(tight, 200, 1080, 1920), tight);
     }
 }

@@ -5,6 +5,7 @@
 //! Every input is untrusted: sizes, durations, resolutions and decoded frames are capped,
 //! and malformed media becomes a [`MediaError`] with a stable code, never a panic.
 
+pub mod colour;
 pub mod encode;
 pub mod frame;
 pub mod mp4_guard;

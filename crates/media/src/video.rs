@@ -2,9 +2,10 @@
 //!
 //! Decoding every frame of a 15 s clip costs seconds; we decode only what we look at.
 //! When the clip has keyframes every few seconds (phones and social platforms encode with
-//! 1-4 s GOPs) the candidates are keyframes, each decodable on its own. With fewer
-//! keyframes than that, the clip is decoded in order up to `max_decoded_frames` and frames
-//! are taken at a fixed rate from what was decoded.
+//! 1-4 s GOPs: four or more, or three or more none further than 2.5 s apart) the candidates are
+//! keyframes, each decodable on its own. With fewer keyframes than that, the clip is decoded
+//! in order up to `max_decoded_frames` and frames are taken at a fixed rate from what was
+//! decoded.
 
 use openh264::decoder::{DecodeOptions, DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
@@ -12,14 +13,20 @@ use openh264::OpenH264API;
 use re_mp4::{Mp4, StsdBoxContent, TrackKind};
 use serde::Serialize;
 
+use crate::colour::Coefficients;
 use crate::{check_bytes, check_video_pixels, MediaError, MediaLimits, RgbFrame};
 
 #[derive(Debug, Clone, Copy)]
 pub struct SamplingPlan {
     /// Most candidate frames returned.
     pub max_candidates: usize,
-    /// Keyframes needed to sample keyframes only.
+    /// Keyframes enough to sample keyframes only, however they are spread.
     pub min_keyframes: usize,
+    /// Three or more keyframes, fewer than `min_keyframes`, still do when none is further
+    /// than this from the next (or from the clip's ends): a 5 s clip with a keyframe every
+    /// 2 s is covered by its 3 keyframes, and decoding its 150 frames in order cost more
+    /// than a 15 s clip.
+    pub max_keyframe_gap_ms: u64,
 }
 
 impl Default for SamplingPlan {
@@ -27,7 +34,30 @@ impl Default for SamplingPlan {
         Self {
             max_candidates: 12,
             min_keyframes: 4,
+            max_keyframe_gap_ms: 2_500,
         }
+    }
+}
+
+impl SamplingPlan {
+    /// Whether keyframes at `times_ms` (any order) are enough candidates for a clip of
+    /// `duration_ms`.
+    fn keyframes_suffice(&self, times_ms: &[u64], duration_ms: u64) -> bool {
+        if times_ms.len() >= self.min_keyframes {
+            return true;
+        }
+        // Two keyframes are no choice (often a black opening and a scene cut after it).
+        if times_ms.len() < 3 {
+            return false;
+        }
+        let mut times = times_ms.to_vec();
+        times.sort_unstable();
+        let mut widest = times[0];
+        for pair in times.windows(2) {
+            widest = widest.max(pair[1] - pair[0]);
+        }
+        widest = widest.max(duration_ms.saturating_sub(times[times.len() - 1]));
+        widest <= self.max_keyframe_gap_ms
     }
 }
 
@@ -40,6 +70,9 @@ pub struct VideoInfo {
     pub duration_ms: u64,
     pub frame_count: usize,
     pub keyframe_count: usize,
+    /// The YUV matrix the stream's VUI names (`bt601` when it names none) and its range.
+    pub matrix: &'static str,
+    pub full_range: bool,
 }
 
 #[derive(Debug)]
@@ -100,6 +133,11 @@ pub fn sample_video(
         });
     }
     check_video_pixels(track.width as u64, track.height as u64, limits)?;
+    let colour = avcc
+        .sequence_parameter_sets
+        .first()
+        .and_then(|sps| crate::colour::colour_of_sps(&sps.bytes))
+        .unwrap_or_default();
     let info = VideoInfo {
         codec: track
             .codec_string(&mp4)
@@ -109,7 +147,13 @@ pub fn sample_video(
         duration_ms,
         frame_count: track.samples.len(),
         keyframe_count: track.samples.iter().filter(|s| s.is_sync).count(),
+        matrix: match colour.matrix {
+            crate::colour::Matrix::Bt601 => "bt601",
+            crate::colour::Matrix::Bt709 => "bt709",
+        },
+        full_range: colour.full_range,
     };
+    let coefficients = colour.coefficients();
 
     let length_size = avcc.length_size_minus_one as usize + 1;
     let mut parameter_sets = Vec::new();
@@ -144,7 +188,8 @@ pub fn sample_video(
         failed_samples: 0,
     };
     let keyframes: Vec<&re_mp4::Sample> = track.samples.iter().filter(|s| s.is_sync).collect();
-    if keyframes.len() >= plan.min_keyframes {
+    let keyframe_times: Vec<u64> = keyframes.iter().map(|s| time_ms(s)).collect();
+    if plan.keyframes_suffice(&keyframe_times, duration_ms) {
         let budget = plan.max_candidates.min(limits.max_decoded_frames);
         let mut packet = Vec::new();
         for sample in spread(&keyframes, budget) {
@@ -158,7 +203,9 @@ pub fn sample_video(
             match decoder.decode_with_options(&packet, flush) {
                 Ok(Some(yuv)) => {
                     sampled.decoded_frames += 1;
-                    sampled.frames.push(to_rgb(&yuv, time_ms(sample), limits)?);
+                    sampled
+                        .frames
+                        .push(to_rgb(&yuv, time_ms(sample), coefficients, limits)?);
                 }
                 Ok(None) => {}
                 Err(_) => sampled.failed_samples += 1,
@@ -181,7 +228,9 @@ pub fn sample_video(
                     if index % every == every / 2 {
                         times.sort_unstable();
                         let time = times.get(index).copied().unwrap_or_default();
-                        sampled.frames.push(to_rgb(&yuv, time, limits)?);
+                        sampled
+                            .frames
+                            .push(to_rgb(&yuv, time, coefficients, limits)?);
                     }
                 }
                 Ok(None) => {}
@@ -275,12 +324,22 @@ fn annex_b(sample: &[u8], length_size: usize, out: &mut Vec<u8>) -> Result<(), M
     Ok(())
 }
 
-fn to_rgb(yuv: &DecodedYUV, time_ms: u64, limits: &MediaLimits) -> Result<RgbFrame, MediaError> {
+fn to_rgb(
+    yuv: &DecodedYUV,
+    time_ms: u64,
+    coefficients: Coefficients,
+    limits: &MediaLimits,
+) -> Result<RgbFrame, MediaError> {
     let (width, height) = yuv.dimensions();
     // The stream's own parameter sets decide the picture size, not the container's tkhd
     // (checked earlier): openh264 accepts pictures of up to about 9.4 Mpx.
     check_video_pixels(width as u64, height as u64, limits)?;
-    let pixels = yuv420_to_rgb8(yuv.y(), yuv.u(), yuv.v(), (width, height), yuv.strides());
+    let pixels = yuv420_to_rgb8(
+        (yuv.y(), yuv.u(), yuv.v()),
+        (width, height),
+        yuv.strides(),
+        coefficients,
+    );
     let size = (
         u32::try_from(width).map_err(|e| MediaError::Decoder(e.to_string()))?,
         u32::try_from(height).map_err(|e| MediaError::Decoder(e.to_string()))?,
@@ -302,18 +361,18 @@ fn to_rgb(yuv: &DecodedYUV, time_ms: u64, limits: &MediaLimits) -> Result<RgbFra
     })
 }
 
-/// BT.601 limited-range YUV 4:2:0 to RGB in 8.8 fixed point.
+/// YUV 4:2:0 to RGB in 8.8 fixed point, with the stream's matrix and range
+/// ([`crate::colour`]).
 ///
 /// openh264's own `write_rgb8` takes an AVX2 integer path on x86 and a float path
 /// elsewhere, which round differently: an arm64 Lambda would see other pixels than x86,
 /// and pick other frames and crops. Integer arithmetic gives every CPU the same pixels
 /// (and the loop still vectorises).
 fn yuv420_to_rgb8(
-    y_plane: &[u8],
-    u_plane: &[u8],
-    v_plane: &[u8],
+    (y_plane, u_plane, v_plane): (&[u8], &[u8], &[u8]),
     (width, height): (usize, usize),
     (y_stride, u_stride, v_stride): (usize, usize, usize),
+    k: Coefficients,
 ) -> Vec<u8> {
     let mut rgb = vec![0u8; width * height * 3];
     let clamp = |value: i32| (value >> 8).clamp(0, 255) as u8;
@@ -322,12 +381,12 @@ fn yuv420_to_rgb8(
         let u_row = &u_plane[(row / 2) * u_stride..];
         let v_row = &v_plane[(row / 2) * v_stride..];
         for (column, (pixel, &y)) in out.chunks_exact_mut(3).zip(luma).enumerate() {
-            let c = 298 * (i32::from(y) - 16) + 128;
+            let c = k.y_gain * (i32::from(y) - k.y_offset) + 128;
             let d = i32::from(u_row[column / 2]) - 128;
             let e = i32::from(v_row[column / 2]) - 128;
-            pixel[0] = clamp(c + 409 * e);
-            pixel[1] = clamp(c - 100 * d - 208 * e);
-            pixel[2] = clamp(c + 516 * d);
+            pixel[0] = clamp(c + k.rv * e);
+            pixel[1] = clamp(c - k.gu * d - k.gv * e);
+            pixel[2] = clamp(c + k.bu * d);
         }
     }
     rgb
@@ -336,11 +395,14 @@ fn yuv420_to_rgb8(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::colour::Colour;
 
     #[test]
     fn yuv_to_rgb_has_the_bt601_reference_values() {
         // Studio white and black, and saturated primaries, on a 2x2 picture.
-        let rgb = |y: u8, u: u8, v: u8| yuv420_to_rgb8(&[y; 4], &[u], &[v], (2, 2), (2, 1, 1));
+        let bt601 = Colour::default().coefficients();
+        let rgb =
+            |y: u8, u: u8, v: u8| yuv420_to_rgb8((&[y; 4], &[u], &[v]), (2, 2), (2, 1, 1), bt601);
         assert_eq!(&rgb(235, 128, 128)[..3], &[255, 255, 255]);
         assert_eq!(&rgb(16, 128, 128)[..3], &[0, 0, 0]);
         assert_eq!(&rgb(126, 128, 128)[..3], &[128, 128, 128]);
@@ -351,13 +413,39 @@ mod tests {
         assert!(blue[0] <= 2 && blue[1] <= 2 && blue[2] >= 253, "{blue:?}");
         // Chroma is shared by 2x2 blocks and rows honour their strides.
         let picture = yuv420_to_rgb8(
-            &[235, 235, 0, 16, 16, 0],
-            &[128, 0],
-            &[128, 0],
+            (&[235, 235, 0, 16, 16, 0], &[128, 0], &[128, 0]),
             (2, 2),
             (3, 2, 2),
+            bt601,
         );
         assert_eq!(picture, [255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn keyframes_suffice_when_many_or_close_enough() {
+        let plan = SamplingPlan::default();
+        assert!(
+            plan.keyframes_suffice(&[0, 1000, 2000, 3000], 60_000),
+            "four"
+        );
+        assert!(plan.keyframes_suffice(&[0, 2000, 4000], 5000), "every 2 s");
+        assert!(
+            !plan.keyframes_suffice(&[0, 500], 4000),
+            "3.5 s after the last"
+        );
+        assert!(!plan.keyframes_suffice(&[0], 1000), "one is not a choice");
+        assert!(
+            !plan.keyframes_suffice(&[0, 1500], 3000),
+            "two are no choice"
+        );
+        assert!(
+            !plan.keyframes_suffice(&[1000, 4000, 4500], 5000),
+            "a 3 s gap"
+        );
+        assert!(
+            !plan.keyframes_suffice(&[2600, 4000, 4500], 5000),
+            "2.6 s before the first"
+        );
     }
 
     #[test]

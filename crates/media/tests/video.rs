@@ -234,3 +234,74 @@ fn a_4k_portrait_clip_is_decoded_and_kept_at_1080p() {
     }
     assert_eq!(video.decoded_frames, video.frames.len(), "keyframes only");
 }
+
+/// A 5 s clip with a keyframe every 2 s had fewer than four keyframes, so all its 150 frames
+/// were decoded in order: it cost more than a 15 s clip. Its 3 keyframes cover it.
+#[test]
+fn a_short_clip_with_keyframes_every_two_seconds_is_sampled_from_them() {
+    let video = sample_video(
+        &clip("cup-5s-gop2s.mp4"),
+        &MediaLimits::default(),
+        &SamplingPlan::default(),
+    )
+    .expect("decodes");
+    assert_eq!(video.info.keyframe_count, 3);
+    assert_eq!(
+        video.decoded_frames, 3,
+        "keyframes only, not {}",
+        video.info.frame_count
+    );
+    let times: Vec<u64> = video.frames.iter().map(|f| f.time_ms).collect();
+    assert_eq!(times, vec![0, 2000, 4000]);
+}
+
+fn mean_rgb(frame: &postlens_media::RgbFrame) -> [f64; 3] {
+    let mut sum = [0f64; 3];
+    for pixel in frame.pixels.chunks_exact(3) {
+        for (total, &value) in sum.iter_mut().zip(pixel) {
+            *total += f64::from(value);
+        }
+    }
+    let count = (frame.pixels.len() / 3) as f64;
+    sum.map(|total| total / count)
+}
+
+/// Every clip was converted as BT.601 limited range. Clips of one solid colour (200, 50, 20),
+/// encoded BT.709 limited, BT.709 full and BT.601 limited with the VUI saying so, come back
+/// as that colour; read as BT.601, the BT.709 one's YUV (83, 101, 196) gives about
+/// (187, 33, 24).
+#[test]
+fn each_clip_is_converted_with_the_matrix_and_range_it_names() {
+    for (name, matrix, full_range) in [
+        ("colour-709-limited.mp4", "bt709", false),
+        ("colour-709-full.mp4", "bt709", true),
+        ("colour-601-limited.mp4", "bt601", false),
+    ] {
+        let video = sample_video(
+            &clip(name),
+            &MediaLimits::default(),
+            &SamplingPlan::default(),
+        )
+        .expect(name);
+        assert_eq!(
+            (video.info.matrix, video.info.full_range),
+            (matrix, full_range),
+            "{name}"
+        );
+        let [r, g, b] = mean_rgb(&video.frames[0]);
+        for (got, want) in [(r, 200.0), (g, 50.0), (b, 20.0)] {
+            assert!(
+                (got - want).abs() <= 4.0,
+                "{name}: ({r:.0}, {g:.0}, {b:.0})"
+            );
+        }
+    }
+    // The committed clips say nothing: BT.601, as before.
+    let plain = sample_video(
+        &clip("cup-portrait.mp4"),
+        &MediaLimits::default(),
+        &SamplingPlan::default(),
+    )
+    .expect("cup");
+    assert_eq!(plain.info.matrix, "bt601");
+}

@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
     let in_order = SamplingPlan {
         max_candidates: 1,
         min_keyframes: usize::MAX,
+        max_keyframe_gap_ms: 0,
     };
     let sixty = MediaLimits {
         max_decoded_frames: 60,

@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use postlens_analysis::thumbnail::{
-    crop_around, detail_centre, frame_quality, frame_score, main_subject, quality_score, CropRect,
-    FrameQuality, ObjectBox,
+    crop_around, detail_centre, frame_quality, frame_score, main_subject, quality_score, widen_to,
+    CropRect, FrameQuality, ObjectBox,
 };
 use postlens_media::{
     decode_image, encode_crop, sample_video, MediaError, MediaLimits, RgbFrame, SamplingPlan,
@@ -336,13 +336,18 @@ pub fn generate(
 
     let mut thumbnails = Vec::with_capacity(settings.outputs.len());
     for spec in &settings.outputs {
-        let crop = crop_around(
+        let crop = widen_to(
+            crop_around(
+                frame.width,
+                frame.height,
+                spec.aspect,
+                subject.as_ref().map(|s| s.bbox),
+                focus,
+                settings.max_zoom,
+            ),
+            spec.width,
             frame.width,
             frame.height,
-            spec.aspect,
-            subject.as_ref().map(|s| s.bbox),
-            focus,
-            settings.max_zoom,
         );
         // Never upscale: a small crop gives a smaller thumbnail, not a blurry one.
         let width = spec.width.min(crop.w).max(1);

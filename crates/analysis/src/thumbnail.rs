@@ -291,6 +291,106 @@ pub fn widen_to(crop: CropRect, min_w: u32, width: u32, height: u32) -> CropRect
     CropRect { x, y, w, h }
 }
 
+/// The picture inside letterbox or pillarbox bars, in frame pixels (the whole frame when
+/// there are none).
+///
+/// Landscape footage padded to 9:16, and portrait photos padded to landscape, are common on
+/// short-video platforms; a crop that reaches into the padding carries a stripe. Two kinds
+/// of bar are found, each edge on its own:
+/// - dark bars: rows (or columns) that are flat (standard deviation under 5) and dark (mean
+///   under 45), at least 2 % of the frame;
+/// - blurred bars: a blurred copy of the picture behind it. Rows whose detail (mean absolute
+///   difference of neighbours) is under a fifth of the picture's median, on both opposite
+///   edges, of similar thickness (within 10 % of the frame): one-sided smoothness is a plain
+///   backdrop (sky, a studio wall), which is picture, not padding.
+///
+/// Bars are capped at 45 % of the frame each, so a dark or plain frame is never cropped away.
+pub fn active_picture(luma: &[u8], width: usize, height: usize) -> CropRect {
+    let whole = CropRect {
+        x: 0,
+        y: 0,
+        w: width as u32,
+        h: height as u32,
+    };
+    if width < 8 || height < 8 || luma.len() < width * height {
+        return whole;
+    }
+    let rows: Vec<LineStats> = (0..height)
+        .map(|y| LineStats::of((0..width).map(|x| luma[y * width + x])))
+        .collect();
+    let columns: Vec<LineStats> = (0..width)
+        .map(|x| LineStats::of((0..height).map(|y| luma[y * width + x])))
+        .collect();
+    let (top, bottom) = bars(&rows);
+    let (left, right) = bars(&columns);
+    CropRect {
+        x: left as u32,
+        y: top as u32,
+        w: (width - left - right) as u32,
+        h: (height - top - bottom) as u32,
+    }
+}
+
+/// Mean, standard deviation and detail of one row or column of luma.
+struct LineStats {
+    mean: f32,
+    deviation: f32,
+    detail: f32,
+}
+
+impl LineStats {
+    fn of(values: impl Iterator<Item = u8>) -> Self {
+        let (mut n, mut sum, mut squares, mut detail) = (0f32, 0f32, 0f32, 0f32);
+        let mut previous: Option<f32> = None;
+        for value in values {
+            let v = f32::from(value);
+            n += 1.0;
+            sum += v;
+            squares += v * v;
+            if let Some(p) = previous {
+                detail += (v - p).abs();
+            }
+            previous = Some(v);
+        }
+        let mean = sum / n.max(1.0);
+        Self {
+            mean,
+            deviation: (squares / n.max(1.0) - mean * mean).max(0.0).sqrt(),
+            detail: detail / (n - 1.0).max(1.0),
+        }
+    }
+
+    fn is_dark_bar(&self) -> bool {
+        self.deviation < 5.0 && self.mean < 45.0
+    }
+}
+
+/// The bars at the two ends of `lines` (rows top to bottom, or columns left to right).
+fn bars(lines: &[LineStats]) -> (usize, usize) {
+    let n = lines.len();
+    let cap = n * 45 / 100;
+    let run = |iter: &mut dyn Iterator<Item = &LineStats>, test: &dyn Fn(&LineStats) -> bool| {
+        iter.take(cap).take_while(|line| test(line)).count()
+    };
+    let at_least = |count: usize, share: usize| if count * 100 >= n * share { count } else { 0 };
+    let dark_start = at_least(run(&mut lines.iter(), &LineStats::is_dark_bar), 2);
+    let dark_end = at_least(run(&mut lines.iter().rev(), &LineStats::is_dark_bar), 2);
+
+    let mut middle: Vec<f32> = lines[n / 3..n - n / 3].iter().map(|l| l.detail).collect();
+    middle.sort_by(f32::total_cmp);
+    let median = middle.get(middle.len() / 2).copied().unwrap_or(0.0);
+    let (mut blur_start, mut blur_end) = (0, 0);
+    if median > 2.0 {
+        let smooth = |line: &LineStats| line.detail < median / 5.0;
+        let start = at_least(run(&mut lines.iter(), &smooth), 4);
+        let end = at_least(run(&mut lines.iter().rev(), &smooth), 4);
+        if start > 0 && end > 0 && start.abs_diff(end) * 10 <= n {
+            (blur_start, blur_end) = (start, end);
+        }
+    }
+    (dark_start.max(blur_start), dark_end.max(blur_end))
+}
+
 /// Where the detail is: the centre of mass of gradient energy in the luma plane, in frame
 /// pixels. The smart-crop fallback when nothing is detected keeps the busy part of the
 /// frame (the product on a plain backdrop) rather than its geometric centre.
@@ -533,5 +633,50 @@ mod tests {
         assert_eq!((narrow.w, narrow.h), (360, 360));
         // Already wide enough: unchanged.
         assert_eq!(widen_to(tight, 200, 1080, 1920), tight);
+    }
+
+    /// A luma plane: `picture` rows (noise) between `bar` rows of value `bar_value` top and
+    /// bottom, `bar` each.
+    fn letterboxed(
+        width: usize,
+        picture: usize,
+        bar: usize,
+        bar_value: impl Fn(usize, usize) -> u8,
+    ) -> Vec<u8> {
+        let height = picture + 2 * bar;
+        let mut state = 7u32;
+        let mut luma = Vec::with_capacity(width * height);
+        for y in 0..height {
+            for x in 0..width {
+                if y < bar || y >= bar + picture {
+                    luma.push(bar_value(x, y));
+                } else {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    luma.push(60 + (state >> 16) as u8 % 120);
+                }
+            }
+        }
+        luma
+    }
+
+    #[test]
+    fn dark_and_blurred_bars_are_found_and_a_plain_backdrop_is_not() {
+        // Near-black padding (as ffmpeg's pad writes 0x202020) above and below.
+        let dark = letterboxed(90, 120, 100, |_, _| 32);
+        let active = active_picture(&dark, 90, 320);
+        assert_eq!((active.x, active.y, active.w, active.h), (0, 100, 90, 120));
+        // A blurred background: smooth gradients, not flat, on both sides.
+        let blurred = letterboxed(90, 120, 100, |x, y| (80 + x / 3 + y / 10) as u8);
+        let active = active_picture(&blurred, 90, 320);
+        assert_eq!((active.y, active.h), (100, 120), "{active:?}");
+        // A plain white backdrop above the product only: picture, not padding.
+        let mut backdrop = letterboxed(90, 220, 0, |_, _| 0);
+        backdrop.splice(0..0, std::iter::repeat_n(240u8, 90 * 100));
+        let active = active_picture(&backdrop, 90, 320);
+        assert_eq!((active.y, active.h), (0, 320), "{active:?}");
+        // A black frame is not all bars.
+        let black = vec![0u8; 90 * 320];
+        let active = active_picture(&black, 90, 320);
+        assert!(active.h >= 320 / 10, "{active:?}");
     }
 }

@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use postlens_analysis::thumbnail::{
-    crop_around, detail_centre, frame_quality, frame_score, main_subject, quality_score, widen_to,
-    CropRect, FrameQuality, ObjectBox,
+    active_picture, crop_around, detail_centre, frame_quality, frame_score, main_subject,
+    quality_score, widen_to, CropRect, FrameQuality, ObjectBox,
 };
 use postlens_media::{
     decode_image, encode_crop, sample_video, MediaError, MediaLimits, RgbFrame, SamplingPlan,
@@ -333,22 +333,41 @@ pub fn generate(
     let detections = best.detections.clone().unwrap_or_default();
     let subject = main_subject(&detections, frame.width, frame.height).cloned();
     let focus = detail_centre(&best.luma, frame.width as usize, frame.height as usize);
+    // Crops stay inside the picture: letterbox and pillarbox bars are left out.
+    let active = active_picture(&best.luma, frame.width as usize, frame.height as usize);
+    let (ax, ay) = (active.x as f32, active.y as f32);
+    let inside = |v: f32, low: f32, size: u32| (v - low).clamp(0.0, size as f32);
+    let subject_inside = subject.as_ref().map(|s| {
+        let [x0, y0, x1, y1] = s.bbox;
+        [
+            inside(x0, ax, active.w),
+            inside(y0, ay, active.h),
+            inside(x1, ax, active.w),
+            inside(y1, ay, active.h),
+        ]
+    });
+    let focus_inside = (inside(focus.0, ax, active.w), inside(focus.1, ay, active.h));
 
     let mut thumbnails = Vec::with_capacity(settings.outputs.len());
     for spec in &settings.outputs {
-        let crop = widen_to(
+        let within = widen_to(
             crop_around(
-                frame.width,
-                frame.height,
+                active.w,
+                active.h,
                 spec.aspect,
-                subject.as_ref().map(|s| s.bbox),
-                focus,
+                subject_inside,
+                focus_inside,
                 settings.max_zoom,
             ),
             spec.width,
-            frame.width,
-            frame.height,
+            active.w,
+            active.h,
         );
+        let crop = CropRect {
+            x: within.x + active.x,
+            y: within.y + active.y,
+            ..within
+        };
         // Never upscale: a small crop gives a smaller thumbnail, not a blurry one.
         let width = spec.width.min(crop.w).max(1);
         let height = ((width as u64 * spec.aspect.1 as u64) / spec.aspect.0.max(1) as u64)

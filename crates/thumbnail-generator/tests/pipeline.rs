@@ -70,6 +70,23 @@ fn the_cup_clip_gives_a_sharp_frame_cropped_around_the_cup() {
             .expect("jpeg")
             .to_rgb8();
         assert_eq!(decoded.dimensions(), (thumbnail.width, thumbnail.height));
+        // The clip is padded with dark grey bars above and below the picture; the 4:5 crop
+        // carried a stripe of them.
+        let luma = image::DynamicImage::ImageRgb8(decoded).to_luma8();
+        for row in [2, luma.height() - 3] {
+            let values: Vec<f32> = (0..luma.width())
+                .map(|x| f32::from(luma.get_pixel(x, row)[0]))
+                .collect();
+            let mean = values.iter().sum::<f32>() / values.len() as f32;
+            let deviation = (values.iter().map(|v| (v - mean).powi(2)).sum::<f32>()
+                / values.len() as f32)
+                .sqrt();
+            assert!(
+                !(mean < 45.0 && deviation < 5.0),
+                "{}: row {row} is padding (mean {mean:.0}, sd {deviation:.1}); crop {crop:?}",
+                thumbnail.spec.name
+            );
+        }
     }
 }
 

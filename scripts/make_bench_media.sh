@@ -4,7 +4,8 @@
 #   clip-720x1280-{5,15,60}s.mp4  portrait H.264 High, 30 fps, 2 s GOP, CRF 23 with film
 #                                 grain (about 2 Mbit/s, like a re-encoded social clip): a pan
 #                                 over one photo for the first half, another for the second
-#   photo-{960x540,1920x1080,3840x2160}.jpg  0.5, 2 and 8 Mpx JPEGs
+#   photo-{960x540,1920x1080,3840x2160,4032x3024,6000x4000,8064x6048}.jpg  0.5 to 48 Mpx JPEGs
+#   phone-{720x1280,1080x1920,2160x3840}-4s.mp4  4 s portrait clips, 1 s GOP (720p, 1080p, 4K)
 set -eu
 cd "$(dirname "$0")/.."
 out=target/bench-media
@@ -35,6 +36,18 @@ photo() {
     -vf "scale=$width:$width,crop=$width:$height:0:$((width * 5 / 32))" -q:v 3 "$file"
 }
 
+# Phone-sized portrait clips: 4 s at 30 fps, a keyframe a second, as phones record.
+phone_clip() {
+  width=$1
+  height=$2
+  file="$out/phone-${width}x${height}-4s.mp4"
+  [ -f "$file" ] && return
+  ffmpeg -loglevel error -y -loop 1 -framerate 30 -t 4 -i fixtures/images/coffee.jpg \
+    -vf "scale=-2:$height,crop=$width:$height,noise=alls=6:allf=t,format=yuv420p" \
+    -c:v libx264 -profile:v high -preset veryfast -crf 23 -g 30 -movflags +faststart "$file"
+}
+
 for seconds in 5 15 60; do clip "$seconds"; done
-for size in "960 540" "1920 1080" "3840 2160"; do photo $size; done
+for size in "960 540" "1920 1080" "3840 2160" "4032 3024" "6000 4000" "8064 6048"; do photo $size; done
+for size in "720 1280" "1080 1920" "2160 3840"; do phone_clip $size; done
 ls -l "$out"

@@ -84,14 +84,35 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
-    // JPEGs over 1920 px are decoded at a reduced DCT scale (issue 33), so 8 Mpx runs with
-    // the default limits.
+    // Phone clips by resolution (4 s, 1 s GOP): 4K pictures are decoded whole and brought
+    // down to 1080p (issue 33).
+    let mut group = c.benchmark_group("thumbnail_by_clip_resolution");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    for (label, name) in [
+        ("720p", "phone-720x1280-4s.mp4"),
+        ("1080p", "phone-1080x1920-4s.mp4"),
+        ("4K", "phone-2160x3840-4s.mp4"),
+    ] {
+        let clip = media(name);
+        group.bench_with_input(BenchmarkId::from_parameter(label), &clip, |b, clip| {
+            b.iter(|| generate(Media::Video(clip), &detector, &settings).expect("thumbnails"))
+        });
+    }
+    group.finish();
+
+    // JPEGs over 1920 px are decoded at a reduced DCT scale (issue 33), so 8 to 48 Mpx run
+    // with the default limits.
     let mut group = c.benchmark_group("thumbnail_by_image_megapixels");
     group.sample_size(10);
     for (megapixels, name) in [
         ("0.5", "photo-960x540.jpg"),
         ("2", "photo-1920x1080.jpg"),
         ("8", "photo-3840x2160.jpg"),
+        ("12", "photo-4032x3024.jpg"),
+        ("24", "photo-6000x4000.jpg"),
+        ("48", "photo-8064x6048.jpg"),
     ] {
         let photo = media(name);
         group.bench_with_input(

@@ -34,29 +34,27 @@ pub enum StoreError {
 
 impl StoreError {
     /// A missing or oversized object is permanent (`not_found` / `too_large` codes); a
-    /// store that cannot be reached is worth a retry.
+    /// store that cannot be reached is worth a retry. The messages, which events publish,
+    /// do not repeat the object's URI: it is the input's (a key may name a person).
     pub fn into_record_error(
         self,
         not_found: &'static str,
         too_large: &'static str,
     ) -> RecordError {
         match self {
-            Self::NotFound(uri) => {
-                RecordError::permanent(not_found, format!("{uri} does not exist"))
-            }
-            Self::TooLarge { uri, limit } => {
-                RecordError::permanent(too_large, format!("{uri} is larger than {limit} bytes"))
-            }
+            Self::NotFound(_) => RecordError::permanent(not_found, "the object does not exist"),
+            Self::TooLarge { limit, .. } => RecordError::permanent(
+                too_large,
+                format!("the object is larger than {limit} bytes"),
+            ),
             // Retrying a 403 only walks the record into the DLQ unseen: the role's grant
             // will not change between receives. The allow-lists mirror the grants, so this
             // is a missing key under a prefix the role may not list, or a deployment whose
             // allow-list says more than its role.
-            Self::AccessDenied(uri) => RecordError::permanent(
+            Self::AccessDenied(_) => RecordError::permanent(
                 codes::BUCKET_NOT_ALLOWED,
-                format!(
-                    "S3 denied reading {uri} (403): the function's role may not read it, or it \
-                     does not exist and the role may not list its prefix"
-                ),
+                "S3 denied reading the object (403): the function's role may not read it, or it \
+                 does not exist and the role may not list its prefix",
             ),
             Self::Unavailable(message) => {
                 RecordError::transient(codes::CLAIM_CHECK_UNAVAILABLE, message)
@@ -116,7 +114,7 @@ impl AllowedObjects {
         let location = S3Location::parse(uri).ok_or_else(|| {
             RecordError::permanent(
                 codes::S3_URI_INVALID,
-                format!("{uri} does not look like s3://bucket/key"),
+                "the URI does not look like s3://bucket/key",
             )
         })?;
         if !self.buckets.contains(&location.bucket) {

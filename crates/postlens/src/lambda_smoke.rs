@@ -32,6 +32,10 @@ pub struct SmokeOptions {
     /// Only these functions (binary names); all when empty.
     pub only: Vec<String>,
     pub out_dir: PathBuf,
+    /// `AWS_LAMBDA_LOG_LEVEL` for every function. Each invocation's EMF lines must pass
+    /// Lambda's log-level filter at it (`logging::lambda_keeps`): at WARN and above Lambda
+    /// dropped them when they carried no `level`, and the alarms went blind.
+    pub log_level: String,
 }
 
 /// One invocation of one artifact.
@@ -211,6 +215,7 @@ impl Artifact {
                 format!("/aws/lambda/{}", function.binary),
             )
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "smoke")
+            .env("AWS_LAMBDA_LOG_LEVEL", &options.log_level)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -263,8 +268,34 @@ impl Artifact {
             });
         }
         let _ = child.kill().await;
+        let kept = metric_lines_kept(&log_path, &options.log_level)?;
+        if kept < events.len() {
+            bail!(
+                "{} {}: {kept} metric lines of {} invocations survive Lambda's log-level filter \
+                 at {}; see {}",
+                function.binary,
+                self.label,
+                events.len(),
+                options.log_level,
+                log_path.display()
+            );
+        }
         Ok(records)
     }
+}
+
+/// The EMF lines (JSON objects with `_aws`) in `log` that Lambda keeps at `level`.
+fn metric_lines_kept(log: &Path, level: &str) -> anyhow::Result<usize> {
+    let text =
+        std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
+    Ok(text
+        .lines()
+        .filter(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .is_ok_and(|value| value.get("_aws").is_some())
+        })
+        .filter(|line| postlens_runtime::logging::lambda_keeps(line, level))
+        .count())
 }
 
 /// Reads the tap until `expected` events arrived (one per record not returned for retry),

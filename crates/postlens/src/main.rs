@@ -125,6 +125,10 @@ enum Command {
         only: Vec<String>,
         #[arg(long, default_value = "target/lambda-smoke")]
         out: PathBuf,
+        /// The application log level the functions run at (`AWS_LAMBDA_LOG_LEVEL`); their
+        /// metric lines must survive Lambda's filter at it.
+        #[arg(long, default_value = "WARN")]
+        log_level: String,
     },
     /// The postlens side of `make bench-compare`: one JSON timing request per stdin line,
     /// one JSON reply per stdout line (see scripts/bench_compare.py).
@@ -365,6 +369,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             time_scale,
             only,
             out,
+            log_level,
         } => {
             let options = lambda_smoke::SmokeOptions {
                 template,
@@ -375,6 +380,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 time_scale,
                 only,
                 out_dir: out,
+                log_level,
             };
             let cases = lambda_smoke::run(&options).await?;
             println!("{}", lambda_smoke::summary(&cases));

@@ -231,19 +231,61 @@ pub fn filter_directive(lookup: impl Fn(&str) -> Option<String>, default_level: 
     if let Some(filter) = set("RUST_LOG") {
         return filter;
     }
-    match set("AWS_LAMBDA_LOG_LEVEL")
-        .map(|level| level.trim().to_ascii_uppercase())
-        .as_deref()
-    {
+    match set("AWS_LAMBDA_LOG_LEVEL").and_then(|level| LambdaLogLevel::parse(&level)) {
         // Below INFO only this workspace's crates: at TRACE lambda_runtime logs the raw
         // event (the user's text), and the AWS SDK and HTTP stack log request bodies.
-        Some("TRACE") => ours_at("trace"),
-        Some("DEBUG") => ours_at("debug"),
-        Some("INFO") => "info".to_owned(),
-        Some("WARN") => "warn".to_owned(),
+        Some(LambdaLogLevel::Trace) => ours_at("trace"),
+        Some(LambdaLogLevel::Debug) => ours_at("debug"),
+        Some(LambdaLogLevel::Info) => "info".to_owned(),
+        Some(LambdaLogLevel::Warn) => "warn".to_owned(),
         // tracing has no fatal: an error is the nearest, and FATAL lines are errors too.
-        Some("ERROR") | Some("FATAL") => "error".to_owned(),
-        _ => default_level.to_owned(),
+        Some(LambdaLogLevel::Error | LambdaLogLevel::Fatal) => "error".to_owned(),
+        None => default_level.to_owned(),
+    }
+}
+
+/// Lambda's application log levels (`LoggingConfig.ApplicationLogLevel`, passed to the
+/// function as `AWS_LAMBDA_LOG_LEVEL`), least severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LambdaLogLevel {
+    /// TRACE.
+    Trace,
+    /// DEBUG.
+    Debug,
+    /// INFO: what Lambda assumes for a line without a valid `level`.
+    Info,
+    /// WARN.
+    Warn,
+    /// ERROR.
+    Error,
+    /// FATAL.
+    Fatal,
+}
+
+impl LambdaLogLevel {
+    /// The level named `name` (any case, trimmed); `None` for anything else.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_uppercase().as_str() {
+            "TRACE" => Some(Self::Trace),
+            "DEBUG" => Some(Self::Debug),
+            "INFO" => Some(Self::Info),
+            "WARN" => Some(Self::Warn),
+            "ERROR" => Some(Self::Error),
+            "FATAL" => Some(Self::Fatal),
+            _ => None,
+        }
+    }
+
+    /// The name as Lambda writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trace => "TRACE",
+            Self::Debug => "DEBUG",
+            Self::Info => "INFO",
+            Self::Warn => "WARN",
+            Self::Error => "ERROR",
+            Self::Fatal => "FATAL",
+        }
     }
 }
 
@@ -285,16 +327,15 @@ fn panic_line(location: &str) -> serde_json::Value {
 /// line (not JSON, no `level`, an unknown one) counts as INFO. The local layer checks our
 /// stdout against it, since no emulator filters logs.
 pub fn lambda_keeps(line: &str, application_level: &str) -> bool {
-    const LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
-    let rank = |level: &str| {
-        let level = level.to_ascii_uppercase();
-        LEVELS.iter().position(|l| *l == level)
-    };
     let line_level = serde_json::from_str::<serde_json::Value>(line)
         .ok()
-        .and_then(|v| v.get("level").and_then(|l| l.as_str()).and_then(rank))
-        .unwrap_or(2);
-    line_level >= rank(application_level).unwrap_or(2)
+        .and_then(|v| {
+            v.get("level")
+                .and_then(|l| l.as_str())
+                .and_then(LambdaLogLevel::parse)
+        })
+        .unwrap_or(LambdaLogLevel::Info);
+    line_level >= LambdaLogLevel::parse(application_level).unwrap_or(LambdaLogLevel::Info)
 }
 
 #[cfg(test)]

@@ -60,15 +60,12 @@ impl MetricsConfig {
                 .or_else(|| set("POWERTOOLS_METRICS_NAMESPACE"))
                 .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
             stack: set("STACK_NAME"),
-            line_level: match set("AWS_LAMBDA_LOG_LEVEL")
-                .map(|l| l.to_ascii_uppercase())
-                .as_deref()
-            {
-                Some("WARN") => "WARN",
-                Some("ERROR") => "ERROR",
-                Some("FATAL") => "FATAL",
-                _ => "INFO",
-            },
+            line_level: set("AWS_LAMBDA_LOG_LEVEL")
+                .and_then(|level| crate::logging::LambdaLogLevel::parse(&level))
+                .map_or(crate::logging::LambdaLogLevel::Info, |level| {
+                    level.max(crate::logging::LambdaLogLevel::Info)
+                })
+                .as_str(),
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The thumbnail-generator worker: `new-video-posted` → `thumbnail-generated`.
 //!
 //! Media comes from `video_s3_uri` or `image_s3_uris` (buckets on an allow-list);
-//! thumbnails go to `s3://{THUMBNAIL_BUCKET}/thumbnails/{video id}/{media digest}/{aspect}-{w}x{h}.jpg`,
-//! a key that depends only on the media, so a retried record overwrites its own objects
-//! rather than duplicating them, and no other post's (see [`media_digest`]). `video_url` is downloaded only from allow-listed hosts (see [`download`]).
+//! thumbnails go to
+//! `s3://{THUMBNAIL_BUCKET}/thumbnails/{video id}/{media digest}/{aspect}-{w}x{h}.jpg`, a key
+//! that depends only on the media, so a retried record overwrites its own objects rather
+//! than duplicating them, and no other post's (see [`media_digest`]). `video_url` is
+//! downloaded only from allow-listed hosts (see [`download`]).
 
 pub mod download;
 pub mod pipeline;

@@ -172,7 +172,7 @@ impl<W: Worker> BatchEngine<W> {
             order.sort_by_key(|&index| std::cmp::Reverse(receive_count(&records[index])));
             // Index, not `&SqsMessage`, as the closure's argument: a borrowed argument makes
             // the batch future fail the higher-ranked `Send` check callers need to box it.
-            let prepared: Vec<(usize, Stage)> = futures::stream::iter(order)
+            let mut prepared: Vec<(usize, Stage)> = futures::stream::iter(order)
                 .map(|index| async move {
                     (
                         index,
@@ -182,11 +182,8 @@ impl<W: Worker> BatchEngine<W> {
                 .buffered(self.config.max_concurrency.max(1))
                 .collect()
                 .await;
-            let mut stages: Vec<Option<Stage>> = (0..records.len()).map(|_| None).collect();
-            for (index, stage) in prepared {
-                stages[index] = Some(stage);
-            }
-            stages.into_iter().flatten().collect()
+            prepared.sort_by_key(|(index, _)| *index);
+            prepared.into_iter().map(|(_, stage)| stage).collect()
         };
         // A retry that is not the record's fault (out of time, blocked behind a FIFO
         // predecessor) on its last receive would move it to the DLQ unseen: it ends as an

@@ -101,15 +101,8 @@ impl<W: Worker> BatchEngine<W> {
                 continue;
             }
             calls += 1;
-            let mut indices = Vec::with_capacity(chunk.len());
-            let mut prepared = Vec::with_capacity(chunk.len());
-            let mut replacements = Vec::with_capacity(chunk.len());
-            for (index, entry, replacement) in chunk {
-                indices.push(index);
-                prepared.push(entry);
-                replacements.push(replacement);
-            }
-            let entries: Vec<PublishEntry> = prepared.iter().map(|p| p.entry.clone()).collect();
+            let entries: Vec<PublishEntry> =
+                chunk.iter().map(|(_, p, _)| p.entry.clone()).collect();
             let count = entries.len();
             // Cut short, the call may still have published: the retry publishes again
             // under the same event ids, which consumers de-duplicate.
@@ -121,12 +114,7 @@ impl<W: Worker> BatchEngine<W> {
                 .await
                 .unwrap_or_else(|| (0..count).map(|_| Err(out_of_time())).collect());
             let mut refused = Vec::new();
-            for (((index, prepared), replacement), result) in indices
-                .into_iter()
-                .zip(prepared)
-                .zip(replacements)
-                .zip(results)
-            {
+            for ((index, prepared, replacement), result) in chunk.into_iter().zip(results) {
                 outcomes[index] = Some(match result {
                     Ok(()) => RecordOutcome::Published {
                         event_id: prepared.event_id,

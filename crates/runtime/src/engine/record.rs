@@ -74,9 +74,7 @@ impl<W: Worker> BatchEngine<W> {
                         codes::PANIC,
                         format!("analysis panicked: {}", describe_panic(panic.as_ref())),
                     );
-                    let mut draft = EventDraft::new(record);
-                    draft.read_identity_best_effort(record, self.worker.descriptor().subject_key);
-                    self.finish(index, record, draft, Err(error), Instant::now())
+                    self.finish_without_analysis(index, record, error)
                 }
             };
             let claimed = claimed.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -357,6 +355,19 @@ impl<W: Worker> BatchEngine<W> {
         })
     }
 
+    /// `error` as the record's outcome when its analysis left nothing to go on (it panicked,
+    /// or never ran): the event names what an inline body says of its subject.
+    fn finish_without_analysis(
+        &self,
+        index: usize,
+        record: &SqsMessage,
+        error: RecordError,
+    ) -> Stage {
+        let mut draft = EventDraft::new(record);
+        draft.read_identity_best_effort(record, self.worker.descriptor().subject_key);
+        self.finish(index, record, draft, Err(error), Instant::now())
+    }
+
     /// Whether this is the record's last allowed receive (false when the count is unknown).
     pub(super) fn on_last_receive(&self, record: &SqsMessage) -> bool {
         let count = super::receive_count(record);
@@ -411,9 +422,7 @@ impl<W: Worker> BatchEngine<W> {
                     code,
                     format!("{} (on all {count} receives)", error.message()),
                 );
-                let mut draft = EventDraft::new(record);
-                draft.read_identity_best_effort(record, self.worker.descriptor().subject_key);
-                self.finish(index, record, draft, Err(final_error), Instant::now())
+                self.finish_without_analysis(index, record, final_error)
             }
             _ => Stage::Done(RecordOutcome::Retry(error)),
         }

@@ -74,6 +74,15 @@ def png_claiming(width: int, height: int) -> bytes:
     return real[:16] + header + crc + real[33:]
 
 
+def heic_claiming(width: int, height: int) -> bytes:
+    """The committed sideways HEIC with its `ispe` (image spatial extents) rewritten."""
+    data = bytearray((OUT.parent.parent / "images" / "phone-sideways-irot.heic").read_bytes())
+    at = data.index(b"ispe")
+    # type, version and flags, then width and height.
+    data[at + 8:at + 16] = struct.pack(">II", width, height)
+    return bytes(data)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     files = {
@@ -86,6 +95,8 @@ def main() -> None:
         "strip-1x600.png": png(1, 600),
         "strip-600x1.png": png(600, 1),
         "claims-100k-square.png": png_claiming(100_000, 100_000),
+        # 145 KB claiming 48 Mpx: a decompression bomb by its header.
+        "heic-claims-48mpx.heic": heic_claiming(8064, 6048),
         # A gzip header, then a deflate stream cut short.
         "truncated.gz": __import__("gzip").compress(b"a document " * 200)[:40],
         # Latin-1, not UTF-8: "café crème".

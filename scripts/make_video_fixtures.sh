@@ -23,9 +23,20 @@ ff -i "$out/cup-portrait.mp4" -c:v libx264 -profile:v main -g 1000 -crf 28 "$out
 ff -loop 1 -framerate 25 -t 2 -i images/astronaut.jpg -vf "scale=640:-2,format=yuv420p" \
    -c:v libx264 -profile:v baseline -g 25 -crf 28 "$out/astronaut.mov"
 
-# HEVC (hvc1): demuxed and named, then refused as unsupported.
+# HEVC (hvc1), 1 s with one keyframe (x265's default GOP is longer): decoded in order.
 ff -loop 1 -framerate 25 -t 1 -i images/coffee.jpg -vf "scale=320:-2,format=yuv420p" \
    -c:v libx265 -x265-params log-level=error -tag:v hvc1 "$out/cup-hevc.mp4"
+
+# HEVC as an iPhone records SDR video: 1080x1920 portrait, BT.709 tagged (colr), B-frames, a
+# keyframe a second (3 s: sampled from its keyframes).
+ff -loop 1 -framerate 30 -t 3 -i images/coffee.jpg \
+   -vf "scale=1080:-2,pad=1080:1920:0:(oh-ih)/2:color=0x202020,setsar=1,zoompan=z='1+0.002*on':d=1:s=1080x1920:fps=30,format=yuv420p" \
+   -c:v libx265 -preset fast -crf 34 -x265-params "log-level=error:keyint=30:min-keyint=30:scenecut=0" \
+   -colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range tv -tag:v hvc1 -movflags +faststart "$out/cup-hevc-1080p.mp4"
+
+# AV1: demuxed and named, then refused as unsupported.
+ff -loop 1 -framerate 25 -t 1 -i images/coffee.jpg -vf "scale=320:-2,format=yuv420p" \
+   -c:v libaom-av1 -cpu-used 8 -crf 50 "$out/cup-av1.mp4"
 
 # 4K portrait as phones record by default (2160x3840, 4 s at 30 fps, a keyframe a second).
 ff -loop 1 -framerate 30 -t 4 -i images/coffee.jpg \
@@ -46,6 +57,13 @@ ff -f lavfi -i "color=c=0xC83214:s=64x64:r=25:d=1" -vf "scale=out_color_matrix=b
    -colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range pc -c:v libx264 -g 25 "$out/colour-709-full.mp4"
 ff -f lavfi -i "color=c=0xC83214:s=64x64:r=25:d=1" -vf "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p" \
    -colorspace smpte170m -color_primaries smpte170m -color_trc smpte170m -color_range tv -c:v libx264 -g 25 "$out/colour-601-limited.mp4"
+
+# The same colour as HEVC, tagged in the sample entry's `colr` box: BT.709 limited 8-bit, and
+# as an iPhone records HDR video by default (Main 10, BT.2020 matrix, HLG transfer).
+ff -f lavfi -i "color=c=0xC83214:s=64x64:r=25:d=1" -vf "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p" \
+   -colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range tv -c:v libx265 -x265-params "log-level=error:keyint=25" -tag:v hvc1 "$out/colour-hevc-709-limited.mp4"
+ff -f lavfi -i "color=c=0xC83214:s=64x64:r=25:d=1" -vf "scale=out_color_matrix=bt2020:out_range=tv,format=yuv420p10le" \
+   -colorspace bt2020nc -color_primaries bt2020 -color_trc arib-std-b67 -color_range tv -c:v libx265 -profile:v main10 -x265-params "log-level=error:keyint=25" -tag:v hvc1 "$out/colour-hevc-2020-10bit.mp4"
 
 # Only black frames.
 ff -f lavfi -i "color=black:s=320x240:r=25:d=1" -c:v libx264 -g 25 -pix_fmt yuv420p "$out/black.mp4"

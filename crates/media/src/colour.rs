@@ -1,5 +1,7 @@
-//! Which YUV → RGB conversion an H.264 stream asks for, read from its sequence parameter
-//! set's VUI (`video_signal_type`: `video_full_range_flag` and `matrix_coefficients`).
+//! Which YUV → RGB conversion a video stream asks for: for H.264, read from its sequence
+//! parameter set's VUI (`video_signal_type`: `video_full_range_flag` and
+//! `matrix_coefficients`); for HEVC, from the sample entry's `colr` box (`nclx`, or QuickTime's
+//! `nclc`), which phones and FFmpeg write beside the stream.
 //!
 //! Phones tag HD video BT.709; converted as BT.601 a frame's colours shift by a few levels
 //! on average and up to 18 on saturated ones. A stream that says nothing (no VUI, or
@@ -15,13 +17,35 @@ pub struct Colour {
     pub full_range: bool,
 }
 
-/// A YUV matrix, as H.264's `matrix_coefficients` names them.
+/// A YUV matrix, as `matrix_coefficients` (H.264, HEVC and ISO/IEC 23091-2 alike) names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Matrix {
     /// ITU-R BT.601 (codes 5 and 6, and anything unspecified or not handled).
     Bt601,
     /// ITU-R BT.709 (code 1).
     Bt709,
+    /// ITU-R BT.2020 non-constant luminance (code 9; code 10, constant luminance, is read as
+    /// it too): iPhones record HDR video (10-bit HLG) with it by default.
+    Bt2020,
+}
+
+impl Matrix {
+    fn from_code(code: u32) -> Self {
+        match code {
+            1 => Self::Bt709,
+            9 | 10 => Self::Bt2020,
+            _ => Self::Bt601,
+        }
+    }
+
+    /// The name a [`crate::VideoInfo`] reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bt601 => "bt601",
+            Self::Bt709 => "bt709",
+            Self::Bt2020 => "bt2020",
+        }
+    }
 }
 
 impl Default for Colour {
@@ -81,6 +105,23 @@ impl Colour {
                 gu: 48,
                 gv: 120,
                 bu: 475,
+            },
+            // Kr 0.2627, Kb 0.0593.
+            (Matrix::Bt2020, false) => Coefficients {
+                y_offset: 16,
+                y_gain: 298,
+                rv: 430,
+                gu: 48,
+                gv: 167,
+                bu: 548,
+            },
+            (Matrix::Bt2020, true) => Coefficients {
+                y_offset: 0,
+                y_gain: 256,
+                rv: 377,
+                gu: 42,
+                gv: 146,
+                bu: 482,
             },
         }
     }
@@ -166,11 +207,27 @@ pub fn colour_of_sps(nal: &[u8]) -> Option<Colour> {
     let mut matrix = Matrix::Bt601;
     if bits.flag()? {
         bits.skip(16)?; // colour_primaries, transfer_characteristics
-        if bits.read(8)? == 1 {
-            matrix = Matrix::Bt709;
-        }
+        matrix = Matrix::from_code(bits.read(8)?);
     }
     Some(Colour { matrix, full_range })
+}
+
+/// The colour a `colr` box's body (after its 8-byte header) signals: `nclx` (ISO/IEC 14496-12:
+/// primaries, transfer and matrix as 16-bit codes, then the full-range bit) or QuickTime's
+/// `nclc` (the same codes, no range bit: video range). `None` for an ICC profile or a body
+/// too short to hold its codes.
+pub fn colour_of_colr(body: &[u8]) -> Option<Colour> {
+    let kind = body.get(..4)?;
+    let matrix = u16::from_be_bytes([*body.get(8)?, *body.get(9)?]);
+    let full_range = match kind {
+        b"nclx" => body.get(10)? & 0x80 != 0,
+        b"nclc" => false,
+        _ => return None,
+    };
+    Some(Colour {
+        matrix: Matrix::from_code(u32::from(matrix)),
+        full_range,
+    })
 }
 
 fn skip_scaling_list(bits: &mut Bits<'_>, size: usize) -> Option<()> {
@@ -271,6 +328,59 @@ mod tests {
         assert_eq!(unescape(&[0, 0, 3, 1, 0, 0, 3, 0]), vec![0, 0, 1, 0, 0, 0]);
         assert_eq!(Bits::new(&[]).ue(), None);
         assert_eq!(Bits::new(&[0, 0, 0, 0, 0]).ue(), None, "no 33-bit codes");
+    }
+
+    #[test]
+    fn colr_boxes_name_matrix_and_range() {
+        // nclx: BT.2020 primaries (9), HLG (18), BT.2020 NCL matrix (9), limited range.
+        let hlg = [b'n', b'c', b'l', b'x', 0, 9, 0, 18, 0, 9, 0];
+        assert_eq!(
+            colour_of_colr(&hlg),
+            Some(Colour {
+                matrix: Matrix::Bt2020,
+                full_range: false
+            })
+        );
+        let full_709 = [b'n', b'c', b'l', b'x', 0, 1, 0, 1, 0, 1, 0x80];
+        assert_eq!(
+            colour_of_colr(&full_709),
+            Some(Colour {
+                matrix: Matrix::Bt709,
+                full_range: true
+            })
+        );
+        let nclc = [b'n', b'c', b'l', b'c', 0, 1, 0, 1, 0, 6];
+        assert_eq!(colour_of_colr(&nclc), Some(Colour::default()));
+        assert_eq!(colour_of_colr(b"prof\0\0\0\0\0\0\0"), None, "ICC");
+        assert_eq!(colour_of_colr(b"nclx\0\0"), None, "short");
+    }
+
+    #[test]
+    fn bt2020_white_grey_and_black_are_neutral() {
+        for full_range in [false, true] {
+            let k = Colour {
+                matrix: Matrix::Bt2020,
+                full_range,
+            }
+            .coefficients();
+            let (black, white) = if full_range { (0, 255) } else { (16, 235) };
+            for (y, expected) in [(black, 0), (white, 255)] {
+                let c = k.y_gain * (y - k.y_offset) + 128;
+                assert_eq!((c >> 8).clamp(0, 255), expected);
+            }
+            // Chroma at its midpoint leaves R = G = B; the green weights are the matrix's.
+            let (kr, kb) = (0.2627f64, 0.0593f64);
+            let scale = if full_range {
+                256.0
+            } else {
+                256.0 * 255.0 / 224.0
+            };
+            let gv = 2.0 * kr * (1.0 - kr) / (1.0 - kr - kb) * scale;
+            let gu = 2.0 * kb * (1.0 - kb) / (1.0 - kr - kb) * scale;
+            assert_eq!((k.gv, k.gu), (gv.round() as i32, gu.round() as i32));
+            assert_eq!(k.rv, (2.0 * (1.0 - kr) * scale).round() as i32);
+            assert_eq!(k.bu, (2.0 * (1.0 - kb) * scale).round() as i32);
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Media for the thumbnail generator, with no AWS and no model in sight: MP4/MOV demuxing
-//! (`re_mp4`, which names every codec), H.264 decoding (`openh264`, bundled source), still
-//! images (JPEG, PNG, WebP), and cropping, resizing and JPEG encoding of the result.
+//! (`re_mp4`, which names every codec), H.264 decoding (`openh264`, bundled source), HEVC
+//! decoding (`rust_h265`), still images (JPEG, PNG, WebP, HEIC by `heic-rs`), and cropping,
+//! resizing and JPEG encoding of the result.
 //!
 //! Every input is untrusted: sizes, durations, resolutions and decoded frames are capped,
 //! and malformed media becomes a [`MediaError`] with a stable code, never a panic.
@@ -33,6 +34,9 @@ pub struct MediaLimits {
     /// Largest still a header may declare (a 48 Mpx phone photo is 8064x6048). JPEGs up to
     /// it are decoded at a reduced DCT scale, never whole (see [`still`]).
     pub max_source_pixels: u64,
+    /// Largest HEIC decoded: HEVC has no reduced-scale decode, so a HEIC is decoded whole
+    /// (about 6.5 bytes a pixel at the peak) and then resized.
+    pub max_heic_pixels: u64,
     /// Decoded stills are at least this long on their long side where the source allows:
     /// the largest thumbnail (720) after the crop's zoom (up to 2.5x).
     pub still_long_side: u32,
@@ -58,6 +62,10 @@ impl Default for MediaLimits {
             max_video_pixels: 4096 * 2304,
             // Past 48 Mpx phones (8064x6048), short of what no phone makes.
             max_source_pixels: 64_000_000,
+            // The 24 Mpx an iPhone 15 or later writes by default (5712x4284, about 160 MB
+            // at the peak) and the 12 Mpx of older ones; 48 Mpx "HEIF Max" (about 320 MB)
+            // does not fit the 512 MB function beside two records' media.
+            max_heic_pixels: 25_000_000,
             still_long_side: 1920,
             max_decoded_frames: 240,
             // Ten minutes at 60 fps is 36,000; the list costs about 60 bytes a sample.
@@ -105,9 +113,9 @@ pub enum MediaError {
     NotAContainer(String),
     #[error("the file has no video track")]
     NoVideoTrack,
-    #[error("video codec {0} is not supported (only H.264/AVC is)")]
+    #[error("video codec {0} is not supported (H.264/AVC and HEVC/H.265 are)")]
     UnsupportedCodec(String),
-    #[error("image format is not supported (JPEG, PNG and WebP are): {0}")]
+    #[error("image format is not supported (JPEG, PNG, WebP and HEIC are): {0}")]
     UnsupportedImage(String),
     #[error("corrupt media: {0}")]
     Corrupt(String),

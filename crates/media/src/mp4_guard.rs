@@ -22,6 +22,8 @@ const PREFIXED_CONTAINERS: &[(&[u8; 4], usize)] = &[
     (b"stsd", 8),
     (b"dref", 8),
     (b"avc1", 78),
+    (b"hvc1", 78),
+    (b"hev1", 78),
     (b"mp4a", 28),
 ];
 

@@ -1,4 +1,4 @@
-//! MP4/MOV demuxing and H.264 decoding of a few candidate frames.
+//! MP4/MOV demuxing, and H.264 or HEVC decoding of a few candidate frames.
 //!
 //! Decoding every frame of a 15 s clip costs seconds; we decode only what we look at.
 //! When the clip has keyframes every few seconds (phones and social platforms encode with
@@ -6,14 +6,17 @@
 //! keyframes, each decodable on its own. With fewer keyframes than that, the clip is decoded
 //! in order up to `max_decoded_frames` and frames are taken at a fixed rate from what was
 //! decoded.
+//!
+//! H.264 goes to openh264 (C, bundled source); HEVC, the iPhone's default, to `rust_h265`
+//! (pure Rust). Both hand back 4:2:0 pictures that one integer conversion turns into RGB.
 
-use openh264::decoder::{DecodeOptions, DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::decoder::{DecodeOptions, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
 use openh264::OpenH264API;
 use re_mp4::{Mp4, StsdBoxContent, TrackKind};
 use serde::Serialize;
 
-use crate::colour::Coefficients;
+use crate::colour::{Coefficients, Colour};
 use crate::{check_bytes, check_video_pixels, MediaError, MediaLimits, RgbFrame};
 
 #[derive(Debug, Clone, Copy)]
@@ -110,8 +113,43 @@ pub fn sample_video(
         .find(|t| t.kind == Some(TrackKind::Video))
         .ok_or(MediaError::NoVideoTrack)?;
     let stsd = &track.trak(&mp4).mdia.minf.stbl.stsd.contents;
-    let avcc = match stsd {
-        StsdBoxContent::Avc1(avc1) => &avc1.avcc.contents,
+    let stream = match stsd {
+        StsdBoxContent::Avc1(avc1) => {
+            let avcc = &avc1.avcc.contents;
+            Stream {
+                codec: Codec::H264,
+                length_size: usize::from(avcc.length_size_minus_one) + 1,
+                parameter_sets: avcc
+                    .sequence_parameter_sets
+                    .iter()
+                    .chain(&avcc.picture_parameter_sets)
+                    .map(|nal| nal.bytes.as_slice())
+                    .collect(),
+                colour: avcc
+                    .sequence_parameter_sets
+                    .first()
+                    .and_then(|sps| crate::colour::colour_of_sps(&sps.bytes))
+                    .unwrap_or_default(),
+            }
+        }
+        StsdBoxContent::Hvc1(hevc) | StsdBoxContent::Hev1(hevc) => {
+            let hvcc = &hevc.hvcc.contents;
+            Stream {
+                codec: Codec::Hevc,
+                length_size: usize::from(hvcc.length_size_minus_one) + 1,
+                // VPS, SPS, PPS (and SEI) in the record's order; `hev1` may repeat them in
+                // the samples, which the decoder takes as they come.
+                parameter_sets: hvcc
+                    .arrays
+                    .iter()
+                    .flat_map(|array| &array.nalus)
+                    .map(|nal| nal.data.as_slice())
+                    .collect(),
+                colour: sample_entry_colr(bytes)
+                    .and_then(crate::colour::colour_of_colr)
+                    .unwrap_or_default(),
+            }
+        }
         StsdBoxContent::Unknown(fourcc) => {
             return Err(MediaError::UnsupportedCodec(fourcc.to_string()))
         }
@@ -133,39 +171,21 @@ pub fn sample_video(
         });
     }
     check_video_pixels(track.width as u64, track.height as u64, limits)?;
-    let colour = avcc
-        .sequence_parameter_sets
-        .first()
-        .and_then(|sps| crate::colour::colour_of_sps(&sps.bytes))
-        .unwrap_or_default();
     let info = VideoInfo {
         codec: track
             .codec_string(&mp4)
-            .unwrap_or_else(|| "avc1".to_owned()),
+            .unwrap_or_else(|| stream.codec.fourcc().to_owned()),
         width: track.width as u32,
         height: track.height as u32,
         duration_ms,
         frame_count: track.samples.len(),
         keyframe_count: track.samples.iter().filter(|s| s.is_sync).count(),
-        matrix: match colour.matrix {
-            crate::colour::Matrix::Bt601 => "bt601",
-            crate::colour::Matrix::Bt709 => "bt709",
-        },
-        full_range: colour.full_range,
+        matrix: stream.colour.matrix.name(),
+        full_range: stream.colour.full_range,
     };
-    let coefficients = colour.coefficients();
+    let coefficients = stream.colour.coefficients();
 
-    let length_size = avcc.length_size_minus_one as usize + 1;
-    let mut parameter_sets = Vec::new();
-    for nal in avcc
-        .sequence_parameter_sets
-        .iter()
-        .chain(&avcc.picture_parameter_sets)
-    {
-        parameter_sets.extend_from_slice(&[0, 0, 0, 1]);
-        parameter_sets.extend_from_slice(&nal.bytes);
-    }
-    let sample_bytes = |sample: &re_mp4::Sample, out: &mut Vec<u8>| -> Result<(), MediaError> {
+    let sample_nals = |sample: &re_mp4::Sample| -> Result<Vec<&[u8]>, MediaError> {
         let start = usize::try_from(sample.offset).ok();
         let end = start.and_then(|s| s.checked_add(usize::try_from(sample.size).ok()?));
         let data = start
@@ -174,13 +194,12 @@ pub fn sample_video(
             .ok_or_else(|| {
                 MediaError::Corrupt(format!("sample {} lies outside the file", sample.id))
             })?;
-        annex_b(data, length_size, out)
+        nal_units(data, stream.length_size)
     };
     let time_ms = |sample: &re_mp4::Sample| {
         sample.composition_timestamp.max(0) as u64 * 1000 / track.timescale
     };
 
-    let mut decoder = new_decoder()?;
     let mut sampled = SampledVideo {
         info,
         frames: Vec::new(),
@@ -191,53 +210,62 @@ pub fn sample_video(
     let keyframe_times: Vec<u64> = keyframes.iter().map(|s| time_ms(s)).collect();
     if plan.keyframes_suffice(&keyframe_times, duration_ms) {
         let budget = plan.max_candidates.min(limits.max_decoded_frames);
-        let mut packet = Vec::new();
+        let mut decoder = VideoDecoder::new(&stream, limits)?;
         for sample in spread(&keyframes, budget) {
-            // Parameter sets before each keyframe: every keyframe starts afresh.
-            packet.clear();
-            packet.extend_from_slice(&parameter_sets);
-            sample_bytes(sample, &mut packet)?;
-            // Flushed at once: a keyframe decoded alone has nothing to wait for, and
-            // unflushed the decoder would hand each picture back one call late.
-            let flush = DecodeOptions::new().flush_after_decode(Flush::Flush);
-            match decoder.decode_with_options(&packet, flush) {
-                Ok(Some(yuv)) => {
-                    sampled.decoded_frames += 1;
-                    sampled
-                        .frames
-                        .push(to_rgb(&yuv, time_ms(sample), coefficients, limits)?);
+            let time = time_ms(sample);
+            let nals = sample_nals(sample)?;
+            let mut frame = None;
+            let decoded = decoder.decode_alone(&stream.parameter_sets, &nals, &mut |yuv| {
+                // One picture is all a keyframe decoded alone gives.
+                if frame.is_none() {
+                    frame = Some(to_rgb(yuv, time, coefficients, limits)?);
                 }
-                Ok(None) => {}
-                Err(_) => sampled.failed_samples += 1,
+                Ok(())
+            })?;
+            match (decoded, frame) {
+                (_, Some(frame)) => {
+                    sampled.decoded_frames += 1;
+                    sampled.frames.push(frame);
+                }
+                (Decoded::Failed, None) => sampled.failed_samples += 1,
+                (Decoded::Ok, None) => {}
             }
         }
     } else {
-        // Decode order; the decoder hands pictures back in presentation order, so the
-        // n-th picture out has the n-th smallest presentation time among samples fed in.
+        // Decode order; decoders hand pictures back in presentation order, so the n-th
+        // picture out has the n-th smallest presentation time among samples fed in.
         let to_decode = track.samples.len().min(limits.max_decoded_frames);
         let every = to_decode.div_ceil(plan.max_candidates.max(1)).max(1);
         let mut times: Vec<u64> = Vec::with_capacity(to_decode);
-        let mut pending = parameter_sets.clone();
-        for sample in &track.samples[..to_decode] {
-            sample_bytes(sample, &mut pending)?;
-            times.push(time_ms(sample));
-            match decoder.decode(&pending) {
-                Ok(Some(yuv)) => {
-                    let index = sampled.decoded_frames;
-                    sampled.decoded_frames += 1;
-                    if index % every == every / 2 {
-                        times.sort_unstable();
-                        let time = times.get(index).copied().unwrap_or_default();
-                        sampled
-                            .frames
-                            .push(to_rgb(&yuv, time, coefficients, limits)?);
-                    }
-                }
-                Ok(None) => {}
-                Err(_) => sampled.failed_samples += 1,
+        let mut decoder = VideoDecoder::new(&stream, limits)?;
+        let take = |yuv: Yuv420<'_>, times: &mut Vec<u64>, sampled: &mut SampledVideo| {
+            let index = sampled.decoded_frames;
+            sampled.decoded_frames += 1;
+            if index % every == every / 2 {
+                times.sort_unstable();
+                let time = times.get(index).copied().unwrap_or_default();
+                sampled
+                    .frames
+                    .push(to_rgb(yuv, time, coefficients, limits)?);
             }
-            pending.clear();
+            Ok(())
+        };
+        for (position, sample) in track.samples[..to_decode].iter().enumerate() {
+            let nals = sample_nals(sample)?;
+            times.push(time_ms(sample));
+            let parameter_sets = if position == 0 {
+                stream.parameter_sets.as_slice()
+            } else {
+                &[]
+            };
+            let decoded = decoder.decode_next(parameter_sets, &nals, &mut |yuv| {
+                take(yuv, &mut times, &mut sampled)
+            })?;
+            if decoded == Decoded::Failed {
+                sampled.failed_samples += 1;
+            }
         }
+        decoder.finish(&mut |yuv| take(yuv, &mut times, &mut sampled))?;
     }
     if sampled.frames.is_empty() {
         return Err(MediaError::NoDecodableFrame(format!(
@@ -268,14 +296,6 @@ fn demux(bytes: &[u8]) -> Result<Mp4, MediaError> {
     })
 }
 
-fn new_decoder() -> Result<Decoder, MediaError> {
-    // No flushing after each packet: with it the decoder hands back reordered pictures
-    // early and then reports errors on B-frame streams.
-    let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
-    Decoder::with_api_config(OpenH264API::from_source(), config)
-        .map_err(|e| MediaError::Decoder(e.to_string()))
-}
-
 /// Up to `n` items evenly spread over `items`, first and last included when n > 1.
 fn spread<'a, T>(items: &[&'a T], n: usize) -> Vec<&'a T> {
     if items.len() <= n {
@@ -292,17 +312,17 @@ fn spread<'a, T>(items: &[&'a T], n: usize) -> Vec<&'a T> {
         .collect()
 }
 
-/// AVCC (length-prefixed NAL units) to Annex-B (start-code-prefixed), which openh264 reads,
-/// appended to `out`. Empty NAL units are dropped: with a 1-byte length each one would cost
-/// a 4-byte start code, so a sample of them would grow fourfold; without them the output
-/// is at most 2.5 times the sample (a 1-byte NAL behind a 1-byte length).
-fn annex_b(sample: &[u8], length_size: usize, out: &mut Vec<u8>) -> Result<(), MediaError> {
+/// The NAL units of one AVCC/HVCC sample (each behind a `length_size`-byte big-endian
+/// length). Empty ones are dropped: with a 1-byte length each would cost openh264's 4-byte
+/// start code, so a sample of them would grow fourfold; without them the Annex-B form is at
+/// most 2.5 times the sample (a 1-byte NAL behind a 1-byte length).
+fn nal_units(sample: &[u8], length_size: usize) -> Result<Vec<&[u8]>, MediaError> {
     if !(1..=4).contains(&length_size) {
         return Err(MediaError::Corrupt(format!(
             "NAL length size {length_size}"
         )));
     }
-    out.reserve(sample.len() + 16);
+    let mut nals = Vec::new();
     let mut rest = sample;
     while !rest.is_empty() {
         if rest.len() < length_size {
@@ -316,30 +336,311 @@ fn annex_b(sample: &[u8], length_size: usize, out: &mut Vec<u8>) -> Result<(), M
             .get(..len)
             .ok_or_else(|| MediaError::Corrupt("NAL unit runs past its sample".to_owned()))?;
         if !nal.is_empty() {
-            out.extend_from_slice(&[0, 0, 0, 1]);
-            out.extend_from_slice(nal);
+            nals.push(nal);
         }
         rest = &tail[len..];
+    }
+    Ok(nals)
+}
+
+/// NAL units behind Annex-B start codes, which openh264 reads.
+fn annex_b(nals: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(nals.iter().map(|nal| nal.len() + 4).sum());
+    for nal in nals {
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(nal);
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    H264,
+    Hevc,
+}
+
+impl Codec {
+    fn fourcc(self) -> &'static str {
+        match self {
+            Self::H264 => "avc1",
+            Self::Hevc => "hvc1",
+        }
+    }
+}
+
+/// What the sample entry says about the stream.
+struct Stream<'a> {
+    codec: Codec,
+    length_size: usize,
+    /// Parameter-set NAL units from the sample entry (SPS and PPS; HEVC's VPS first).
+    parameter_sets: Vec<&'a [u8]>,
+    colour: Colour,
+}
+
+/// Whether the decoder took a sample (with or without a picture out of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decoded {
+    Ok,
+    Failed,
+}
+
+/// One decoded 4:2:0 picture at 8 bits a sample, borrowed from the decoder.
+struct Yuv420<'a> {
+    planes: (&'a [u8], &'a [u8], &'a [u8]),
+    size: (usize, usize),
+    strides: (usize, usize, usize),
+}
+
+/// Called with each picture a decoder hands back.
+type OnPicture<'f> = dyn FnMut(Yuv420<'_>) -> Result<(), MediaError> + 'f;
+
+enum VideoDecoder {
+    H264(Box<Decoder>),
+    /// A fresh `rust_h265` decoder is made for each keyframe decoded alone; the sequential
+    /// path keeps this one.
+    Hevc(Box<rust_h265::Decoder>, rust_h265::DecodeLimits),
+}
+
+impl VideoDecoder {
+    fn new(stream: &Stream<'_>, limits: &MediaLimits) -> Result<Self, MediaError> {
+        match stream.codec {
+            Codec::H264 => {
+                // No flushing after each packet: with it the decoder hands back reordered
+                // pictures early and then reports errors on B-frame streams.
+                let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+                let decoder = Decoder::with_api_config(OpenH264API::from_source(), config)
+                    .map_err(|e| MediaError::Decoder(e.to_string()))?;
+                Ok(Self::H264(Box::new(decoder)))
+            }
+            Codec::Hevc => {
+                let hevc_limits = rust_h265::DecodeLimits {
+                    max_picture_pixels: limits.max_video_pixels,
+                    // Its estimate of picture state for one 4K picture is about 100 MB;
+                    // the rest of the record's budget is the candidates and the file.
+                    max_picture_memory_bytes: 256 * 1024 * 1024,
+                };
+                Ok(Self::Hevc(Box::new(new_hevc(hevc_limits)), hevc_limits))
+            }
+        }
+    }
+
+    /// Decodes one keyframe on its own, its parameter sets first.
+    fn decode_alone(
+        &mut self,
+        parameter_sets: &[&[u8]],
+        nals: &[&[u8]],
+        on_picture: &mut OnPicture<'_>,
+    ) -> Result<Decoded, MediaError> {
+        match self {
+            Self::H264(decoder) => {
+                let packet = annex_b(&[parameter_sets, nals].concat());
+                // Flushed at once: a keyframe decoded alone has nothing to wait for, and
+                // unflushed the decoder would hand each picture back one call late.
+                let flush = DecodeOptions::new().flush_after_decode(Flush::Flush);
+                match decoder.decode_with_options(&packet, flush) {
+                    Ok(Some(yuv)) => on_picture(openh264_picture(&yuv))?,
+                    Ok(None) => {}
+                    Err(_) => return Ok(Decoded::Failed),
+                }
+                Ok(Decoded::Ok)
+            }
+            Self::Hevc(decoder, limits) => {
+                // A keyframe may be a CRA picture whose leading pictures refer to the GOP
+                // before it; in a fresh decoder it starts a sequence, and they are skipped.
+                **decoder = new_hevc(*limits);
+                let fed = feed_hevc(decoder, parameter_sets.iter().chain(nals), on_picture)?;
+                drain_hevc(decoder, on_picture)?;
+                Ok(fed)
+            }
+        }
+    }
+
+    /// Decodes the next sample in decode order (`parameter_sets` with the first).
+    fn decode_next(
+        &mut self,
+        parameter_sets: &[&[u8]],
+        nals: &[&[u8]],
+        on_picture: &mut OnPicture<'_>,
+    ) -> Result<Decoded, MediaError> {
+        match self {
+            Self::H264(decoder) => match decoder.decode(&annex_b(&[parameter_sets, nals].concat()))
+            {
+                Ok(Some(yuv)) => {
+                    on_picture(openh264_picture(&yuv))?;
+                    Ok(Decoded::Ok)
+                }
+                Ok(None) => Ok(Decoded::Ok),
+                Err(_) => Ok(Decoded::Failed),
+            },
+            Self::Hevc(decoder, _) => {
+                feed_hevc(decoder, parameter_sets.iter().chain(nals), on_picture)
+            }
+        }
+    }
+
+    /// The pictures still held for reordering. openh264's are left there, as they always
+    /// were: the frames sampled from a clip decoded in order do not change with this.
+    fn finish(&mut self, on_picture: &mut OnPicture<'_>) -> Result<(), MediaError> {
+        match self {
+            Self::H264(_) => Ok(()),
+            Self::Hevc(decoder, _) => drain_hevc(decoder, on_picture),
+        }
+    }
+}
+
+fn new_hevc(limits: rust_h265::DecodeLimits) -> rust_h265::Decoder {
+    // One thread: a Lambda record decodes on one core (the CPU pool), and the frames come
+    // out in display order as openh264's do.
+    rust_h265::Decoder::with_limits(limits)
+        .with_display_order()
+        .with_threads(1)
+}
+
+fn feed_hevc<'n>(
+    decoder: &mut rust_h265::Decoder,
+    nals: impl Iterator<Item = &'n &'n [u8]>,
+    on_picture: &mut OnPicture<'_>,
+) -> Result<Decoded, MediaError> {
+    let mut decoded = Decoded::Ok;
+    for nal in nals {
+        let Some(unit) = rust_h265::parse_nal(nal) else {
+            decoded = Decoded::Failed;
+            continue;
+        };
+        match decoder.decode_nal(&unit) {
+            Ok(Some(frame)) => hevc_picture(&frame, on_picture)?,
+            Ok(None) => {}
+            Err(_) => decoded = Decoded::Failed,
+        }
+        while let Some(frame) = decoder.next_output() {
+            hevc_picture(&frame, on_picture)?;
+        }
+    }
+    Ok(decoded)
+}
+
+fn drain_hevc(
+    decoder: &mut rust_h265::Decoder,
+    on_picture: &mut OnPicture<'_>,
+) -> Result<(), MediaError> {
+    while let Some(frame) = decoder.flush() {
+        hevc_picture(&frame, on_picture)?;
     }
     Ok(())
 }
 
+fn openh264_picture<'a>(yuv: &'a openh264::decoder::DecodedYUV<'a>) -> Yuv420<'a> {
+    Yuv420 {
+        planes: (yuv.y(), yuv.u(), yuv.v()),
+        size: yuv.dimensions(),
+        strides: yuv.strides(),
+    }
+}
+
+/// A `rust_h265` frame as 8-bit 4:2:0. Main 10 (iPhone HDR video) is brought to 8 bits by
+/// rounding off its low bits; HLG and PQ are not tone-mapped (see the README's "HEVC and
+/// HEIC").
+fn hevc_picture(
+    frame: &rust_h265::Frame,
+    on_picture: &mut OnPicture<'_>,
+) -> Result<(), MediaError> {
+    if frame.chroma_format_idc != 1 {
+        return Err(MediaError::UnsupportedCodec(format!(
+            "HEVC with chroma format {} (only 4:2:0 is)",
+            frame.chroma_format_idc
+        )));
+    }
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let chroma = (width.div_ceil(2), height.div_ceil(2));
+    let narrowed;
+    let planes = match (frame.y.as_u8(), frame.u.as_u8(), frame.v.as_u8()) {
+        (Some(y), Some(u), Some(v)) => (y, u, v),
+        _ => {
+            let shift = u32::from(frame.bit_depth.clamp(8, 16) - 8);
+            let narrow = |plane: &rust_h265::PixelData| -> Vec<u8> {
+                match plane {
+                    rust_h265::PixelData::U8(samples) => samples.clone(),
+                    rust_h265::PixelData::U16(samples) => samples
+                        .iter()
+                        .map(|&s| ((u32::from(s) + ((1 << shift) >> 1)) >> shift).min(255) as u8)
+                        .collect(),
+                }
+            };
+            narrowed = (narrow(&frame.y), narrow(&frame.u), narrow(&frame.v));
+            (
+                narrowed.0.as_slice(),
+                narrowed.1.as_slice(),
+                narrowed.2.as_slice(),
+            )
+        }
+    };
+    if planes.0.len() < width * height
+        || planes.1.len() < chroma.0 * chroma.1
+        || planes.2.len() < chroma.0 * chroma.1
+    {
+        return Err(MediaError::Decoder(format!(
+            "a {width}x{height} HEVC picture came back with short planes"
+        )));
+    }
+    on_picture(Yuv420 {
+        planes,
+        size: (width, height),
+        strides: (width, chroma.0, chroma.0),
+    })
+}
+
+/// The body of the `colr` box in the first HEVC sample entry (`hvc1`/`hev1`), if any:
+/// `re_mp4` reads the entry's `hvcC` and passes over the rest.
+fn sample_entry_colr(file: &[u8]) -> Option<&[u8]> {
+    let mut stsds = vec![file];
+    for kind in [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"] {
+        stsds = stsds
+            .into_iter()
+            .flat_map(|data| boxes(data).filter(|(k, _)| k == kind).map(|(_, body)| body))
+            .collect();
+    }
+    stsds
+        .into_iter()
+        .flat_map(|stsd| boxes(stsd.get(8..).unwrap_or_default()))
+        .filter(|(kind, _)| matches!(kind, b"hvc1" | b"hev1"))
+        .find_map(|(_, entry)| {
+            boxes(entry.get(78..).unwrap_or_default())
+                .find(|(kind, _)| kind == b"colr")
+                .map(|(_, body)| body)
+        })
+}
+
+/// The boxes in `data` as (type, body); stops at the first that does not fit.
+fn boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        let size = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        let kind: [u8; 4] = rest.get(4..8)?.try_into().ok()?;
+        let (header, size) = match size {
+            0 => (8, rest.len()),
+            1 => (
+                16,
+                usize::try_from(u64::from_be_bytes(rest.get(8..16)?.try_into().ok()?)).ok()?,
+            ),
+            n => (8, n),
+        };
+        let body = rest.get(header..size)?;
+        rest = &rest[size..];
+        Some((kind, body))
+    })
+}
+
 fn to_rgb(
-    yuv: &DecodedYUV,
+    yuv: Yuv420<'_>,
     time_ms: u64,
     coefficients: Coefficients,
     limits: &MediaLimits,
 ) -> Result<RgbFrame, MediaError> {
-    let (width, height) = yuv.dimensions();
+    let (width, height) = yuv.size;
     // The stream's own parameter sets decide the picture size, not the container's tkhd
     // (checked earlier): openh264 accepts pictures of up to about 9.4 Mpx.
     check_video_pixels(width as u64, height as u64, limits)?;
-    let pixels = yuv420_to_rgb8(
-        (yuv.y(), yuv.u(), yuv.v()),
-        (width, height),
-        yuv.strides(),
-        coefficients,
-    );
+    let pixels = yuv420_to_rgb8(yuv.planes, (width, height), yuv.strides, coefficients);
     let size = (
         u32::try_from(width).map_err(|e| MediaError::Decoder(e.to_string()))?,
         u32::try_from(height).map_err(|e| MediaError::Decoder(e.to_string()))?,
@@ -450,10 +751,8 @@ mod tests {
 
     #[test]
     fn avcc_becomes_start_codes() {
-        let convert = |sample: &[u8], length_size: usize| {
-            let mut out = Vec::new();
-            annex_b(sample, length_size, &mut out).map(|()| out)
-        };
+        let convert =
+            |sample: &[u8], length_size: usize| nal_units(sample, length_size).map(|n| annex_b(&n));
         let sample = [0, 0, 0, 2, 0x65, 0xAA, 0, 0, 0, 1, 0x41];
         assert_eq!(
             convert(&sample, 4).expect("valid"),
@@ -466,12 +765,10 @@ mod tests {
 
     #[test]
     fn empty_nal_units_cannot_grow_a_sample_fourfold() {
-        let mut out = Vec::new();
-        annex_b(&vec![0u8; 100_000], 1, &mut out).expect("valid");
+        let out = annex_b(&nal_units(&vec![0u8; 100_000], 1).expect("valid"));
         assert!(out.is_empty());
         let ones: Vec<u8> = std::iter::repeat_n([1u8, 0x41], 50_000).flatten().collect();
-        out.clear();
-        annex_b(&ones, 1, &mut out).expect("valid");
+        let out = annex_b(&nal_units(&ones, 1).expect("valid"));
         assert!(
             out.len() <= ones.len() * 5 / 2,
             "{} from {}",

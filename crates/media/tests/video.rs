@@ -1,5 +1,5 @@
-//! Real H.264 clips (fixtures/videos, made by scripts/make_video_fixtures.sh from CC0
-//! photographs) through the demuxer and the decoder.
+//! Real H.264 and HEVC clips (fixtures/videos, made by scripts/make_video_fixtures.sh from
+//! CC0 photographs) through the demuxer and the decoders.
 
 use postlens_media::{sample_video, MediaLimits, SamplingPlan};
 
@@ -97,16 +97,77 @@ fn baseline_profile_in_a_quicktime_container() {
     assert!(!video.frames.is_empty());
 }
 
+/// HEVC (`hvc1`), the iPhone's default codec, was refused as `unsupported_codec`. A 1080p
+/// portrait clip with B-frames and a keyframe a second is sampled from its keyframes.
 #[test]
-fn hevc_is_named_and_refused() {
-    let error = sample_video(
-        &clip("cup-hevc.mp4"),
+fn hevc_from_a_phone_is_sampled_from_its_keyframes() {
+    let video = sample_video(
+        &clip("cup-hevc-1080p.mp4"),
         &MediaLimits::default(),
         &SamplingPlan::default(),
     )
-    .expect_err("hevc");
+    .expect("hevc");
+    assert!(video.info.codec.starts_with("hvc1"), "{}", video.info.codec);
+    assert_eq!((video.info.width, video.info.height), (1080, 1920));
+    assert_eq!(video.info.matrix, "bt709", "from the colr box");
+    assert_eq!(video.info.keyframe_count, 3);
+    let times: Vec<u64> = video.frames.iter().map(|f| f.time_ms).collect();
+    assert_eq!(times, vec![0, 1000, 2000]);
+    assert_eq!(video.decoded_frames, 3, "keyframes only");
+    assert_eq!(video.failed_samples, 0);
+    for frame in &video.frames {
+        assert_eq!((frame.width, frame.height), (1080, 1920));
+        assert!(mean_luma(frame) > 40.0, "{frame:?}");
+    }
+}
+
+/// One keyframe in 25 frames: decoded in order, reordered pictures included (the decoder is
+/// drained at the end), candidates spread over the clip.
+#[test]
+fn hevc_with_one_keyframe_is_decoded_in_order() {
+    let plan = SamplingPlan {
+        max_candidates: 5,
+        ..SamplingPlan::default()
+    };
+    let video =
+        sample_video(&clip("cup-hevc.mp4"), &MediaLimits::default(), &plan).expect("hevc in order");
+    assert_eq!(video.info.keyframe_count, 1);
+    assert_eq!(video.info.frame_count, 25);
+    assert_eq!(
+        video.decoded_frames, 25,
+        "every frame, the last ones drained"
+    );
+    assert_eq!(video.frames.len(), 5);
+    let times: Vec<u64> = video.frames.iter().map(|f| f.time_ms).collect();
+    assert!(times.windows(2).all(|t| t[0] < t[1]), "{times:?}");
+    assert!(*times.last().expect("frames") < 1000, "{times:?}");
+}
+
+#[test]
+fn codecs_other_than_h264_and_hevc_are_named_and_refused() {
+    let error = sample_video(
+        &clip("cup-av1.mp4"),
+        &MediaLimits::default(),
+        &SamplingPlan::default(),
+    )
+    .expect_err("av1");
     assert_eq!(error.code(), "unsupported_codec");
-    assert!(error.to_string().contains("hvc1"), "{error}");
+    assert!(error.to_string().contains("av01"), "{error}");
+}
+
+#[test]
+fn every_prefix_of_an_hevc_clip_fails_cleanly_or_decodes() {
+    let bytes = clip("cup-hevc-1080p.mp4");
+    for cut in (0..bytes.len()).step_by(4999) {
+        match sample_video(
+            &bytes[..cut],
+            &MediaLimits::default(),
+            &SamplingPlan::default(),
+        ) {
+            Ok(video) => assert!(!video.frames.is_empty()),
+            Err(error) => assert!(!error.code().is_empty()),
+        }
+    }
 }
 
 #[test]
@@ -276,6 +337,10 @@ fn each_clip_is_converted_with_the_matrix_and_range_it_names() {
         ("colour-709-limited.mp4", "bt709", false),
         ("colour-709-full.mp4", "bt709", true),
         ("colour-601-limited.mp4", "bt601", false),
+        // HEVC names its colour in the sample entry's `colr` box; the iPhone's HDR default
+        // is Main 10 with the BT.2020 matrix (its HLG transfer is not tone-mapped).
+        ("colour-hevc-709-limited.mp4", "bt709", false),
+        ("colour-hevc-2020-10bit.mp4", "bt2020", false),
     ] {
         let video = sample_video(
             &clip(name),

@@ -34,7 +34,9 @@ async fn media_in_s3_becomes_thumbnails_in_s3() {
     let store: Arc<dyn ObjectStore> = Arc::new(S3Store::new(s3_client(&config)));
     for (key, path) in [
         ("in/cup.mp4", "videos/cup-portrait.mp4"),
-        ("in/hevc.mp4", "videos/cup-hevc.mp4"),
+        ("in/hevc.mp4", "videos/cup-hevc-1080p.mp4"),
+        ("in/av1.mp4", "videos/cup-av1.mp4"),
+        ("in/phone.heic", "images/phone-sideways-irot.heic"),
         ("in/cat.jpg", "images/chelsea.jpg"),
     ] {
         let location = S3Location {
@@ -55,6 +57,8 @@ async fn media_in_s3_becomes_thumbnails_in_s3() {
                 json!({"video_id": "cup", "video_s3_uri": uri("in/cup.mp4")}),
                 json!({"video_id": "cat", "image_s3_uris": [uri("in/cat.jpg")]}),
                 json!({"video_id": "hevc", "video_s3_uri": uri("in/hevc.mp4")}),
+                json!({"video_id": "heic", "image_s3_uris": [uri("in/phone.heic")]}),
+                json!({"video_id": "av1", "video_s3_uri": uri("in/av1.mp4")}),
                 json!({"video_id": "gone", "video_s3_uri": uri("in/missing.mp4")}),
                 json!({"video_id": "elsewhere", "video_s3_uri": "s3://someone-elses-bucket/v.mp4"}),
                 json!({"video_id": "local", "video_path": "/etc/passwd"}),
@@ -81,7 +85,7 @@ async fn media_in_s3_becomes_thumbnails_in_s3() {
     assert_eq!(report.stats[0].returned_for_retry, 0, "{:?}", report.stats);
 
     let events = fixture.tap.drain().await.expect("events");
-    assert_eq!(events.len(), 7, "{events:#?}");
+    assert_eq!(events.len(), 9, "{events:#?}");
     let by_video = |id: &str| {
         events
             .iter()
@@ -113,8 +117,14 @@ async fn media_in_s3_becomes_thumbnails_in_s3() {
     }
     assert_eq!(by_video("cat")["status"], "ok");
     assert_eq!(by_video("cat")["result"]["source"]["kind"], "image");
+    // The phone's own formats: HEVC video and a HEIC photo.
+    for id in ["hevc", "heic"] {
+        let event = by_video(id);
+        assert_eq!(event["status"], "ok", "{event}");
+        assert_eq!(event["result"]["subject"]["label"], "cup", "{event}");
+    }
     for (id, code) in [
-        ("hevc", "unsupported_codec"),
+        ("av1", "unsupported_codec"),
         ("gone", "object_not_found"),
         ("elsewhere", "bucket_not_allowed"),
         ("local", "local_path_not_allowed"),

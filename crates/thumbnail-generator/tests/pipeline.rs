@@ -170,6 +170,34 @@ fn a_4k_portrait_clip_gives_the_cup() {
     }
 }
 
+/// The iPhone's defaults, HEVC video and HEIC photos, were `unsupported_codec` and
+/// `unsupported_image`; both give the cup.
+#[test]
+fn hevc_video_and_heic_photos_from_a_phone_give_the_cup() {
+    let clip = fixture("videos/cup-hevc-1080p.mp4");
+    let generated = generate(Media::Video(&clip), &detector(), &Settings::default()).expect("hevc");
+    assert_eq!(
+        (generated.source.width, generated.source.height),
+        (1080, 1920)
+    );
+    let subject = generated.subject.as_ref().expect("a subject");
+    assert_eq!(subject.label, "cup", "{:?}", generated.detections);
+    for name in [
+        "images/phone-12mpx-grid.heic",
+        "images/phone-sideways-irot.heic",
+    ] {
+        let photo = fixture(name);
+        let generated = generate(
+            Media::Images(vec![&photo]),
+            &detector(),
+            &Settings::default(),
+        )
+        .expect(name);
+        let subject = generated.subject.as_ref().expect("a subject");
+        assert_eq!(subject.label, "cup", "{name}: {:?}", generated.detections);
+    }
+}
+
 #[test]
 fn a_person_is_the_subject_when_there_is_nothing_else() {
     let clip = fixture("videos/astronaut.mov");
@@ -186,7 +214,7 @@ fn bad_media_gives_the_right_error_codes() {
     let settings = Settings::default();
     let cases = [
         ("videos/black.mp4", "no_usable_frame"),
-        ("videos/cup-hevc.mp4", "unsupported_codec"),
+        ("videos/cup-av1.mp4", "unsupported_codec"),
         ("videos/cup-truncated.mp4", "corrupt_media"),
         ("images/README.md", "not_a_video"),
     ];

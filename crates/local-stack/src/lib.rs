@@ -9,6 +9,7 @@ pub mod drain;
 pub mod emulator;
 mod errors;
 pub mod event_file;
+pub mod iam;
 pub mod lambda_record;
 pub mod mapping;
 pub mod queue;

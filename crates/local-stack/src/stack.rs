@@ -57,6 +57,8 @@ pub struct LocalStack {
     pub buckets: HashMap<String, String>,
     /// DynamoDB table names by logical id.
     pub tables: HashMap<String, String>,
+    /// Every role handed out by [`LocalStack::role_config`], for [`LocalStack::refused`].
+    pub(crate) roles: Arc<std::sync::Mutex<Vec<crate::iam::RoleClient>>>,
 }
 
 /// `NewVideoPostedTopic` → `new-video-posted-topic`: a valid name for topics, queues and buckets.
@@ -207,6 +209,7 @@ impl LocalStack {
             queues,
             buckets,
             tables,
+            roles: Arc::default(),
         })
     }
 
@@ -264,6 +267,9 @@ pub enum WiringError {
     /// A resource the worker needs is missing.
     #[error(transparent)]
     Stack(#[from] StackError),
+    /// The function's policies cannot be read as a role.
+    #[error(transparent)]
+    Role(#[from] crate::iam::PolicyError),
     /// The function's environment is not a valid configuration.
     #[error("{function}: {source}")]
     Config {
@@ -333,6 +339,10 @@ impl LocalStack {
                 function: function.id.clone(),
                 source,
             })?;
+        // The function's clients act under its role, as in Lambda; the event source
+        // mapping (the Lambda service) keeps the caller's `config`.
+        let (config, _) = self.role_config(function, config)?;
+        let config = &config;
         let idempotency = postlens_runtime::idempotency::dynamodb_store(
             worker_config.engine.idempotency.as_ref(),
             config,

@@ -108,6 +108,9 @@ pub struct FunctionSpec {
     pub environment: BTreeMap<String, EnvValue>,
     /// Logical ids of the layers the function mounts (`Layers: [!Ref X]`).
     pub layers: Vec<String>,
+    /// `Policies` as written (statements and SAM policy templates, references unresolved):
+    /// the function's role, resolved and enforced by [`crate::iam`].
+    pub policies: Vec<Value>,
 }
 
 /// A function's `Type: SQS` event.
@@ -395,6 +398,11 @@ impl ResourceReader<'_> {
                         .map(|i| i.resource)
                         .collect()
                 })
+                .unwrap_or_default(),
+            policies: p
+                .get("Policies")
+                .and_then(Value::as_sequence)
+                .cloned()
                 .unwrap_or_default(),
         }))
     }

@@ -274,18 +274,23 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
         assert!(response.failed().is_empty(), "{:?}", response.failed());
     }
 
+    // The handler's clients act under the function's role from the template, as in Lambda.
+    let (role_config, role) = stack.role_config(&function, &config).expect("role");
     let chaos = Arc::new(ChaosParser {
         inner: CaptionParser::new(),
         panics: AtomicUsize::new(0),
     });
     let sink = Arc::new(FlakySink {
-        inner: SnsSink::new(sns.clone(), worker_config.output_topic_arn.clone()),
+        inner: SnsSink::new(
+            aws_sdk_sns::Client::new(&role_config),
+            worker_config.output_topic_arn.clone(),
+        ),
         calls: AtomicUsize::new(0),
         failed_entries: AtomicUsize::new(0),
         failures_per_event: Mutex::new(HashMap::new()),
     });
     let store = Arc::new(FlakyStore {
-        inner: S3Store::new(s3.clone()),
+        inner: S3Store::new(s3_client(&role_config)),
         seen: Mutex::new(HashSet::new()),
         failed_reads: AtomicUsize::new(0),
     });
@@ -434,6 +439,12 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
         store.failed_reads.load(Ordering::Relaxed),
         10,
         "one failed read per claim check"
+    );
+    // Under its role the handler needed nothing the template does not grant.
+    assert_eq!(
+        role.denied(),
+        Vec::<String>::new(),
+        "requests the role refused"
     );
     // Each panicking record runs once per receive, maxReceiveCount times; only after a
     // lost receive may one have run fewer times (still at most five).

@@ -43,8 +43,8 @@ fn demo_runs_the_fan_out_and_writes_every_result_event() {
         stdout.contains("Dresses"),
         "the Ankara gown is tagged as a dress:\n{stdout}"
     );
-    // The same posts carry media: five usable, one HEVC clip, one off-list URL, one black
-    // clip, and the two malformed lines.
+    // The same posts carry media: six usable (one of them an HEVC clip), one off-list URL,
+    // one black clip, and the two malformed lines.
     let thumbnails: Vec<&serde_json::Value> = events
         .iter()
         .filter(|e| e["event_type"] == "thumbnail-generated")
@@ -54,9 +54,19 @@ fn demo_runs_the_fan_out_and_writes_every_result_event() {
         .filter_map(|e| e["error"]["code"].as_str())
         .collect();
     assert_eq!(thumbnails.len(), 10, "{stdout}");
-    for code in ["unsupported_codec", "url_not_allowed", "no_usable_frame"] {
+    for code in ["url_not_allowed", "no_usable_frame"] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
     }
+    let hevc = thumbnails
+        .iter()
+        .find(|e| e["video_id"] == "vid-us-005")
+        .expect("the HEVC clip's event");
+    assert_eq!(hevc["status"], "ok", "{hevc}");
+    // Every function ran under its role from the template and needed nothing more.
+    assert!(
+        stdout.contains("refused by the functions' roles: none"),
+        "{stdout}"
+    );
     let cup = thumbnails
         .iter()
         .find(|e| e["video_id"] == "vid-ng-001")

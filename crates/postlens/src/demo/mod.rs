@@ -179,6 +179,16 @@ async fn run_on(emulator: &Emulator, options: &DemoOptions) -> anyhow::Result<()
     }
     std::fs::write(&events_path, all_events)
         .with_context(|| format!("writing {}", events_path.display()))?;
+    // Each function ran under its role from the template (moto itself checks no IAM).
+    let refused = stack.refused();
+    if refused.is_empty() {
+        println!("\nrefused by the functions' roles: none");
+    } else {
+        println!("\nrefused by the functions' roles:");
+        for line in &refused {
+            println!("  {line}");
+        }
+    }
     println!("\nall result events: {}", events_path.display());
     Ok(())
 }

@@ -46,8 +46,10 @@ pub(super) fn local_function(
             let environment = stack.environment(function)?;
             let settings =
                 text_scorer::TextScorerConfig::from_lookup(|name| environment.get(name).cloned());
+            // The worker's own reads go through the function's role, as its engine's do.
+            let (role, _) = stack.role_config(function, config)?;
             let store = Arc::new(postlens_runtime::store::S3Store::new(
-                postlens_local::emulator::s3_client(config),
+                postlens_local::emulator::s3_client(&role),
             ));
             Arc::new(EngineFunction::new(stack.engine(
                 text_scorer::TextScorer::from_config(models, store, settings),
@@ -65,8 +67,9 @@ pub(super) fn local_function(
             let settings = thumbnail_generator::ThumbnailConfig::from_lookup(|name| {
                 environment.get(name).cloned()
             })?;
+            let (role, _) = stack.role_config(function, config)?;
             let store: Arc<dyn ObjectStore> = Arc::new(postlens_runtime::store::S3Store::new(
-                postlens_local::emulator::s3_client(config),
+                postlens_local::emulator::s3_client(&role),
             ));
             Arc::new(EngineFunction::new(stack.engine(
                 thumbnail_generator::ThumbnailGenerator::from_config(detector, store, settings),

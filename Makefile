@@ -9,7 +9,7 @@ MODELS := models/manifest.json
 LAMBDA_BINARIES := $(shell python3 scripts/workers.py binaries)
 CATEGORY_INDEX := models/taxonomy/category-embeddings.safetensors
 
-.PHONY: models demo test venv fmt-check clippy unit template infra-check bench bench-growth bench-compare fuzz lambda-build lambda-smoke test-arm64 models-layer deploy
+.PHONY: models demo test venv fmt-check clippy unit template infra-check bench bench-growth bench-compare fuzz fuzz-coverage lambda-build lambda-smoke test-arm64 models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
 demo: venv $(CATEGORY_INDEX)
@@ -64,6 +64,23 @@ FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 1
 fuzz:
 	cargo run --quiet -p postlens-fuzz -- --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED)
+
+# Coverage-guided fuzzing of the media decoders with libFuzzer (cargo-fuzz, nightly) under
+# AddressSanitizer, openh264's C++ included (clang instruments it; the Rust side is
+# instrumented by cargo-fuzz). Corpora grow under target/fuzz-corpus; crashes land in
+# fuzz/artifacts and, once minimised, are kept in fixtures/fuzz/<target>/ where `make test`
+# replays them on the stable toolchain (crates/fuzz/tests/fixed_seed.rs).
+FUZZ_JOBS ?= 2
+SANITIZED_C := CC=clang CXX=clang++ CFLAGS="-fsanitize=address -fsanitize=fuzzer-no-link -g" CXXFLAGS="-fsanitize=address -fsanitize=fuzzer-no-link -g"
+fuzz-coverage:
+	command -v clang >/dev/null || apt-get install -y --no-install-recommends clang
+	cargo +nightly fuzz --version >/dev/null 2>&1 || cargo +nightly install cargo-fuzz --locked
+	cd fuzz && $(SANITIZED_C) cargo +nightly fuzz build -O --debug-assertions
+	for target in mp4 image; do \
+		mkdir -p target/fuzz-corpus/$$target && cp fixtures/fuzz/$$target/* target/fuzz-corpus/$$target/; \
+		(cd fuzz && $(SANITIZED_C) cargo +nightly fuzz run -O --debug-assertions $$target ../target/fuzz-corpus/$$target -- \
+			-max_total_time=$(FUZZ_SECONDS) -fork=$(FUZZ_JOBS) -ignore_crashes=1 -rss_limit_mb=2048) || exit 1; \
+	done
 
 # Benchmarks pinned to one core, as the budgets are stated for one vCPU.
 # The thumbnail benchmark needs ffmpeg to make its media (scripts/make_bench_media.sh).

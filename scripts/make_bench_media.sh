@@ -6,6 +6,9 @@
 #                                 over one photo for the first half, another for the second
 #   photo-{960x540,1920x1080,3840x2160,4032x3024,6000x4000,8064x6048}.jpg  0.5 to 48 Mpx JPEGs
 #   phone-{720x1280,1080x1920,2160x3840}-4s.mp4  4 s portrait clips, 1 s GOP (720p, 1080p, 4K)
+#   hevc-{720x1280,1080x1920,2160x3840}-4s.mp4   the same clips as HEVC (x265, 1 s GOP)
+#   photo-{4032x3024,5712x4284}.heic              12 and 24 Mpx HEIC grids of 512x512 tiles, as
+#                                                 iPhones write them (scripts/heic-grid, cargo)
 set -eu
 cd "$(dirname "$0")/.."
 out=target/bench-media
@@ -50,4 +53,22 @@ phone_clip() {
 for seconds in 5 15 60; do clip "$seconds"; done
 for size in "960 540" "1920 1080" "3840 2160" "4032 3024" "6000 4000" "8064 6048"; do photo $size; done
 for size in "720 1280" "1080 1920" "2160 3840"; do phone_clip $size; done
+
+# The phone clips as an iPhone records by default: HEVC.
+for size in 720x1280 1080x1920 2160x3840; do
+  file="$out/hevc-$size-4s.mp4"
+  [ -f "$file" ] && continue
+  ffmpeg -loglevel error -y -i "$out/phone-$size-4s.mp4" -c:v libx265 -preset ultrafast \
+    -x265-params "log-level=error:keyint=30:min-keyint=30:scenecut=0" -tag:v hvc1 "$file"
+done
+
+# HEIC stills from the JPEGs: 12 Mpx and the 24 Mpx an iPhone 15 writes (5712x4284).
+for size in 4032x3024 5712x4284; do
+  file="$out/photo-$size.heic"
+  [ -f "$file" ] && continue
+  ffmpeg -loglevel error -y -i "$out/photo-6000x4000.jpg" -vf "scale=${size%x*}:${size#*x}" "$out/photo-$size.png"
+  cargo run --quiet --release --manifest-path scripts/heic-grid/Cargo.toml -- \
+    "$out/photo-$size.png" "$file" 80
+  rm "$out/photo-$size.png"
+done
 ls -l "$out"

@@ -84,8 +84,8 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
-    // Phone clips by resolution (4 s, 1 s GOP): 4K pictures are decoded whole and brought
-    // down to 1080p (issue 33).
+    // Phone clips by resolution (4 s, 1 s GOP), H.264 and HEVC: 4K pictures are decoded
+    // whole and brought down to 1080p (issue 33).
     let mut group = c.benchmark_group("thumbnail_by_clip_resolution");
     group
         .sample_size(10)
@@ -94,6 +94,9 @@ fn bench(c: &mut Criterion) {
         ("720p", "phone-720x1280-4s.mp4"),
         ("1080p", "phone-1080x1920-4s.mp4"),
         ("4K", "phone-2160x3840-4s.mp4"),
+        ("720p-hevc", "hevc-720x1280-4s.mp4"),
+        ("1080p-hevc", "hevc-1080x1920-4s.mp4"),
+        ("4K-hevc", "hevc-2160x3840-4s.mp4"),
     ] {
         let clip = media(name);
         group.bench_with_input(BenchmarkId::from_parameter(label), &clip, |b, clip| {
@@ -103,7 +106,7 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     // JPEGs over 1920 px are decoded at a reduced DCT scale (issue 33), so 8 to 48 Mpx run
-    // with the default limits.
+    // with the default limits; HEIC is decoded whole (12 and 24 Mpx; 48 is refused).
     let mut group = c.benchmark_group("thumbnail_by_image_megapixels");
     group.sample_size(10);
     for (megapixels, name) in [
@@ -113,6 +116,8 @@ fn bench(c: &mut Criterion) {
         ("12", "photo-4032x3024.jpg"),
         ("24", "photo-6000x4000.jpg"),
         ("48", "photo-8064x6048.jpg"),
+        ("12-heic", "photo-4032x3024.heic"),
+        ("24-heic", "photo-5712x4284.heic"),
     ] {
         let photo = media(name);
         group.bench_with_input(

@@ -60,7 +60,9 @@ pub(super) struct ScriptCounts {
     ukrainian_letters: usize,
     /// Urdu's ٹ ڈ ڑ ں ے ھ, absent from Arabic and Persian.
     urdu_letters: usize,
-    /// Persian's پ چ ژ گ, absent from Arabic.
+    /// Persian's پ چ ژ گ, absent from Arabic, and its own yeh ی and keheh ک (U+06CC,
+    /// U+06A9), which Persian writes where Arabic writes ي and ك (Urdu shares them, but is
+    /// told by its own letters first).
     persian_letters: usize,
 }
 
@@ -74,7 +76,7 @@ impl ScriptCounts {
         match c {
             'і' | 'ї' | 'є' | 'ґ' | 'І' | 'Ї' | 'Є' | 'Ґ' => self.ukrainian_letters += 1,
             'ٹ' | 'ڈ' | 'ڑ' | 'ں' | 'ے' | 'ھ' => self.urdu_letters += 1,
-            'پ' | 'چ' | 'ژ' | 'گ' => self.persian_letters += 1,
+            'پ' | 'چ' | 'ژ' | 'گ' | '\u{06CC}' | '\u{06A9}' => self.persian_letters += 1,
             _ => {}
         }
     }

@@ -25,6 +25,16 @@ fn letters_tell_languages_that_share_a_script_apart() {
     );
     assert_eq!(language("عباية سوداء 250 ريال", None), Some(Language::Ar));
     assert_eq!(language("نیا سوٹ صرف 2500 روپے", None), Some(Language::Ur));
+    // Persian without پ چ ژ گ is told by its yeh and keheh (ی ک, not Arabic's ي ك); it
+    // was read as Arabic at confidence 1.0 (issue 29).
+    assert_eq!(
+        language("\u{644}\u{628}\u{627}\u{633} \u{632}\u{6CC}\u{628}\u{627} \u{6A9}\u{645} \u{62A}\u{648}\u{645}\u{627}\u{646}", None),
+        Some(Language::Fa)
+    );
+    assert_eq!(
+        language("\u{644}\u{628}\u{627}\u{633} \u{62C}\u{645}\u{64A}\u{644} \u{62C}\u{62F}\u{64B}\u{627}", None),
+        Some(Language::Ar)
+    );
 }
 
 #[test]

@@ -7,8 +7,8 @@
 #   photo-{960x540,1920x1080,3840x2160,4032x3024,6000x4000,8064x6048}.jpg  0.5 to 48 Mpx JPEGs
 #   phone-{720x1280,1080x1920,2160x3840}-4s.mp4  4 s portrait clips, 1 s GOP (720p, 1080p, 4K)
 #   hevc-{720x1280,1080x1920,2160x3840}-4s.mp4   the same clips as HEVC (x265, 1 s GOP)
-#   photo-{4032x3024,5712x4284}.heic              12 and 24 Mpx HEIC grids of 512x512 tiles, as
-#                                                 iPhones write them (scripts/heic-grid, cargo)
+#   photo-{4032x3024,5712x4284,8064x6048}.heic    12, 24 and 48 Mpx HEIC grids of 512x512 tiles,
+#                                                 as iPhones write them (scripts/heic-grid, cargo)
 set -eu
 cd "$(dirname "$0")/.."
 out=target/bench-media
@@ -62,8 +62,9 @@ for size in 720x1280 1080x1920 2160x3840; do
     -x265-params "log-level=error:keyint=30:min-keyint=30:scenecut=0" -tag:v hvc1 "$file"
 done
 
-# HEIC stills from the JPEGs: 12 Mpx and the 24 Mpx an iPhone 15 writes (5712x4284).
-for size in 4032x3024 5712x4284; do
+# HEIC stills from the JPEGs: 12 Mpx, the 24 Mpx an iPhone 15 writes (5712x4284) and its
+# 48 Mpx "HEIF Max".
+for size in 4032x3024 5712x4284 8064x6048; do
   file="$out/photo-$size.heic"
   [ -f "$file" ] && continue
   ffmpeg -loglevel error -y -i "$out/photo-6000x4000.jpg" -vf "scale=${size%x*}:${size#*x}" "$out/photo-$size.png"

@@ -157,6 +157,8 @@ def thumbnail_cases() -> list:
          "objects": {"s3://media/cup-hevc.mp4": {"file": "../videos/cup-hevc.mp4"}}, "expect": "ok"},
         {"name": "145 KB HEIC claims 48 Mpx", "input": post("heicbomb", image_s3_uris=["s3://media/heic-claims-48mpx.heic"]),
          "objects": media("heic-claims-48mpx.heic"), "expect": "decompression_bomb"},
+        {"name": "48 Mpx HEIC grid, reduced tile by tile", "input": post("heic48", image_s3_uris=["s3://media/phone-48mpx-grid.heic"]),
+         "objects": {"s3://media/phone-48mpx-grid.heic": {"file": "../images/phone-48mpx-grid.heic"}}, "expect": "ok"},
         {"name": "truncated clip", "input": post("trunc", video_s3_uri="s3://media/cup-truncated.mp4"),
          "objects": {"s3://media/cup-truncated.mp4": {"file": "../videos/cup-truncated.mp4"}}, "expect": "corrupt_media"},
         {"name": "video over the media cap", "input": post("huge", video_s3_uri="s3://media/huge.mp4"),
@@ -171,7 +173,18 @@ def thumbnail_cases() -> list:
     ]
     valid = post("valid", image_s3_uris=["s3://media/coffee.jpg"])
     coffee = {"s3://media/coffee.jpg": {"file": "../images/coffee.jpg"}}
-    return cases + envelope_cases("video_id", valid, "media_missing", coffee)
+    # Phone media (issue 33): bombs a phone photo's size could hide, and what phones make.
+    phone = [
+        {"name": "70 KB JPEG claims 48 Mpx", "input": post("bomb48", image_s3_uris=["s3://media/jpeg-claims-48mpx.jpg"]),
+         "objects": media("jpeg-claims-48mpx.jpg"), "expect": "decompression_bomb"},
+        {"name": "16k x 16k PNG of zeros", "input": post("png16k", image_s3_uris=["s3://media/png-16k-square.png"]),
+         "objects": media("png-16k-square.png"), "expect": "resolution_too_large"},
+        {"name": "4K portrait clip as phones record it", "input": post("uhd", video_s3_uri="s3://media/cup-4k-portrait.mp4"),
+         "objects": {"s3://media/cup-4k-portrait.mp4": {"file": "../videos/cup-4k-portrait.mp4"}}, "expect": "ok"},
+        {"name": "48 Mpx phone photo", "input": post("photo48", image_s3_uris=["s3://media/photo-48mpx.jpg"]),
+         "objects": media("photo-48mpx.jpg"), "expect": "ok"},
+    ]
+    return cases + envelope_cases("video_id", valid, "media_missing", coffee) + phone
 
 
 def main() -> None:

@@ -9,6 +9,7 @@
 pub mod colour;
 pub mod encode;
 pub mod frame;
+mod heic;
 pub mod mp4_guard;
 pub mod still;
 pub mod video;
@@ -34,8 +35,10 @@ pub struct MediaLimits {
     /// Largest still a header may declare (a 48 Mpx phone photo is 8064x6048). JPEGs up to
     /// it are decoded at a reduced DCT scale, never whole (see [`still`]).
     pub max_source_pixels: u64,
-    /// Largest HEIC decoded: HEVC has no reduced-scale decode, so a HEIC is decoded whole
-    /// (about 6.5 bytes a pixel at the peak) and then resized.
+    /// Largest HEIC decoded whole (about 6.5 bytes a pixel at the peak): a single coded
+    /// picture, or a grid too small to reduce. Phones' tiled grids past twice
+    /// `still_long_side` are reduced tile by tile instead and only bounded by
+    /// `max_source_pixels` (see `heic.rs`).
     pub max_heic_pixels: u64,
     /// Decoded stills are at least this long on their long side where the source allows:
     /// the largest thumbnail (720) after the crop's zoom (up to 2.5x).
@@ -62,9 +65,9 @@ impl Default for MediaLimits {
             max_video_pixels: 4096 * 2304,
             // Past 48 Mpx phones (8064x6048), short of what no phone makes.
             max_source_pixels: 64_000_000,
-            // The 24 Mpx an iPhone 15 or later writes by default (5712x4284, about 160 MB
-            // at the peak) and the 12 Mpx of older ones; 48 Mpx "HEIF Max" (about 320 MB)
-            // does not fit the 512 MB function beside two records' media.
+            // A whole decode of 24 Mpx (5712x4284) peaks near 160 MB; 48 Mpx (about 320 MB)
+            // would not fit the 512 MB function beside two records' media, which is why
+            // grids are reduced tile by tile.
             max_heic_pixels: 25_000_000,
             still_long_side: 1920,
             max_decoded_frames: 240,

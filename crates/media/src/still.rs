@@ -10,9 +10,8 @@
 //! (6000x4000) at 1/2 to 3000x2000; each becomes 1920 on its long side. PNG and WebP have no
 //! such scaling: they are decoded whole, up to [`MediaLimits::max_pixels`], and refused
 //! above it with `resolution_too_large` (phones do not write them; a screenshot fits).
-//! HEIC (the iPhone's default) has none either: it is decoded whole by `heic-rs`, tiles,
-//! rotation and colour included, up to [`MediaLimits::max_heic_pixels`] (24 Mpx phones fit,
-//! 48 Mpx "HEIF Max" is refused), then resized like a JPEG.
+//! HEIC (the iPhone's default) has none either, but phones store it as a grid of tiles, so
+//! a large one is reduced tile by tile (see [`crate::heic`]), then resized like a JPEG.
 //!
 //! Decompression bombs stay refused: a header over [`MediaLimits::max_source_pixels`] is
 //! `resolution_too_large`, and a still over `max_pixels` whose file has fewer than one byte
@@ -24,7 +23,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
-use crate::{check_bytes, MediaError, MediaLimits, RgbFrame};
+use crate::{check_bytes, heic, MediaError, MediaLimits, RgbFrame};
 
 /// Declared pixels per byte of file above which a large still is a decompression bomb. A
 /// phone JPEG carries 3-8 pixels a byte, a flat studio shot tens; 200 leaves room.
@@ -36,8 +35,8 @@ const MAX_JPEG_BUFFER_BYTES: usize = 160 * 1024 * 1024;
 
 pub fn decode_image(bytes: &[u8], limits: &MediaLimits) -> Result<RgbFrame, MediaError> {
     check_bytes(bytes.len(), limits)?;
-    if is_heic(bytes) {
-        return decode_heic(bytes, limits);
+    if heic::is_heic(bytes) {
+        return heic::decode_heic(bytes, limits);
     }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -60,7 +59,7 @@ pub fn decode_image(bytes: &[u8], limits: &MediaLimits) -> Result<RgbFrame, Medi
 }
 
 /// What every still's header must pass before any pixel is allocated.
-fn check_source(
+pub(crate) fn check_source(
     width: u64,
     height: u64,
     bytes: usize,
@@ -186,83 +185,6 @@ fn decode_jpeg_scaled(bytes: &[u8], limits: &MediaLimits) -> Result<Option<RgbFr
     )))
 }
 
-/// Whether `bytes` start with an ISO-BMFF `ftyp` naming an HEVC-coded HEIF brand (major or
-/// compatible). `mif1` alone is also AVIF's, which `heic-rs` refuses by name.
-fn is_heic(bytes: &[u8]) -> bool {
-    const BRANDS: [&[u8; 4]; 7] = [
-        b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1",
-    ];
-    let Some(size) = bytes
-        .get(..4)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    else {
-        return false;
-    };
-    if bytes.get(4..8) != Some(b"ftyp") || size < 16 {
-        return false;
-    }
-    let body = bytes.get(8..size as usize).unwrap_or_default();
-    // Major brand, minor version, then compatible brands.
-    let major = body.get(..4).into_iter();
-    let compatible = body.get(8..).unwrap_or_default().chunks_exact(4);
-    major
-        .chain(compatible)
-        .any(|brand| BRANDS.iter().any(|known| brand == &known[..]))
-        && !body.chunks_exact(4).any(|brand| brand == b"avif")
-}
-
-/// A HEIC decoded whole (see the module comment), then brought to `still_long_side`.
-fn decode_heic(bytes: &[u8], limits: &MediaLimits) -> Result<RgbFrame, MediaError> {
-    let info = heic_rs::probe(bytes).map_err(|e| heic_error(e, (0, 0)))?;
-    let (width, height) = (u64::from(info.width), u64::from(info.height));
-    check_source(width, height, bytes.len(), limits)?;
-    let coded = u64::from(info.coded_width) * u64::from(info.coded_height);
-    if width * height > limits.max_heic_pixels || coded > limits.max_heic_pixels {
-        return Err(MediaError::ResolutionTooLarge {
-            width,
-            height,
-            limit: limits.max_heic_pixels,
-        });
-    }
-    let options = heic_rs::DecodeOptions::default()
-        .with_layout(heic_rs::PixelLayout::Rgb8)
-        .with_max_pixels(Some(limits.max_heic_pixels))
-        .with_transforms(true)
-        .with_alpha(false)
-        .with_threads(Some(1));
-    // heic-rs has no `unsafe`, but a panic in it must stay one corrupt file.
-    let image = std::panic::catch_unwind(|| heic_rs::decode(bytes, &options))
-        .map_err(|_| MediaError::Corrupt("the HEIC decoder could not read this file".to_owned()))?
-        .map_err(|e| heic_error(e, (width, height)))?;
-    let rgb = RgbImage::from_raw(image.width, image.height, image.data)
-        .ok_or_else(|| MediaError::Corrupt("HEIC samples do not fill the image".to_owned()))?;
-    let source_size = (rgb.width(), rgb.height());
-    let rgb = fit_long_side(rgb, limits.still_long_side)?;
-    Ok(RgbFrame {
-        width: rgb.width(),
-        height: rgb.height(),
-        pixels: rgb.into_raw(),
-        time_ms: 0,
-        source_size,
-    })
-}
-
-/// `declared` is the image's size as probed: a pixel limit hit inside the decode (a tile, an
-/// auxiliary image) is reported against it.
-fn heic_error(error: heic_rs::Error, (width, height): (u64, u64)) -> MediaError {
-    match error {
-        heic_rs::Error::PixelLimit { max_pixels, .. } => MediaError::ResolutionTooLarge {
-            width,
-            height,
-            limit: max_pixels,
-        },
-        heic_rs::Error::Unsupported(what) => {
-            MediaError::UnsupportedImage(format!("HEIF with {what}"))
-        }
-        other => MediaError::Corrupt(format!("HEIC: {other}")),
-    }
-}
-
 /// `jpeg` with an APP1 Exif segment saying `orientation` (1-8) inserted after SOI, as a phone
 /// writes a photo it stored sideways; for tests and the bench media. `jpeg` must start with SOI.
 pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
@@ -287,7 +209,7 @@ pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
 /// between one and two times the wanted size (3000x2000 for a 24 Mpx photo); each of a
 /// post's ten images is kept while the best is chosen, so each is brought down to the size
 /// the thumbnails use.
-fn fit_long_side(image: RgbImage, long_side: u32) -> Result<RgbImage, MediaError> {
+pub(crate) fn fit_long_side(image: RgbImage, long_side: u32) -> Result<RgbImage, MediaError> {
     let (width, height) = image.dimensions();
     let long = width.max(height);
     if long <= long_side.max(1) {

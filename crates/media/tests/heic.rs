@@ -68,17 +68,42 @@ fn a_heic_turned_by_irot_comes_out_upright() {
     assert!(difference < 3.0, "mean difference {difference:.2}");
 }
 
-/// HEVC has no reduced-scale decode: a HEIC over `max_heic_pixels` (48 Mpx "HEIF Max" with
-/// the defaults) is refused before any tile is decoded.
+/// 48 Mpx "HEIF Max": reduced by 4 tile by tile (192 tiles of 512x512), never decoded whole.
 #[test]
-fn a_heic_over_its_pixel_cap_is_refused_by_its_header() {
+fn a_48_mpx_tiled_heic_decodes_reduced_like_libheif() {
+    let limits = MediaLimits {
+        // The whole picture (48 Mpx) could not be decoded under this cap; one tile can.
+        max_heic_pixels: 1_000_000,
+        ..MediaLimits::default()
+    };
+    let frame = decode_image(&image("phone-48mpx-grid.heic"), &limits).expect("48 Mpx grid");
+    assert_eq!(frame.source_size, (8064, 6048));
+    assert_eq!((frame.width, frame.height), (1920, 1440));
+    let difference = difference_from_libheif(&frame, "phone-48mpx-grid.libheif.png");
+    assert!(difference < 3.0, "mean difference {difference:.2}");
+}
+
+/// A HEIC that cannot be reduced tile by tile (here a grid already near the wanted size) is
+/// decoded whole, so `max_heic_pixels` caps it, checked before any tile is decoded.
+#[test]
+fn a_heic_decoded_whole_is_refused_over_its_pixel_cap() {
     let limits = MediaLimits {
         max_heic_pixels: 10_000_000,
+        still_long_side: 3000,
         ..MediaLimits::default()
     };
     let error = decode_image(&image("phone-12mpx-grid.heic"), &limits).expect_err("over cap");
     assert_eq!(error.code(), "resolution_too_large");
     assert!(error.to_string().contains("4032x3024"), "{error}");
+
+    let whole = MediaLimits {
+        still_long_side: 3000,
+        ..MediaLimits::default()
+    };
+    let frame = decode_image(&image("phone-12mpx-grid.heic"), &whole).expect("decoded whole");
+    assert_eq!((frame.width, frame.height), (3000, 2250));
+    let difference = difference_from_libheif(&frame, "phone-12mpx-grid.libheif.png");
+    assert!(difference < 3.0, "mean difference {difference:.2}");
 }
 
 #[test]

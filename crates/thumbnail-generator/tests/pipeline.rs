@@ -171,7 +171,7 @@ fn a_4k_portrait_clip_gives_the_cup() {
 }
 
 /// The iPhone's defaults, HEVC video and HEIC photos, were `unsupported_codec` and
-/// `unsupported_image`; both give the cup.
+/// `unsupported_image`; both give the cup, 48 Mpx "HEIF Max" included.
 #[test]
 fn hevc_video_and_heic_photos_from_a_phone_give_the_cup() {
     let clip = fixture("videos/cup-hevc-1080p.mp4");
@@ -184,6 +184,7 @@ fn hevc_video_and_heic_photos_from_a_phone_give_the_cup() {
     assert_eq!(subject.label, "cup", "{:?}", generated.detections);
     for name in [
         "images/phone-12mpx-grid.heic",
+        "images/phone-48mpx-grid.heic",
         "images/phone-sideways-irot.heic",
     ] {
         let photo = fixture(name);

@@ -79,6 +79,9 @@ fn walk(
                 _ => prefix,
             });
         if CONTAINERS.contains(&&kind) && depth < MAX_DEPTH {
+            if &kind == b"stbl" {
+                check_sample_tables_agree(body)?;
+            }
             walk(body, file_len, limits, depth + 1, samples)?;
         } else if let (Some(prefix), true) = (prefix, depth < MAX_DEPTH) {
             walk(
@@ -106,6 +109,87 @@ fn walk(
         rest = &rest[end..];
     }
     Ok(())
+}
+
+/// The tables `re_mp4` 0.5.1 walks side by side for each sample, indexing each by a position
+/// it counts without a bounds check (`reader.rs`, `read_samples`): the chunk offsets
+/// (`stco`/`co64`) by the chunk `stsc` puts the sample in, and the `stts` and `ctts` runs by
+/// the sample's number. Tables that run out before the samples do panic there; the panic is
+/// caught, but it is refused here first with a reason. Checked only when `stsz`, `stsc`, a
+/// chunk table and `stts` are all present: a missing one is `re_mp4`'s own error.
+fn check_sample_tables_agree(stbl: &[u8]) -> Result<(), MediaError> {
+    let (mut stsz, mut stsc, mut chunks, mut stts, mut ctts) = (None, None, None, None, None);
+    let mut rest = stbl;
+    while rest.len() >= 8 {
+        let size = (be_u32(rest, 0) as usize).clamp(8, rest.len());
+        let body = &rest[8..size];
+        match &rest[4..8] {
+            b"stsz" => stsz = body.get(8..12).map(|count| be_u32(count, 0)),
+            b"stsc" => stsc = Some(body),
+            b"stco" | b"co64" => chunks = body.get(4..8).map(|count| be_u32(count, 0)),
+            b"stts" => stts = Some(body),
+            b"ctts" => ctts = Some(body),
+            _ => {}
+        }
+        rest = &rest[size..];
+    }
+    let (Some(samples), Some(stsc), Some(chunks), Some(stts)) = (stsz, stsc, chunks, stts) else {
+        return Ok(());
+    };
+    let samples = u64::from(samples);
+    if samples == 0 {
+        return Ok(());
+    }
+    let runs: Vec<(u64, u64)> = entries(stsc, 12)
+        .map(|entry| (u64::from(be_u32(entry, 0)), u64::from(be_u32(entry, 4))))
+        .collect();
+    let mut room = 0u64;
+    for (index, &(first_chunk, per_chunk)) in runs.iter().enumerate() {
+        let next_first = runs
+            .get(index + 1)
+            .map_or(u64::from(chunks) + 1, |next| next.0);
+        let starts_right = if index == 0 {
+            first_chunk == 1
+        } else {
+            first_chunk > runs[index - 1].0
+        };
+        if !starts_right || per_chunk == 0 || next_first < first_chunk {
+            return Err(corrupt(
+                b"stsc",
+                "lists chunk runs that are not in order from chunk 1",
+            ));
+        }
+        room = room.saturating_add((next_first - first_chunk).saturating_mul(per_chunk));
+    }
+    if room < samples {
+        return Err(corrupt(
+            b"stsc",
+            &format!("and the chunk table hold {room} samples, stsz declares {samples}"),
+        ));
+    }
+    for (table, kind) in [(Some(stts), b"stts"), (ctts, b"ctts")] {
+        let Some(table) = table else { continue };
+        let timed = entries(table, 8).fold(0u64, |total, entry| {
+            total.saturating_add(u64::from(be_u32(entry, 0)))
+        });
+        if timed < samples {
+            return Err(corrupt(
+                kind,
+                &format!("times {timed} samples, stsz declares {samples}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The entries of a full box that holds a count and then fixed-size entries, as many as its
+/// body really holds.
+fn entries(body: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
+    let count = body.get(4..8).map_or(0, |count| be_u32(count, 0) as usize);
+    body.get(8..)
+        .unwrap_or_default()
+        .chunks_exact(size)
+        .take(count)
 }
 
 fn add_samples(total: &mut u64, count: u64, limits: &MediaLimits) -> Result<(), MediaError> {
@@ -207,5 +291,50 @@ mod tests {
         .is_ok());
         let bad = [0, 0, 0, 4, b'm', b'o', b'o', b'v'];
         assert!(check_sample_tables(&bad, &MediaLimits::default()).is_err());
+    }
+
+    /// An stbl of `samples` samples in chunks of `per_chunk` (one stsc run) with `chunks`
+    /// chunk offsets, timed by one stts run of `timed` samples.
+    fn stbl(samples: u32, per_chunk: u32, chunks: u32, timed: u32) -> Vec<u8> {
+        let table = |count: u32, entries: &[u32]| {
+            let mut body = vec![0, 0, 0, 0];
+            body.extend(count.to_be_bytes());
+            for entry in entries {
+                body.extend(entry.to_be_bytes());
+            }
+            body
+        };
+        let mut stsz = vec![0, 0, 0, 0];
+        stsz.extend(1u32.to_be_bytes());
+        stsz.extend(samples.to_be_bytes());
+        let mut body = mp4_box(b"stsz", &stsz);
+        body.extend(mp4_box(b"stsc", &table(1, &[1, per_chunk, 1])));
+        body.extend(mp4_box(b"stco", &table(chunks, &vec![0; chunks as usize])));
+        body.extend(mp4_box(b"stts", &table(1, &[timed, 512])));
+        let mut inner = mp4_box(b"stbl", &body);
+        for kind in [b"minf", b"mdia", b"trak", b"moov"] {
+            inner = mp4_box(kind, &inner);
+        }
+        inner
+    }
+
+    /// re_mp4 0.5.1 indexes stco by the chunk stsc puts a sample in, and stts by the
+    /// sample's number, unchecked: found by the libFuzzer mp4 target (a caught panic).
+    #[test]
+    fn sample_tables_that_run_out_before_the_samples_are_refused() {
+        let limits = MediaLimits::default();
+        assert!(check_sample_tables(&stbl(25, 25, 1, 25), &limits).is_ok());
+        assert!(check_sample_tables(&stbl(25, 5, 5, 25), &limits).is_ok());
+        let error = check_sample_tables(&stbl(25, 1, 1, 25), &limits).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("hold 1 samples, stsz declares 25"),
+            "{error}"
+        );
+        let error = check_sample_tables(&stbl(25, 25, 1, 24), &limits).unwrap_err();
+        assert!(error.to_string().contains("stts box times 24"), "{error}");
+        let error = check_sample_tables(&stbl(25, 0, 1, 25), &limits).unwrap_err();
+        assert!(error.to_string().contains("not in order"), "{error}");
     }
 }

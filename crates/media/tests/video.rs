@@ -176,6 +176,16 @@ fn broken_and_oversized_clips_are_typed_errors() {
     let plan = SamplingPlan::default();
     let truncated = sample_video(&clip("cup-truncated.mp4"), &limits, &plan).expect_err("cut");
     assert_eq!(truncated.code(), "corrupt_media", "{truncated}");
+    // black.mp4 with stsc saying one sample a chunk while stco lists one chunk: re_mp4
+    // indexed stco past its end (a caught panic, found by the libFuzzer mp4 target).
+    let stsc = std::fs::read(format!(
+        "{}/../../fixtures/fuzz/mp4/stsc-25-chunks-stco-1.mp4",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("kept input");
+    let stsc = sample_video(&stsc, &limits, &plan).expect_err("tables disagree");
+    assert_eq!(stsc.code(), "corrupt_media", "{stsc}");
+    assert!(stsc.to_string().contains("stsz declares 25"), "{stsc}");
     let not_video = sample_video(b"this is not a video at all", &limits, &plan).expect_err("text");
     assert_eq!(not_video.code(), "not_a_video", "{not_video}");
     let jpeg = std::fs::read(format!(

@@ -65,37 +65,52 @@ impl Language {
     }
 }
 
-/// The languages sellers in a market (ISO 3166 alpha-2, any case) commonly write captions
-/// in, most common first; empty for a market we have no table for. English is listed where
-/// it is a language of trade, not everywhere: a Brazilian caption in English is news.
+/// The languages sellers in each market (ISO 3166 alpha-2) commonly write captions in, most
+/// common first. English is listed where it is a language of trade, not everywhere: a
+/// Brazilian caption in English is news. Also the list of markets the parsers know (every
+/// one has a currency: `caption::market_currency`).
+pub const MARKET_LANGUAGES: &[(&[&str], &[Language])] = &[
+    (
+        &[
+            "NG", "GH", "ZA", "UG", "RW", "US", "GB", "CA", "AU", "NZ", "IE", "SG",
+        ],
+        &[Language::En],
+    ),
+    (&["KE", "TZ"], &[Language::En, Language::Sw]),
+    (&["IN"], &[Language::En, Language::Hi]),
+    (&["PK"], &[Language::En, Language::Ur]),
+    (&["PH"], &[Language::Tl, Language::En]),
+    (&["ID"], &[Language::Id]),
+    (&["MY"], &[Language::Ms, Language::En]),
+    (&["BR", "PT"], &[Language::Pt]),
+    (&["MX", "CO", "AR", "ES", "CL", "PE"], &[Language::Es]),
+    (&["FR", "SN", "CI", "CM", "BE"], &[Language::Fr]),
+    (&["DE", "AT"], &[Language::De]),
+    (&["CH"], &[Language::De, Language::Fr, Language::It]),
+    (&["IT"], &[Language::It]),
+    (&["NL"], &[Language::Nl]),
+    (&["TR"], &[Language::Tr]),
+    (
+        &["AE", "SA", "EG", "MA", "QA", "KW"],
+        &[Language::Ar, Language::En],
+    ),
+    (&["IR"], &[Language::Fa]),
+    (&["IL"], &[Language::He]),
+    (&["GR"], &[Language::El]),
+    (&["RU"], &[Language::Ru]),
+    (&["UA"], &[Language::Uk, Language::Ru]),
+    (&["TH"], &[Language::Th]),
+    (&["KR"], &[Language::Ko]),
+    (&["JP"], &[Language::Ja]),
+    (&["CN", "TW", "HK"], &[Language::Zh]),
+];
+
+/// The languages of `market` (any case) from [`MARKET_LANGUAGES`]; empty for a market we have
+/// no table for.
 pub fn market_languages(market: &str) -> &'static [Language] {
-    use Language::*;
-    match market.to_ascii_uppercase().as_str() {
-        "NG" | "GH" | "ZA" | "UG" | "RW" | "US" | "GB" | "CA" | "AU" | "NZ" | "IE" | "SG" => &[En],
-        "KE" | "TZ" => &[En, Sw],
-        "IN" => &[En, Hi],
-        "PK" => &[En, Ur],
-        "PH" => &[Tl, En],
-        "ID" => &[Id],
-        "MY" => &[Ms, En],
-        "BR" | "PT" => &[Pt],
-        "MX" | "CO" | "AR" | "ES" | "CL" | "PE" => &[Es],
-        "FR" | "SN" | "CI" | "CM" | "BE" => &[Fr],
-        "DE" | "AT" => &[De],
-        "CH" => &[De, Fr, It],
-        "IT" => &[It],
-        "NL" => &[Nl],
-        "TR" => &[Tr],
-        "AE" | "SA" | "EG" | "MA" | "QA" | "KW" => &[Ar, En],
-        "IR" => &[Fa],
-        "IL" => &[He],
-        "GR" => &[El],
-        "RU" => &[Ru],
-        "UA" => &[Uk, Ru],
-        "TH" => &[Th],
-        "KR" => &[Ko],
-        "JP" => &[Ja],
-        "CN" | "TW" | "HK" => &[Zh],
-        _ => &[],
-    }
+    let upper = market.to_ascii_uppercase();
+    MARKET_LANGUAGES
+        .iter()
+        .find(|(markets, _)| markets.contains(&upper.as_str()))
+        .map_or(&[], |(_, languages)| languages)
 }

@@ -13,7 +13,7 @@ mod script;
 
 use serde::{Deserialize, Serialize};
 
-pub use languages::{market_languages, Language};
+pub use languages::{market_languages, Language, MARKET_LANGUAGES};
 pub use script::Script;
 
 use script::ScriptCounts;

@@ -509,4 +509,4 @@ fn contacts_and_markets_round_two() {
 
 /// Right answers per field on contacts-markets.jsonl (title, price, sizes, colours,
 /// contacts), raised as changes land. Before any change: 109, 113, 112, 111, 77.
-const ROUND_TWO_FLOORS: [usize; 5] = [109, 119, 112, 111, 77];
+const ROUND_TWO_FLOORS: [usize; 5] = [109, 119, 112, 111, 119];

@@ -145,10 +145,12 @@ pub fn parse_caption(caption: &str, market: Option<&str>) -> CaptionParse {
     let text = Text::new(caption);
     let mut claimed = vec![false; text.tokens.len()];
 
-    let phones = contacts::find_phones(&text, market);
-    for phone in &phones {
-        mark_bytes(&text, &mut claimed, phone.start, phone.end);
+    let numbers = contacts::find_phones(&text, market);
+    let phone_spans = numbers.phones.iter().map(|p| (p.start, p.end));
+    for (start, end) in phone_spans.chain(numbers.identifiers.iter().copied()) {
+        mark_bytes(&text, &mut claimed, start, end);
     }
+    let phones = numbers.phones;
     let sizes = sizes::find_sizes(&text, market);
     for &index in &sizes.claimed {
         claimed[index] = true;

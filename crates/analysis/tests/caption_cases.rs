@@ -509,4 +509,37 @@ fn contacts_and_markets_round_two() {
 
 /// Right answers per field on contacts-markets.jsonl (title, price, sizes, colours,
 /// contacts), raised as changes land. Before any change: 109, 113, 112, 111, 77.
-const ROUND_TWO_FLOORS: [usize; 5] = [109, 119, 112, 111, 119];
+const ROUND_TWO_FLOORS: [usize; 5] = [117, 119, 119, 120, 119];
+
+/// Order, tracking and account numbers are claimed: a sentence that is only about one is not
+/// the title, and a size list stops at a phone.
+#[test]
+fn identifiers_do_not_become_titles_or_sizes() {
+    for (caption, market, title) in [
+        (
+            "Pedido nº 100234567 enviado! Biquíni preto R$ 79",
+            "BR",
+            "Biquíni preto",
+        ),
+        (
+            "Заказ № 12345678 отправлен. Платье миди 2 490 ₽",
+            "RU",
+            "Платье миди",
+        ),
+        (
+            "Black agbada set ₦45,000, call +234 803 12",
+            "NG",
+            "Black agbada set",
+        ),
+    ] {
+        let parsed = parse_caption(caption, Some(market));
+        let got = parsed.title.unwrap_or_default();
+        assert!(got.contains(title), "{caption}: {got:?}");
+        assert!(parsed.contacts.is_empty(), "{caption}");
+    }
+    let parsed = parse_caption("Doc Martens boots £60 UK 7, +44 7400 123456", Some("GB"));
+    assert_eq!(parsed.sizes, ["7"]);
+    assert_eq!(parsed.contacts[0].value, "+447400123456");
+    let parsed = parse_caption("Kilim yastık kılıfı 350 ₺ kırmızı", Some("TR"));
+    assert_eq!(parsed.colors, ["red"], "Turkish dotless i folds to i");
+}

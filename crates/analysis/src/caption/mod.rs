@@ -20,7 +20,7 @@ pub use currency::market_currency;
 pub use lexicon::Condition;
 
 use money::{Money, Role};
-use text::Text;
+use text::{Kind, Text};
 
 /// `[start, end)` in characters (code points) of the caption as received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,8 +150,7 @@ pub fn parse_caption(caption: &str, market: Option<&str>) -> CaptionParse {
     for (start, end) in phone_spans.chain(numbers.identifiers.iter().copied()) {
         mark_bytes(&text, &mut claimed, start, end);
     }
-    let phones = numbers.phones;
-    let sizes = sizes::find_sizes(&text, market);
+    let sizes = sizes::find_sizes(&text, market, &claimed);
     for &index in &sizes.claimed {
         claimed[index] = true;
     }
@@ -185,6 +184,15 @@ pub fn parse_caption(caption: &str, market: Option<&str>) -> CaptionParse {
             .iter_mut()
             .for_each(|e| *e = true);
     }
+    // A sentence that opens by naming an order, a tracking code or an account is about that,
+    // not the product ("Pedido nº 100234567 enviado! Biquíni preto R$ 79").
+    let mut priced = vec![false; text.tokens.len()];
+    for m in &money {
+        priced[m.first..=m.last].iter_mut().for_each(|p| *p = true);
+    }
+    for &(start, end) in &numbers.identifiers {
+        exclude_identifier_sentence(&text, &mut excluded, &priced, (start, end));
+    }
     let offers = offers
         .iter()
         .map(|offer| {
@@ -209,7 +217,8 @@ pub fn parse_caption(caption: &str, market: Option<&str>) -> CaptionParse {
     let condition = lexicon::find_condition(&text);
     let language = lexicon::detect_language(&text);
     let title = title::find_title(&text, &excluded);
-    let contacts = phones
+    let contacts = numbers
+        .phones
         .into_iter()
         .map(|p| {
             let span = span(&text, p.start, p.end);
@@ -317,6 +326,47 @@ fn original(caption: &str, span: Span) -> String {
 fn span(text: &Text, start: usize, end: usize) -> Span {
     let (start, end) = text.original_span(start, end);
     Span { start, end }
+}
+
+/// Marks the sentence holding the identifier at bytes `start..end` (from the last break before
+/// it, a line break, an emoji or ". ! ?" before a space, to the first after it), unless the
+/// sentence also holds a price (`priced`): then the identifier is an aside in the product's
+/// sentence ("Black agbada set ₦45,000, call +234 803 12").
+fn exclude_identifier_sentence(
+    text: &Text,
+    excluded: &mut [bool],
+    priced: &[bool],
+    (start, end): (usize, usize),
+) {
+    let ends_sentence = |index: usize| match text.tokens[index].kind {
+        Kind::Newline => true,
+        // "№" is filed with the emoji but is the "No." of "Заказ № 123".
+        Kind::Emoji => text.token_text(index) != "№",
+        Kind::Punct => {
+            matches!(text.token_text(index), "." | "!" | "?")
+                && text
+                    .tokens
+                    .get(index + 1)
+                    .is_none_or(|next| matches!(next.kind, Kind::Space | Kind::Newline))
+        }
+        _ => false,
+    };
+    let inside: Vec<usize> = (0..text.tokens.len())
+        .filter(|&i| text.tokens[i].start < end && text.tokens[i].end > start)
+        .collect();
+    let (Some(&first), Some(&last)) = (inside.first(), inside.last()) else {
+        return;
+    };
+    let from = (0..first)
+        .rev()
+        .find(|&i| ends_sentence(i))
+        .map_or(0, |i| i + 1);
+    let to = (last + 1..text.tokens.len())
+        .find(|&i| ends_sentence(i))
+        .unwrap_or(text.tokens.len());
+    if !priced[from..to].contains(&true) {
+        excluded[from..to].iter_mut().for_each(|e| *e = true);
+    }
 }
 
 fn mark_bytes(text: &Text, claimed: &mut [bool], start: usize, end: usize) {

@@ -4,8 +4,38 @@
 use super::text::{Kind, Text};
 
 const SIZE_WORDS: &[&str] = &[
-    "size", "sizes", "sz", "sizez", "taille", "tailles", "pointure", "talla", "tallas", "tamanho",
-    "tamanhos", "tam", "saiz", "ukuran", "numero", "no", "nos",
+    "size",
+    "sizes",
+    "sz",
+    "sizez",
+    "taille",
+    "tailles",
+    "pointure",
+    "talla",
+    "tallas",
+    "tamanho",
+    "tamanhos",
+    "tam",
+    "saiz",
+    "ukuran",
+    "numero",
+    "no",
+    "nos",
+    "pointures",
+    "talle",
+    "talles",
+    "taglia",
+    "taglie",
+    "размер",
+    "размеры",
+    "розмір",
+    "розміри",
+    "saizi",
+    "waist",
+    "grosse",
+    "große",
+    "maat",
+    "beden",
 ];
 const LETTERS: &[&str] = &[
     "xxs", "xs", "s", "m", "l", "xl", "2xl", "3xl", "4xl", "5xl", "6xl",
@@ -190,7 +220,9 @@ enum Item {
     },
 }
 
-pub(crate) fn find_sizes(text: &Text, market: Option<&str>) -> SizeFindings {
+/// `phones` marks the tokens of phone numbers and identifiers: a size list stops there ("UK 7,
+/// +44 7400 …" is size 7 and a phone).
+pub(crate) fn find_sizes(text: &Text, market: Option<&str>, phones: &[bool]) -> SizeFindings {
     let mut found = SizeFindings::default();
     let hints = |list: &[&str]| {
         text.folded
@@ -209,7 +241,7 @@ pub(crate) fn find_sizes(text: &Text, market: Option<&str>) -> SizeFindings {
         let system = system_marker(text, index);
         if keyword || system.is_some() {
             let start = if keyword { index + 1 } else { index };
-            let end = read_list(text, start, shape, market, &mut found, keyword);
+            let end = read_list(text, start, shape, market, &mut found, keyword, phones);
             if end > start {
                 found.claimed.extend(index..end);
                 index = end;
@@ -246,6 +278,7 @@ fn read_list(
     market: Option<&str>,
     found: &mut SizeFindings,
     keyword: bool,
+    phones: &[bool],
 ) -> usize {
     let (_, line_end) = text.line_of(start.min(text.tokens.len().saturating_sub(1)));
     let mut items: Vec<(Item, Option<&'static str>)> = Vec::new();
@@ -253,7 +286,7 @@ fn read_list(
     let mut range_pending = false;
     let mut consumed = start;
     let mut index = start;
-    while index < line_end {
+    while index < line_end && !phones.get(index).copied().unwrap_or(false) {
         let token = text.tokens[index];
         let folded = text.folded[index].as_str();
         let item = match token.kind {

@@ -344,6 +344,11 @@ pub(crate) fn fold(s: &str) -> String {
                 'ñ' => 'n',
                 'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
                 'ù' | 'ú' | 'û' | 'ü' => 'u',
+                // Turkish letters, as the word lists spell them ("kirmizi", "siparis").
+                'ı' => 'i',
+                'ş' => 's',
+                'ğ' => 'g',
+                'ё' => 'е',
                 '\u{0300}'..='\u{036F}' => continue,
                 other => other,
             });

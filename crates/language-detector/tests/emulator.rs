@@ -32,7 +32,7 @@ async fn posts_become_language_detected_events() {
         .expect("publish");
 
     let report = fixture
-        .drain(LanguageDetector::new(), Duration::from_secs(60))
+        .drain(LanguageDetector::rules_only(), Duration::from_secs(60))
         .await
         .expect("drain");
     assert!(report.drained);

@@ -13,7 +13,7 @@ async fn run(name: &str) -> (Vec<String>, Vec<OutputEvent>) {
         "{}/../../fixtures/events/language-detector/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
-    let run = run_event_file(LanguageDetector::new(), Path::new(&path))
+    let run = run_event_file(LanguageDetector::rules_only(), Path::new(&path))
         .await
         .expect("fixture runs");
     (run.failures, run.events)

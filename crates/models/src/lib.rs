@@ -7,12 +7,14 @@ mod bert;
 pub mod category_index;
 mod few_rows;
 mod gguf_f32;
+pub mod language_id;
 pub mod minilm;
 pub mod smollm2;
 pub mod yolox;
 
 use std::path::{Path, PathBuf};
 
+pub use language_id::LanguageId;
 pub use minilm::SentenceEmbedder;
 pub use postlens_analysis::slop::TokenSurprisal;
 pub use smollm2::SmolLm2;

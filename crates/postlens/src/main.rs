@@ -267,7 +267,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                     jsonl::invoke(caption_parser::CaptionParser::new(), &text).await?
                 }
                 WorkerName::LanguageDetector => {
-                    jsonl::invoke(language_detector::LanguageDetector::new(), &text).await?
+                    jsonl::invoke(load_language_detector()?, &text).await?
                 }
                 WorkerName::AutoTagger => jsonl::invoke(load_auto_tagger()?, &text).await?,
                 WorkerName::TextScorer => jsonl::invoke(load_text_scorer()?, &text).await?,
@@ -290,12 +290,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                     .await?
                 }
                 HostileWorker::LanguageDetector => {
-                    hostile::run(
-                        |_| Ok(language_detector::LanguageDetector::new()),
-                        &cases,
-                        dry_run,
-                    )
-                    .await?
+                    hostile::run(|_| load_language_detector(), &cases, dry_run).await?
                 }
                 HostileWorker::AutoTagger => {
                     hostile::run(|_| load_auto_tagger(), &cases, dry_run).await?
@@ -438,6 +433,14 @@ fn load_auto_tagger_models() -> anyhow::Result<auto_tagger::Models> {
     let dir = model_dir()?;
     auto_tagger::Models::load(&dir)
         .with_context(|| format!("loading models from {}", dir.display()))
+}
+
+/// The language detector as Lambda runs it: the rules, then lid.176 where they abstain.
+fn load_language_detector() -> anyhow::Result<language_detector::LanguageDetector> {
+    let dir = model_dir()?;
+    let model = postlens_models::LanguageId::load(&dir)
+        .with_context(|| format!("loading lid.176 from {}", dir.display()))?;
+    Ok(language_detector::LanguageDetector::new(model))
 }
 
 fn load_auto_tagger() -> anyhow::Result<auto_tagger::AutoTagger> {

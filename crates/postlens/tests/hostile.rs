@@ -207,6 +207,7 @@ fn caption_parser_hostile_corpus_fits_its_memory() {
 
 #[test]
 fn language_detector_hostile_corpus_fits_its_memory() {
+    assert!(models_present(), "no models/: run `make models`");
     run_under_memory_size("language-detector");
 }
 

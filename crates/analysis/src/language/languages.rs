@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Script;
+
 /// A language, serialised as its ISO 639-1 code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,7 +35,56 @@ pub enum Language {
     Zh,
 }
 
+/// Every language we tell apart.
+pub const ALL: [Language; 24] = [
+    Language::Ar,
+    Language::De,
+    Language::El,
+    Language::En,
+    Language::Es,
+    Language::Fa,
+    Language::Fr,
+    Language::He,
+    Language::Hi,
+    Language::Id,
+    Language::It,
+    Language::Ja,
+    Language::Ko,
+    Language::Ms,
+    Language::Nl,
+    Language::Pt,
+    Language::Ru,
+    Language::Sw,
+    Language::Th,
+    Language::Tl,
+    Language::Tr,
+    Language::Uk,
+    Language::Ur,
+    Language::Zh,
+];
+
 impl Language {
+    /// The script its captions are written in.
+    pub fn script(self) -> Script {
+        match self {
+            Language::Ar | Language::Fa | Language::Ur => Script::Arabic,
+            Language::Ru | Language::Uk => Script::Cyrillic,
+            Language::El => Script::Greek,
+            Language::He => Script::Hebrew,
+            Language::Hi => Script::Devanagari,
+            Language::Th => Script::Thai,
+            Language::Ko => Script::Hangul,
+            Language::Ja => Script::Kana,
+            Language::Zh => Script::Han,
+            _ => Script::Latin,
+        }
+    }
+
+    /// The language of an ISO 639-1 code, if it is one we tell apart.
+    pub fn from_code(code: &str) -> Option<Language> {
+        ALL.iter().copied().find(|language| language.code() == code)
+    }
+
     /// The ISO 639-1 code.
     pub fn code(self) -> &'static str {
         match self {

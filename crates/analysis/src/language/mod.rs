@@ -6,6 +6,10 @@
 //! caption without a marker word is `undetermined` rather than guessed, and the post's
 //! declared market only breaks ties between languages that both have evidence (Malay and
 //! Indonesian share most of their words).
+//!
+//! Where the rules abstain (no marker word, a tie) or are unsure, a statistical model may be
+//! asked ([`detect_language_with`], [`LanguageModel`]: fastText's lid.176 in
+//! `postlens-models`); its answer counts only in the script the caption is written in.
 
 mod languages;
 mod markers;
@@ -13,7 +17,7 @@ mod script;
 
 use serde::{Deserialize, Serialize};
 
-pub use languages::{market_languages, Language, MARKET_LANGUAGES};
+pub use languages::{market_languages, Language, ALL, MARKET_LANGUAGES};
 pub use script::Script;
 
 use script::ScriptCounts;
@@ -33,6 +37,29 @@ const MARKET_PRIOR: f32 = 0.25;
 const CANDIDATES: usize = 3;
 /// Marker words reported as evidence.
 const EVIDENCE_WORDS: usize = 8;
+/// The model's best language needs this probability to be an answer.
+const MODEL_MIN_PROBABILITY: f32 = 0.5;
+/// Marker decisions below this confidence are asked of the model too.
+const RULES_SURE: f32 = 0.5;
+
+/// A statistical language identifier the rules defer to where they abstain.
+pub trait LanguageModel {
+    /// The probability of each of our languages for `text`, best first (languages we do not
+    /// tell apart left out).
+    fn rank(&self, text: &str) -> Vec<(Language, f32)>;
+}
+
+/// How a language was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// A script one language owns (Hangul is Korean).
+    Script,
+    /// Marker words and telling letters.
+    Markers,
+    /// The statistical model, where the rules abstained or were unsure.
+    Model,
+}
 
 /// Why no language was named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,19 +107,51 @@ pub struct LanguageGuess {
     /// Whether `language` is one its market's sellers write in (see
     /// [`market_languages`]); null without a market we know or without a language.
     pub fits_market: Option<bool>,
+    /// How `language` was decided; null when it is null.
+    pub method: Option<Method>,
 }
 
-/// The language of `caption`, with `market` (ISO 3166 alpha-2) breaking ties.
+/// The language of `caption`, with `market` (ISO 3166 alpha-2) breaking ties; the rules
+/// alone.
 pub fn detect_language(caption: &str, market: Option<&str>) -> LanguageGuess {
+    detect_language_with(caption, market, None)
+}
+
+/// [`detect_language`], asking `model` where the rules abstain or are unsure.
+pub fn detect_language_with(
+    caption: &str,
+    market: Option<&str>,
+    model: Option<&dyn LanguageModel>,
+) -> LanguageGuess {
     let market_langs = market.map_or(&[][..], market_languages);
     let words = words(caption);
+    let mut guess = by_rules(&words, market_langs);
+    let abstained = matches!(
+        guess.undetermined,
+        Some(Undetermined::NoMarkerWords | Undetermined::Tied)
+    );
+    let unsure = guess.method == Some(Method::Markers) && guess.confidence < RULES_SURE;
+    if let (Some(model), true) = (model, abstained || unsure) {
+        if let Some(answer) = by_model(model, &words, guess.script, market_langs) {
+            guess = answer;
+        }
+    }
+    guess.words_read = words.len();
+    guess.confidence = hundredths(guess.confidence);
+    guess.fits_market = match (guess.language, market_langs.is_empty()) {
+        (Some(language), false) => Some(market_langs.contains(&language)),
+        _ => None,
+    };
+    guess
+}
+
+fn by_rules(words: &[String], market_langs: &[Language]) -> LanguageGuess {
     let mut scripts = ScriptCounts::default();
     words
         .iter()
         .flat_map(|w| w.chars())
         .for_each(|c| scripts.add(c));
-
-    let mut guess = match scripts.dominant() {
+    match scripts.dominant() {
         None => undetermined(Undetermined::NoLetters, None),
         Some((script, n)) if script != Script::Latin => {
             let share = n as f32 / scripts.letters() as f32;
@@ -109,20 +168,65 @@ pub fn detect_language(caption: &str, market: Option<&str>) -> LanguageGuess {
                     evidence: Vec::new(),
                     words_read: 0,
                     fits_market: None,
+                    method: Some(Method::Script),
                 },
-                Some(_) => by_markers(&words, market_langs, Some(script)),
+                Some(_) => by_markers(words, market_langs, Some(script)),
                 None => undetermined(Undetermined::UnknownScript, Some(script)),
             }
         }
-        Some((script, _)) => by_markers(&words, market_langs, Some(script)),
-    };
-    guess.words_read = words.len();
-    guess.confidence = hundredths(guess.confidence);
-    guess.fits_market = match (guess.language, market_langs.is_empty()) {
-        (Some(language), false) => Some(market_langs.contains(&language)),
+        Some((script, _)) => by_markers(words, market_langs, Some(script)),
+    }
+}
+
+/// Languages that share most of their words: the model cannot tell them apart any better
+/// than the marker lists, so where the market speaks one and not the other, the market
+/// decides, as it does for the rules, and the answer is no surer than a tie-break.
+const SHARED_WORDS: &[(Language, Language)] = &[(Language::Ms, Language::Id)];
+/// The confidence of a model answer the market decided between two such languages.
+const MARKET_DECIDED: f32 = 0.6;
+
+/// The model's answer over the caption's words, if its best language is written in the
+/// caption's script and is likely enough.
+fn by_model(
+    model: &dyn LanguageModel,
+    words: &[String],
+    script: Option<Script>,
+    market: &[Language],
+) -> Option<LanguageGuess> {
+    let script = script?;
+    let ranked: Vec<(Language, f32)> = model
+        .rank(&words.join(" "))
+        .into_iter()
+        .filter(|(language, _)| language.script() == script)
+        .collect();
+    let &(mut best, mut probability) = ranked.first()?;
+    let sibling = SHARED_WORDS.iter().find_map(|&(a, b)| match best {
+        l if l == a => Some(b),
+        l if l == b => Some(a),
         _ => None,
-    };
-    guess
+    });
+    if let Some(sibling) = sibling.filter(|s| market.contains(s) && !market.contains(&best)) {
+        best = sibling;
+        probability = probability.min(MARKET_DECIDED);
+    }
+    (probability >= MODEL_MIN_PROBABILITY).then(|| LanguageGuess {
+        language: Some(best),
+        undetermined: None,
+        script: Some(script),
+        confidence: probability,
+        candidates: ranked
+            .iter()
+            .take(CANDIDATES)
+            .map(|&(language, score)| Candidate {
+                language,
+                score: hundredths(score),
+            })
+            .collect(),
+        evidence: Vec::new(),
+        words_read: 0,
+        fits_market: None,
+        method: Some(Method::Model),
+    })
 }
 
 fn undetermined(reason: Undetermined, script: Option<Script>) -> LanguageGuess {
@@ -135,6 +239,7 @@ fn undetermined(reason: Undetermined, script: Option<Script>) -> LanguageGuess {
         evidence: Vec::new(),
         words_read: 0,
         fits_market: None,
+        method: None,
     }
 }
 
@@ -219,6 +324,7 @@ fn by_markers(words: &[String], market: &[Language], script: Option<Script>) -> 
         evidence,
         words_read: 0,
         fits_market: None,
+        method: Some(Method::Markers),
     }
 }
 

@@ -20,11 +20,18 @@ pub(super) fn local_function(
             function,
             config,
         )?)),
-        "language-detector" => Arc::new(EngineFunction::new(stack.engine(
-            language_detector::LanguageDetector::new(),
-            function,
-            config,
-        )?)),
+        "language-detector" => {
+            let Some(dir) = postlens_models::model_dir() else {
+                eprintln!("  language-detector: no models/ (run `make models`); not started");
+                return Ok(None);
+            };
+            let model = postlens_models::LanguageId::load(&dir)?;
+            Arc::new(EngineFunction::new(stack.engine(
+                language_detector::LanguageDetector::new(model),
+                function,
+                config,
+            )?))
+        }
         "auto-tagger" => {
             let Some(dir) = postlens_models::model_dir() else {
                 eprintln!("  auto-tagger: no models/ (run `make models`); not started");

@@ -25,8 +25,9 @@ run() {
     (cd "$out/$target" && "$bins/$target" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 \
         -ignore_ooms=1 -timeout=25 -rss_limit_mb=2048 -max_total_time="$seconds" \
         -artifact_prefix="$out/$target-" corpus > log.txt 2>&1
-        # The second line of `times` is the CPU time of the children: libFuzzer and its forks.
-        times | tail -1 > cpu.txt)
+        # The second line of `times` is the CPU time of the children: libFuzzer and its forks
+        # (not through a pipe, whose subshell has no children).
+        times > cpu.txt)
 }
 for pair in "$@"; do
     seed "${pair%:*}"
@@ -36,7 +37,7 @@ wait
 for pair in "$@"; do
     target=${pair%:*}
     echo "== $target: $(ls "$out/$target/corpus" | wc -l) corpus files, $(ls "$out" | grep -c "^$target-") artifacts"
-    echo "CPU time (user, system): $(cat "$out/$target/cpu.txt")"
+    echo "CPU time (user, system): $(tail -1 "$out/$target/cpu.txt")"
     grep -E "^#[0-9]+: cov" "$out/$target/log.txt" | tail -1
     grep -E "SUMMARY|ERROR: (AddressSanitizer|libFuzzer)|panicked at" "$out/$target/log.txt" | sort | uniq -c | head -20
 done

@@ -47,6 +47,17 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // Issue 29's set: phones in 30 markets' numbering plans, each candidate validated by
+    // libphonenumber's metadata.
+    let contacts_markets = read("contacts-markets.jsonl");
+    group.throughput(Throughput::Elements(contacts_markets.len() as u64));
+    group.bench_function("parse_all_contacts_markets", |b| {
+        b.iter(|| {
+            for (caption, market) in &contacts_markets {
+                black_box(parse_caption(black_box(caption), market.as_deref()));
+            }
+        })
+    });
     let longest = captions
         .iter()
         .max_by_key(|(c, _)| c.len())

@@ -5,30 +5,15 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use postlens_analysis::caption::parse_caption;
 use postlens_analysis::language::detect_language;
 
-fn labelled() -> Vec<(String, Option<String>)> {
-    read("labelled.jsonl")
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
 
 fn read(file: &str) -> Vec<(String, Option<String>)> {
-    let path = format!(
-        "{}/../../fixtures/captions/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(path)
-        .expect("labelled captions")
-        .lines()
-        .map(|line| {
-            let case: serde_json::Value = serde_json::from_str(line).expect("JSONL");
-            (
-                case["caption"].as_str().unwrap_or_default().to_owned(),
-                case["market"].as_str().map(str::to_owned),
-            )
-        })
-        .collect()
+    fixtures::captions_with_markets(&format!("captions/{file}"))
 }
 
 fn bench(c: &mut Criterion) {
-    let captions = labelled();
+    let captions = read("labelled.jsonl");
     let mut group = c.benchmark_group("caption");
     group.throughput(Throughput::Elements(captions.len() as u64));
     group.bench_function("parse_all_labelled", |b| {

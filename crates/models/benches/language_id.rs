@@ -6,24 +6,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use postlens_analysis::language::{detect_language_with, LanguageModel};
 use postlens_models::{model_dir, LanguageId};
 
-fn round_two() -> Vec<(String, Option<String>)> {
-    let path = format!(
-        "{}/../../fixtures/languages/round2.jsonl",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(path)
-        .expect("round2.jsonl")
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let case: serde_json::Value = serde_json::from_str(line).expect("JSONL");
-            (
-                case["caption"].as_str().unwrap_or_default().to_owned(),
-                case["market"].as_str().map(str::to_owned),
-            )
-        })
-        .collect()
-}
+#[path = "../../analysis/benches/support/fixtures.rs"]
+mod fixtures;
 
 fn bench(c: &mut Criterion) {
     let dir = model_dir().expect("run `make models`");
@@ -32,7 +16,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(LanguageId::load(&dir).expect("lid.176 loads")))
     });
     let model = LanguageId::load(&dir).expect("lid.176 loads");
-    let captions = round_two();
+    let captions = fixtures::captions_with_markets("languages/round2.jsonl");
     group.throughput(Throughput::Elements(captions.len() as u64));
     group.bench_function("detect_round_two_with_model", |b| {
         b.iter(|| {

@@ -50,6 +50,9 @@ enum Command {
         /// Labelled texts written for fitting weights (never part of the peer's data).
         #[arg(long, default_value = "fixtures/slop/calibration.jsonl")]
         calibration: PathBuf,
+        /// Labelled texts held out of every fit (issue 30): AUROC and TPR at 1 % FPR.
+        #[arg(long, default_value = "fixtures/slop/zero-shot.jsonl")]
+        held_out: PathBuf,
     },
     /// Category accuracy (top-1, top-3) of the auto-tagger and of an embedding-only
     /// baseline on labelled JSONL files ({caption, market, expected}).
@@ -230,10 +233,14 @@ async fn main() -> anyhow::Result<ExitCode> {
                 jsonl::run(load_text_scorer()?, tokio::io::stdin(), tokio::io::stdout()).await?;
             Ok(summary.exit_code())
         }
-        Command::EvalSlop { data, calibration } => {
+        Command::EvalSlop {
+            data,
+            calibration,
+            held_out,
+        } => {
             print!(
                 "{}",
-                slop_eval::run(&data, &calibration, &load_text_scorer_models()?)?
+                slop_eval::run(&data, &calibration, &held_out, &load_text_scorer_models()?)?
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -16,13 +16,59 @@ struct DatasetText {
     expected_slop_range: f64,
 }
 
-/// fixtures/slop/calibration.jsonl: texts written for fitting, labelled `slop` or `human`.
+/// fixtures/slop/calibration.jsonl (texts written for fitting) and zero-shot.jsonl (issue
+/// 30's held-out set): labelled `slop` or `human`; the held-out set names each text's kind.
 #[derive(Deserialize)]
-struct CalibrationText {
+struct LabelledText {
     doc_id: String,
     text: String,
     domain: String,
     label: String,
+    #[serde(default)]
+    kind: String,
+}
+
+impl LabelledText {
+    fn is_slop(&self) -> bool {
+        self.label == "slop"
+    }
+}
+
+fn read_labelled(path: &Path) -> anyhow::Result<Vec<LabelledText>> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str(line).with_context(|| format!("{}: {line}", path.display()))
+        })
+        .collect()
+}
+
+/// The probability that a random slop text scores above a random human one (ties count
+/// half): the area under the ROC curve.
+fn auroc(slop: &[f64], human: &[f64]) -> f64 {
+    let pairs = (slop.len() * human.len()).max(1) as f64;
+    let wins: f64 = slop
+        .iter()
+        .flat_map(|s| human.iter().map(move |h| (s, h)))
+        .map(|(s, h)| match s.total_cmp(h) {
+            std::cmp::Ordering::Greater => 1.0,
+            std::cmp::Ordering::Equal => 0.5,
+            std::cmp::Ordering::Less => 0.0,
+        })
+        .sum();
+    wins / pairs
+}
+
+/// The share of slop texts flagged at the strictest threshold that lets at most `fpr` of the
+/// human texts through (with fewer than 100 human texts at 1 %, none may be above it).
+fn tpr_at_fpr(slop: &[f64], human: &[f64], fpr: f64) -> f64 {
+    let mut sorted = human.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (fpr * human.len() as f64).floor() as usize;
+    let threshold = sorted.get(allowed).copied().unwrap_or(f64::MIN);
+    slop.iter().filter(|s| **s > threshold).count() as f64 / slop.len().max(1) as f64
 }
 
 #[derive(Deserialize)]
@@ -270,7 +316,12 @@ fn percentile(values: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
-pub fn run(data: &Path, calibration: &Path, models: &Models) -> anyhow::Result<String> {
+pub fn run(
+    data: &Path,
+    calibration: &Path,
+    held_out: &Path,
+    models: &Models,
+) -> anyhow::Result<String> {
     let read = |name: &str| {
         let path = data.join(name);
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
@@ -386,14 +437,8 @@ pub fn run(data: &Path, calibration: &Path, models: &Models) -> anyhow::Result<S
     }
 
     let mut calibration_set = Vec::new();
-    for line in std::fs::read_to_string(calibration)
-        .with_context(|| format!("reading {}", calibration.display()))?
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-    {
-        let text: CalibrationText = serde_json::from_str(line)
-            .with_context(|| format!("{}: {line}", calibration.display()))?;
-        let label = if text.label == "slop" { 1.0 } else { 0.0 };
+    for text in read_labelled(calibration)? {
+        let label = if text.is_slop() { 1.0 } else { 0.0 };
         calibration_set.push((
             score(models, &text.doc_id, &text.text, &text.domain)?,
             label,
@@ -477,5 +522,88 @@ pub fn run(data: &Path, calibration: &Path, models: &Models) -> anyhow::Result<S
         example_scores.iter().filter(|(ai, _)| !*ai).count(),
         lowest_ai > highest_human
     )?;
+    held_out_separation(&mut out, held_out, models)?;
     Ok(out)
+}
+
+/// Issue 30's held-out set (fixtures/slop/zero-shot.jsonl, written before any tuning): how
+/// well the score separates AI text that avoids clichés from human text that sounds
+/// formulaic, overall and for each kind of text against the other label.
+fn held_out_separation(out: &mut String, path: &Path, models: &Models) -> anyhow::Result<()> {
+    let texts = read_labelled(path)?;
+    let mut scored = Vec::new();
+    for text in &texts {
+        let result = score(models, &text.doc_id, &text.text, &text.domain)?;
+        scored.push((text, f64::from(result.slop_score)));
+    }
+    let scores_where = |keep: &dyn Fn(&LabelledText) -> bool| -> Vec<f64> {
+        scored
+            .iter()
+            .filter(|(t, _)| keep(t))
+            .map(|(_, s)| *s)
+            .collect()
+    };
+    let slop = scores_where(&|t| t.is_slop());
+    let human = scores_where(&|t| !t.is_slop());
+    writeln!(
+        out,
+        "{}: {} slop / {} human texts: AUROC {:.3}, TPR at 1% FPR {:.3}, TPR at 5% FPR {:.3}",
+        path.display(),
+        slop.len(),
+        human.len(),
+        auroc(&slop, &human),
+        tpr_at_fpr(&slop, &human, 0.01),
+        tpr_at_fpr(&slop, &human, 0.05)
+    )?;
+    let mut kinds: Vec<&str> = texts.iter().map(|t| t.kind.as_str()).collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        let of_kind = scores_where(&|t| t.kind == kind);
+        let slop_kind = texts.iter().any(|t| t.kind == kind && t.is_slop());
+        let (area, against) = if slop_kind {
+            (auroc(&of_kind, &human), "all human")
+        } else {
+            (auroc(&slop, &of_kind), "all slop")
+        };
+        let mean = of_kind.iter().sum::<f64>() / of_kind.len().max(1) as f64;
+        writeln!(
+            out,
+            "  {kind:<16} {} texts, mean score {mean:.3}, AUROC against {against} {area:.3}",
+            of_kind.len()
+        )?;
+    }
+    let mut ranked: Vec<&(&LabelledText, f64)> = scored.iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (text, s) in ranked {
+        writeln!(
+            out,
+            "    {s:.3} {:<5} {}",
+            if text.is_slop() { "slop" } else { "human" },
+            text.doc_id
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auroc_counts_ordered_pairs_and_ties_half() {
+        assert_eq!(auroc(&[0.9, 0.8], &[0.1, 0.2]), 1.0);
+        assert_eq!(auroc(&[0.1], &[0.9]), 0.0);
+        // (0.5 vs 0.5) ties, (0.5 vs 0.1) wins: 1.5 of 2 pairs.
+        assert_eq!(auroc(&[0.5], &[0.5, 0.1]), 0.75);
+    }
+
+    #[test]
+    fn tpr_at_one_percent_fpr_lets_no_human_text_through_below_a_hundred() {
+        let human = [0.2, 0.6, 0.3];
+        // Only slop strictly above the highest human score counts.
+        assert_eq!(tpr_at_fpr(&[0.7, 0.6, 0.5, 0.9], &human, 0.01), 0.5);
+        // With 40 % allowed, one human text (0.6) may pass: the threshold is 0.3.
+        assert_eq!(tpr_at_fpr(&[0.7, 0.6, 0.5, 0.2], &human, 0.4), 0.75);
+    }
 }

@@ -1,5 +1,5 @@
-//! SmolLM2-135M (GGUF Q4_1) as a token scorer: the surprisal of every token of a text,
-//! from one prefill pass over all positions.
+//! SmolLM2-135M (GGUF Q4_1) as a token scorer: the surprisal of every token of a text and
+//! the model's distribution around it, from one prefill pass over all positions.
 //!
 //! candle-transformers' `quantized_llama` keeps only the last position's logits (it is a
 //! generator), so this is the same Llama block written for scoring: no KV cache, a causal
@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use candle_core::quantized::QMatMul;
-use candle_core::{DType, Device, Module, Tensor, D};
+use candle_core::{DType, Device, Module, Tensor};
 use postlens_analysis::slop::TokenSurprisal;
 use tokenizers::Tokenizer;
 
@@ -189,8 +189,9 @@ impl SmolLm2 {
     }
 
     /// Surprisal of each of `tokens` (from [`Self::tokenize`]) given the ones before it,
-    /// the first given only the document start. One forward pass; the caller bounds the
-    /// window (cost grows linearly with it, attention quadratically).
+    /// the first given only the document start, with the entropy and surprisal variance of
+    /// the model's distribution there and the token's rank in it. One forward pass; the
+    /// caller bounds the window (cost grows linearly with it, attention quadratically).
     pub fn surprisals(&self, tokens: &[Token]) -> Result<Vec<TokenSurprisal>, ModelError> {
         if tokens.is_empty() {
             return Ok(Vec::new());
@@ -208,24 +209,24 @@ impl SmolLm2 {
         // Position i predicts token i + 1: the last position predicts nothing we score.
         let hidden = self.hidden_states(&ids[..ids.len() - 1])?;
         let targets = &ids[1..];
-        let mut bits = Vec::with_capacity(targets.len());
+        let mut scored = Vec::with_capacity(targets.len());
         for start in (0..targets.len()).step_by(OUTPUT_SLICE) {
             let rows = OUTPUT_SLICE.min(targets.len() - start);
-            let logits = self.output.forward(&hidden.narrow(0, start, rows)?)?;
-            let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
-            let index = Tensor::new(&targets[start..start + rows], &self.device)?.unsqueeze(1)?;
-            let picked: Vec<f32> = log_probs.gather(&index, 1)?.squeeze(1)?.to_vec1()?;
-            bits.extend(picked.into_iter().map(|ln| -ln / std::f32::consts::LN_2));
+            let logits: Vec<f32> = self
+                .output
+                .forward(&hidden.narrow(0, start, rows)?)?
+                .flatten_all()?
+                .to_vec1()?;
+            let vocabulary = logits.len() / rows;
+            for (row, &target) in logits
+                .chunks_exact(vocabulary)
+                .zip(&targets[start..start + rows])
+            {
+                let token = &tokens[scored.len()];
+                scored.push(score_position(row, target as usize, token));
+            }
         }
-        Ok(tokens
-            .iter()
-            .zip(bits)
-            .map(|(token, bits)| TokenSurprisal {
-                start: token.start,
-                end: token.end,
-                bits,
-            })
-            .collect())
+        Ok(scored)
     }
 
     /// The final-norm hidden state at every position, (positions, embedding).
@@ -277,6 +278,37 @@ impl SmolLm2 {
     }
 }
 
+/// The observed token against the model's distribution at one position, from that
+/// position's logits, in one pass (no softmax is materialised): with `x = logit - max` and
+/// `Z = sum(exp x)`, `log p = x - ln Z`, so the entropy is `ln Z - E[x]` and the variance of
+/// `log p` is the variance of `x` under `p`. This replaces a log-softmax and a gather, which
+/// cost as much and gave only the surprisal.
+fn score_position(logits: &[f32], target: usize, token: &Token) -> TokenSurprisal {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let observed = logits.get(target).copied().unwrap_or(f32::NEG_INFINITY);
+    let (mut z, mut sum_x, mut sum_xx) = (0f64, 0f64, 0f64);
+    let mut above = 0u32;
+    for &logit in logits {
+        let x = logit - max;
+        let e = f64::from(x.exp());
+        z += e;
+        sum_x += e * f64::from(x);
+        sum_xx += e * f64::from(x) * f64::from(x);
+        above += u32::from(logit > observed);
+    }
+    let ln_z = z.ln();
+    let mean_x = sum_x / z;
+    let to_bits = 1.0 / std::f64::consts::LN_2;
+    TokenSurprisal {
+        start: token.start,
+        end: token.end,
+        bits: ((ln_z - f64::from(observed - max)) * to_bits) as f32,
+        entropy_bits: ((ln_z - mean_x) * to_bits) as f32,
+        variance_bits2: ((sum_xx / z - mean_x * mean_x).max(0.0) * to_bits * to_bits) as f32,
+        rank: above + 1,
+    }
+}
+
 /// llama.cpp's rope for the llama architecture rotates adjacent pairs (2i, 2i+1); the GGUF
 /// converter permuted the q/k rows so that this equals the original half-split rotation.
 fn rope_tables(c: &Config, device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
@@ -305,6 +337,29 @@ fn causal_mask(positions: usize, device: &Device) -> candle_core::Result<Tensor>
 mod tests {
     use super::*;
     use candle_core::IndexOp;
+
+    #[test]
+    fn a_position_is_scored_against_the_whole_distribution() {
+        let token = Token {
+            id: 1,
+            start: 0,
+            end: 1,
+        };
+        // Four equally likely tokens: 2 bits each, entropy 2 bits, no spread.
+        let uniform = score_position(&[3.0; 4], 1, &token);
+        assert!((uniform.bits - 2.0).abs() < 1e-6);
+        assert!((uniform.entropy_bits - 2.0).abs() < 1e-6);
+        assert!(uniform.variance_bits2.abs() < 1e-9);
+        assert_eq!(uniform.rank, 1);
+        // p = (1/2, 1/4, 1/4): the unlikelier token is 2 bits, below one likelier token;
+        // entropy 1.5 bits; surprisal variance 0.5 * 1 + 0.5 * 4 - 1.5^2 = 0.25.
+        let ln2 = std::f32::consts::LN_2;
+        let skewed = score_position(&[ln2, 0.0, 0.0], 2, &token);
+        assert!((skewed.bits - 2.0).abs() < 1e-5);
+        assert!((skewed.entropy_bits - 1.5).abs() < 1e-5);
+        assert!((skewed.variance_bits2 - 0.25).abs() < 1e-5);
+        assert_eq!(skewed.rank, 2);
+    }
 
     #[test]
     fn causal_mask_hides_only_later_positions() {

@@ -53,6 +53,9 @@ enum Command {
         /// Labelled texts held out of every fit (issue 30): AUROC and TPR at 1 % FPR.
         #[arg(long, default_value = "fixtures/slop/zero-shot.jsonl")]
         held_out: PathBuf,
+        /// Also write every scored text's metrics and sub-fields (JSON lines) to this file.
+        #[arg(long)]
+        dump: Option<PathBuf>,
     },
     /// Category accuracy (top-1, top-3) of the auto-tagger and of an embedding-only
     /// baseline on labelled JSONL files ({caption, market, expected}).
@@ -237,10 +240,17 @@ async fn main() -> anyhow::Result<ExitCode> {
             data,
             calibration,
             held_out,
+            dump,
         } => {
             print!(
                 "{}",
-                slop_eval::run(&data, &calibration, &held_out, &load_text_scorer_models()?)?
+                slop_eval::run(
+                    &data,
+                    &calibration,
+                    &held_out,
+                    dump.as_deref(),
+                    &load_text_scorer_models()?
+                )?
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -79,6 +79,46 @@ struct InlineCase {
     domain: String,
 }
 
+/// Scores texts and, with `--dump`, keeps every result (metrics and their sub-fields, no
+/// spans) beside its set and label, so that ranges and weights can be explored offline.
+struct Scorer<'a> {
+    models: &'a Models,
+    dumped: Option<std::cell::RefCell<Vec<serde_json::Value>>>,
+}
+
+impl Scorer<'_> {
+    fn score(
+        &self,
+        set: &str,
+        label: f64,
+        doc_id: &str,
+        text: &str,
+        domain: &str,
+    ) -> anyhow::Result<SlopResult> {
+        let result = score(self.models, doc_id, text, domain)?;
+        if let Some(dumped) = &self.dumped {
+            dumped.borrow_mut().push(serde_json::json!({
+                "set": set,
+                "label": label,
+                "doc_id": doc_id,
+                "domain": domain,
+                "slop_score": result.slop_score,
+                "metrics": result.metrics,
+            }));
+        }
+        Ok(result)
+    }
+
+    fn write_dump(&self, path: &Path) -> anyhow::Result<()> {
+        let Some(dumped) = &self.dumped else {
+            return Ok(());
+        };
+        let lines: Vec<String> = dumped.borrow().iter().map(|v| v.to_string()).collect();
+        std::fs::write(path, lines.join("\n") + "\n")
+            .with_context(|| format!("writing {}", path.display()))
+    }
+}
+
 fn score(models: &Models, doc_id: &str, text: &str, domain: &str) -> anyhow::Result<SlopResult> {
     let input = TextSubmitted {
         doc_id: doc_id.to_owned(),
@@ -275,7 +315,7 @@ fn fit_weights(
     let blend: [f64; 11] = std::array::from_fn(|j| 0.5 * own_scaled[j] + 0.5 * hand_scaled[j]);
     writeln!(
         out,
-        "halfway between fitted and prior (slop::GENERAL_WEIGHTS): Spearman rho {:.3}; weights: {}",
+        "halfway between fitted and prior: Spearman rho {:.3}; weights: {}",
         on_dataset(&blend),
         Axis::ALL
             .iter()
@@ -320,8 +360,13 @@ pub fn run(
     data: &Path,
     calibration: &Path,
     held_out: &Path,
+    dump: Option<&Path>,
     models: &Models,
 ) -> anyhow::Result<String> {
+    let scorer = Scorer {
+        models,
+        dumped: dump.map(|_| Default::default()),
+    };
     let read = |name: &str| {
         let path = data.join(name);
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
@@ -334,7 +379,13 @@ pub fn run(
     let mut results = Vec::new();
     for item in &dataset {
         expected.push(item.expected_slop_range);
-        results.push(score(models, &item.doc_id, &item.text, &item.domain)?);
+        results.push(scorer.score(
+            "test_dataset",
+            item.expected_slop_range,
+            &item.doc_id,
+            &item.text,
+            &item.domain,
+        )?);
     }
     let scores: Vec<f64> = results.iter().map(|r| f64::from(r.slop_score)).collect();
     writeln!(
@@ -394,62 +445,47 @@ pub fn run(
         "calibration: fitted on even texts slope {slope:.3} intercept {intercept:.3} (mean abs error on odd texts {held_out_error:.3}); on all texts slope {slope_all:.3} intercept {intercept_all:.3}"
     )?;
 
-    // slop::SURPRISAL_BITS_RANGE holds the 10th and 90th percentiles of the mean surprisal
-    // over the dataset; the CV is printed to show why it is not scored.
-    for (field, constant) in [
-        ("lm_mean_surprisal_bits", "SURPRISAL_BITS_RANGE"),
-        ("lm_surprisal_cv", "reported only"),
-    ] {
-        let values: Vec<f64> = results
-            .iter()
-            .filter_map(|r| {
-                r.metrics
-                    .get("density")?
-                    .details
-                    .get(field)
-                    .copied()
-                    .flatten()
-            })
-            .collect();
-        if values.is_empty() {
-            writeln!(out, "{field}: no language model")?;
-            continue;
-        }
-        let paired: Vec<f64> = results
-            .iter()
-            .zip(&expected)
-            .filter(|(r, _)| {
-                r.metrics
-                    .get("density")
-                    .and_then(|m| m.details.get(field).copied().flatten())
-                    .is_some()
-            })
-            .map(|(_, e)| *e)
-            .collect();
-        writeln!(
-            out,
-            "{field} ({constant}): p10 {:.2}, p50 {:.2}, p90 {:.2}; Spearman rho with expected {:.3}",
-            percentile(&values, 0.1),
-            percentile(&values, 0.5),
-            percentile(&values, 0.9),
-            spearman(&values, &paired)
-        )?;
-    }
-
+    let calibration_texts = read_labelled(calibration)?;
     let mut calibration_set = Vec::new();
-    for text in read_labelled(calibration)? {
+    for text in &calibration_texts {
         let label = if text.is_slop() { 1.0 } else { 0.0 };
         calibration_set.push((
-            score(models, &text.doc_id, &text.text, &text.domain)?,
+            scorer.score("calibration", label, &text.doc_id, &text.text, &text.domain)?,
             label,
         ));
     }
+    let held_out_texts = read_labelled(held_out)?;
+    let mut held_out_set = Vec::new();
+    for text in &held_out_texts {
+        let label = if text.is_slop() { 1.0 } else { 0.0 };
+        held_out_set.push((
+            scorer.score("held_out", label, &text.doc_id, &text.text, &text.domain)?,
+            label,
+        ));
+    }
+    language_model_statistics(
+        &mut out,
+        &results,
+        &expected,
+        &calibration_set,
+        &held_out_set,
+    )?;
     fit_weights(&mut out, &dataset, &results, &expected, &calibration_set)?;
 
     let mut high = Vec::new();
     let mut low = Vec::new();
     for case in &cases {
-        let s = f64::from(score(models, &case.name, &case.text, &case.domain)?.slop_score);
+        let s = f64::from(
+            scorer
+                .score(
+                    "inline",
+                    if case.expected == "high" { 1.0 } else { 0.0 },
+                    &case.name,
+                    &case.text,
+                    &case.domain,
+                )?
+                .slop_score,
+        );
         if case.expected == "high" {
             high.push((s, &case.name))
         } else {
@@ -492,7 +528,17 @@ pub fn run(
     let mut example_scores = Vec::new();
     for name in &names {
         let text = read(&format!("examples/{name}.txt"))?;
-        let result = score(models, name, &text, "general")?;
+        let result = scorer.score(
+            "examples",
+            if AI_EXAMPLES.contains(&name.as_str()) {
+                1.0
+            } else {
+                0.0
+            },
+            name,
+            &text,
+            "general",
+        )?;
         let ai = AI_EXAMPLES.contains(&name.as_str());
         example_scores.push((ai, f64::from(result.slop_score)));
         writeln!(
@@ -522,20 +568,104 @@ pub fn run(
         example_scores.iter().filter(|(ai, _)| !*ai).count(),
         lowest_ai > highest_human
     )?;
-    held_out_separation(&mut out, held_out, models)?;
+    // The fitting set first (where weights were chosen), then the held-out one.
+    labelled_separation(
+        &mut out,
+        calibration,
+        &calibration_texts,
+        &calibration_set,
+        false,
+    )?;
+    labelled_separation(&mut out, held_out, &held_out_texts, &held_out_set, true)?;
+    if let Some(path) = dump {
+        scorer.write_dump(path)?;
+    }
     Ok(out)
 }
 
-/// Issue 30's held-out set (fixtures/slop/zero-shot.jsonl, written before any tuning): how
-/// well the score separates AI text that avoids clichés from human text that sounds
-/// formulaic, overall and for each kind of text against the other label.
-fn held_out_separation(out: &mut String, path: &Path, models: &Models) -> anyhow::Result<()> {
-    let texts = read_labelled(path)?;
-    let mut scored = Vec::new();
-    for text in &texts {
-        let result = score(models, &text.doc_id, &text.text, &text.domain)?;
-        scored.push((text, f64::from(result.slop_score)));
+/// A density sub-field of a result, when the language model measured it.
+fn density_detail(result: &SlopResult, field: &str) -> Option<f64> {
+    result
+        .metrics
+        .get("density")?
+        .details
+        .get(field)
+        .copied()
+        .flatten()
+}
+
+/// Each language-model statistic on its own: its spread over test_dataset.json and rank
+/// correlation with the expected scores there, and its AUROC (higher value = slop) on the
+/// calibration set, where ranges and weights may be fitted, and on the held-out set, where
+/// they may not.
+fn language_model_statistics(
+    out: &mut String,
+    results: &[SlopResult],
+    expected: &[f64],
+    calibration: &[(SlopResult, f64)],
+    held_out: &[(SlopResult, f64)],
+) -> anyhow::Result<()> {
+    let labelled_auroc = |set: &[(SlopResult, f64)], field: &str| {
+        let of_label = |label: f64| -> Vec<f64> {
+            set.iter()
+                .filter(|(_, l)| *l == label)
+                .filter_map(|(r, _)| density_detail(r, field))
+                .collect()
+        };
+        auroc(&of_label(1.0), &of_label(0.0))
+    };
+    for (field, use_) in [
+        ("lm_mean_surprisal_bits", "reported only"),
+        ("lm_surprisal_cv", "reported only"),
+        ("lm_curvature", "Fast-DetectGPT, reported only"),
+        (
+            "lm_surprisal_to_entropy",
+            "Binoculars with one model, reported only",
+        ),
+        ("lm_mean_log2_rank", "log-rank, LOG2_RANK_RANGE"),
+        (
+            "lm_sentence_surprisal_sd",
+            "burstiness, BURSTINESS_BITS_RANGE",
+        ),
+    ] {
+        let (values, paired): (Vec<f64>, Vec<f64>) = results
+            .iter()
+            .zip(expected)
+            .filter_map(|(r, e)| Some((density_detail(r, field)?, *e)))
+            .unzip();
+        if values.is_empty() {
+            writeln!(out, "{field}: no language model")?;
+            continue;
+        }
+        writeln!(
+            out,
+            "{field} ({use_}): p10 {:.2}, p50 {:.2}, p90 {:.2}; Spearman rho with expected {:.3}; AUROC calibration {:.3}, held-out {:.3}",
+            percentile(&values, 0.1),
+            percentile(&values, 0.5),
+            percentile(&values, 0.9),
+            spearman(&values, &paired),
+            labelled_auroc(calibration, field),
+            labelled_auroc(held_out, field),
+        )?;
     }
+    Ok(())
+}
+
+/// How well the score separates a labelled set (issue 30's held-out zero-shot.jsonl, written
+/// before any tuning: AI text that avoids clichés against human text that sounds formulaic),
+/// overall and for each kind of text against the other label; `ranked` lists every text.
+fn labelled_separation(
+    out: &mut String,
+    path: &Path,
+    texts: &[LabelledText],
+    results: &[(SlopResult, f64)],
+    ranked: bool,
+) -> anyhow::Result<()> {
+    let scored: Vec<(&LabelledText, f64)> = texts
+        .iter()
+        .zip(results)
+        .map(|(text, (result, _))| (text, f64::from(result.slop_score)))
+        .collect();
     let scores_where = |keep: &dyn Fn(&LabelledText) -> bool| -> Vec<f64> {
         scored
             .iter()
@@ -555,12 +685,16 @@ fn held_out_separation(out: &mut String, path: &Path, models: &Models) -> anyhow
         tpr_at_fpr(&slop, &human, 0.01),
         tpr_at_fpr(&slop, &human, 0.05)
     )?;
-    let mut kinds: Vec<&str> = texts.iter().map(|t| t.kind.as_str()).collect();
+    // A kind holds one label; the calibration set's first 24 texts have no kind.
+    let mut kinds: Vec<(&str, bool)> = texts
+        .iter()
+        .filter(|t| !t.kind.is_empty())
+        .map(|t| (t.kind.as_str(), t.is_slop()))
+        .collect();
     kinds.sort();
     kinds.dedup();
-    for kind in kinds {
+    for (kind, slop_kind) in kinds {
         let of_kind = scores_where(&|t| t.kind == kind);
-        let slop_kind = texts.iter().any(|t| t.kind == kind && t.is_slop());
         let (area, against) = if slop_kind {
             (auroc(&of_kind, &human), "all human")
         } else {
@@ -573,9 +707,12 @@ fn held_out_separation(out: &mut String, path: &Path, models: &Models) -> anyhow
             of_kind.len()
         )?;
     }
-    let mut ranked: Vec<&(&LabelledText, f64)> = scored.iter().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    for (text, s) in ranked {
+    if !ranked {
+        return Ok(());
+    }
+    let mut by_score: Vec<&(&LabelledText, f64)> = scored.iter().collect();
+    by_score.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (text, s) in by_score {
         writeln!(
             out,
             "    {s:.3} {:<5} {}",

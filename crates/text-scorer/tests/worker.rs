@@ -176,7 +176,7 @@ async fn the_invoke_fixture_gives_the_documented_events() {
         score("doc-corporate") > score("doc-review") + 0.2,
         "{events:#?}"
     );
-    // Clean on the default bands, the review is at Watch with its own (watch 0.05).
+    // Clean on the default bands, the review is at Watch with its own (watch 0.02).
     assert!(score("doc-review") < 0.30, "{events:#?}");
     assert_eq!(by_id("doc-review")["result"]["level"], "Watch");
     assert_eq!(by_id("doc-ambiguous")["error"]["code"], "text_and_s3_uri");

@@ -19,8 +19,10 @@ pub struct ModelEvidence {
     pub surprisal: Vec<TokenSurprisal>,
 }
 
-/// One token of the document and `-log2 p(token | the tokens before it)`. `start`/`end`
-/// are byte offsets into the scored text.
+/// One token of the document, `-log2 p(token | the tokens before it)`, and what the model
+/// expected at that position: the zero-shot detectors (Fast-DetectGPT, Binoculars,
+/// log-rank) compare the observed token with the model's own distribution there.
+/// `start`/`end` are byte offsets into the scored text.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TokenSurprisal {
     /// First byte.
@@ -29,4 +31,11 @@ pub struct TokenSurprisal {
     pub end: usize,
     /// Surprisal in bits.
     pub bits: f32,
+    /// The expected surprisal at this position (the entropy of the model's next-token
+    /// distribution), in bits.
+    pub entropy_bits: f32,
+    /// The variance of the surprisal under that distribution, in bits squared.
+    pub variance_bits2: f32,
+    /// 1 + the number of tokens the model found likelier than the observed one.
+    pub rank: u32,
 }

@@ -228,6 +228,42 @@ pub(crate) const VAGUE_ATTRIBUTIONS: &[&str] = &[
     "everyone knows",
     "it is commonly",
     "proven methodology",
+    // Authorities with no name: "leading experts", "a major institution".
+    "leading experts",
+    "leading medical experts",
+    "medical experts",
+    "experts worldwide",
+    "leading scientists",
+    "top experts",
+    "renowned expert",
+    "leading researcher",
+    "a leading university",
+    "a top university",
+    "a major institution",
+];
+
+/// Claims of proof, cure or universality (Hyland's "boosters", narrowed to claims about
+/// evidence and scope): careful writing hedges these, misinformation leans on them
+/// (factuality axis).
+pub(crate) const OVERCLAIMS: &[&str] = &[
+    "scientifically proven",
+    "clinically proven",
+    "proven to",
+    "proven method",
+    "a proven fact",
+    "cure all",
+    "cures all",
+    "all forms of",
+    "guaranteed to",
+    "100 percent",
+    "without a doubt",
+    "beyond any doubt",
+    "undeniably",
+    "completely safe",
+    "no side effects",
+    "never fails",
+    "always works",
+    "miracle cure",
 ];
 
 /// Openers that read as a list even without bullets (verbosity listiness).

@@ -19,7 +19,7 @@ mod weights;
 
 use std::collections::BTreeMap;
 
-pub use axes::{IMPLAUSIBLE_TOKEN_BITS, SURPRISAL_BITS_RANGE};
+pub use axes::{BURSTINESS_BITS_RANGE, IMPLAUSIBLE_TOKEN_BITS, LOG2_RANK_RANGE};
 pub use axis::{Axis, AxisWeights};
 pub use evidence::{ModelEvidence, TokenSurprisal};
 pub use options::{ScoreOptions, Thresholds};

@@ -64,6 +64,7 @@ pub(crate) static INTENSIFIERS: Lazy<PhraseList> =
 pub(crate) static SUBJECTIVE: Lazy<PhraseList> = Lazy::new(|| PhraseList::new(lexicon::SUBJECTIVE));
 pub(crate) static VAGUE: Lazy<PhraseList> =
     Lazy::new(|| PhraseList::new(lexicon::VAGUE_ATTRIBUTIONS));
+pub(crate) static OVERCLAIMS: Lazy<PhraseList> = Lazy::new(|| PhraseList::new(lexicon::OVERCLAIMS));
 
 pub(crate) fn span(
     doc: &Document<'_>,

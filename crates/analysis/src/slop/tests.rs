@@ -151,7 +151,8 @@ fn domains_weigh_axes_differently() {
     assert_ne!(news.slop_score, qa.slop_score);
 }
 
-fn flat_surprisal(text: &str, bits: f32) -> Vec<TokenSurprisal> {
+/// One token a word, each `bits` surprising and ranked `rank` by the model.
+fn flat_surprisal(text: &str, bits: f32, rank: u32) -> Vec<TokenSurprisal> {
     text.split_whitespace()
         .scan(0usize, |from, word| {
             let start = text[*from..].find(word).map_or(*from, |i| *from + i);
@@ -160,29 +161,34 @@ fn flat_surprisal(text: &str, bits: f32) -> Vec<TokenSurprisal> {
                 start,
                 end: start + word.len(),
                 bits,
+                entropy_bits: bits,
+                variance_bits2: 1.0,
+                rank,
             })
         })
         .collect()
 }
 
-fn with_surprisal(text: &str, bits: f32) -> SlopResult {
+fn with_surprisal(text: &str, bits: f32, rank: u32) -> SlopResult {
     let evidence = ModelEvidence {
-        surprisal: flat_surprisal(text, bits),
+        surprisal: flat_surprisal(text, bits, rank),
         ..ModelEvidence::default()
     };
     score(text, "general", Some(&evidence), &ScoreOptions::default())
 }
 
 #[test]
-fn predictable_text_is_denser_slop_than_surprising_text() {
-    let predictable = with_surprisal(HUMAN, SURPRISAL_BITS_RANGE.0 as f32);
-    let surprising = with_surprisal(HUMAN, SURPRISAL_BITS_RANGE.1 as f32);
+fn text_of_the_models_first_choices_is_denser_slop() {
+    // log2 ranks at either end of LOG2_RANK_RANGE.
+    let first_choices = with_surprisal(HUMAN, 3.0, 1);
+    let unexpected = with_surprisal(HUMAN, 3.0, 1 << (LOG2_RANK_RANGE.1.ceil() as u32));
     let density = |r: &SlopResult| r.metrics["density"].value.expect("density");
-    assert!(density(&predictable) > density(&surprising) + 0.3);
+    assert!(density(&first_choices) > density(&unexpected) + 0.3);
     assert_eq!(
-        surprising.metrics["density"].details["lm_mean_surprisal_bits"],
-        Some(f64::from(SURPRISAL_BITS_RANGE.1 as f32))
+        unexpected.metrics["density"].details["lm_mean_log2_rank"],
+        Some(LOG2_RANK_RANGE.1.ceil())
     );
+    let predictable = first_choices;
     // Measured by the LM, density counts fully: confidence rises.
     let rules_only = score(HUMAN, "general", None, &ScoreOptions::default());
     assert!(predictable.confidence > rules_only.confidence);
@@ -194,13 +200,13 @@ fn predictable_text_is_denser_slop_than_surprising_text() {
 
 #[test]
 fn implausible_tokens_raise_fluency_and_too_few_tokens_are_ignored() {
-    let garbled = with_surprisal(HUMAN, IMPLAUSIBLE_TOKEN_BITS + 1.0);
-    let plain = with_surprisal(HUMAN, 4.0);
+    let garbled = with_surprisal(HUMAN, IMPLAUSIBLE_TOKEN_BITS + 1.0, 1);
+    let plain = with_surprisal(HUMAN, 4.0, 1);
     let fluency = |r: &SlopResult| r.metrics["fluency"].value.expect("fluency");
     assert!(fluency(&garbled) > 0.9, "{}", fluency(&garbled));
     assert!(fluency(&plain) < 0.2, "{}", fluency(&plain));
     // Under MIN_SCORED_TOKENS tokens the statistics would be noise: left out.
-    let short = with_surprisal("Too short to judge.", 2.0);
+    let short = with_surprisal("Too short to judge.", 2.0, 1);
     assert_eq!(
         short.metrics["fluency"].details["implausible_token_ratio"],
         None
@@ -311,4 +317,145 @@ fn a_long_document_embedded_in_part_is_read_on_its_opening() {
     let foreign = embedded(vec![vec![1.0, 0.0]; 5]);
     assert!(foreign.metrics["relevance"].value.is_none());
     assert!(foreign.metrics["coherence"].value.is_none());
+}
+
+/// Sloposcope's inline "Excessive Repetition" and "Template News Article" cases (labelled
+/// high slop there), and a human text of the same length.
+const REPETITIVE: &str =
+    "The project was successful. The team worked hard and the project was successful. \
+    Success was achieved through hard work. The successful outcome demonstrates success. \
+    Success, success, success - that's what we achieved.";
+const TEMPLATE_NEWS: &str = "Dr. A. Researcher, a renowned expert at a leading university, recently published \
+    groundbreaking research on this important topic. Professor B. Scientist, a leading researcher at a \
+    major institution, confirmed these findings in a peer-reviewed study. Dr. C. Expert, an authority \
+    at a top university, emphasized the significance of these results.";
+
+fn flagged(text: &str, result: &SlopResult, axis: &str) -> Vec<String> {
+    result
+        .spans
+        .iter()
+        .filter(|s| s.axis == axis)
+        .map(|s| chars(text, s))
+        .collect()
+}
+
+#[test]
+fn a_stem_repeated_in_every_sentence_is_repetition() {
+    let result = score(REPETITIVE, "general", None, &ScoreOptions::default());
+    let repetition = &result.metrics["repetition"];
+    let share = repetition.details["top_stem_share"].expect("enough content words");
+    assert!(share > 0.3, "{share}");
+    assert_eq!(repetition.value, Some(1.0));
+    // "success", "successful" and "Success" are one stem: occurrences after the second.
+    let words: Vec<String> = flagged(REPETITIVE, &result, "repetition");
+    assert!(words.contains(&"Success".to_owned()), "{words:?}");
+    assert!(words.contains(&"successful".to_owned()), "{words:?}");
+    let human = score(HUMAN, "general", None, &ScoreOptions::default());
+    let share = human.metrics["repetition"].details["top_stem_share"].expect("share");
+    // Ordinary prose: under the 0.20 where the stem term starts.
+    assert!(share < 0.2, "{share}");
+}
+
+#[test]
+fn sentences_cast_in_one_mould_are_templated() {
+    let result = score(TEMPLATE_NEWS, "news", None, &ScoreOptions::default());
+    let templated = &result.metrics["templated"];
+    assert_eq!(templated.details["moulded_sentence_ratio"], Some(1.0));
+    let moulded = flagged(TEMPLATE_NEWS, &result, "templated");
+    assert!(
+        moulded
+            .iter()
+            .any(|s| s.starts_with("Professor B. Scientist")),
+        "{moulded:?}"
+    );
+    // Two sentences of one shape are chance; a third makes it a template.
+    let two = "The small shop on the corner sells fresh bread every single morning. \
+               The old man across the street reads the local paper every single evening.";
+    let three =
+        format!("{two} The young woman down the road walks her large dog every single afternoon.");
+    for text in [HUMAN, SLOP, two] {
+        let other = score(text, "general", None, &ScoreOptions::default());
+        assert_eq!(
+            other.metrics["templated"].details["moulded_sentence_ratio"],
+            Some(0.0),
+            "{text}"
+        );
+    }
+    let filled = score(&three, "general", None, &ScoreOptions::default());
+    assert_eq!(
+        filled.metrics["templated"].details["moulded_sentence_ratio"],
+        Some(1.0)
+    );
+}
+
+#[test]
+fn claims_of_proof_and_nameless_authorities_are_unsupported() {
+    let text =
+        "Recent studies show that drinking 8 glasses of water per day can cure all forms of \
+        cancer. This scientifically proven method has been endorsed by the World Health \
+        Organization and leading medical experts worldwide.";
+    let result = score(text, "general", None, &ScoreOptions::default());
+    let factuality = &result.metrics["factuality"];
+    assert_eq!(factuality.details["overclaims"], Some(2.0));
+    assert_eq!(factuality.details["vague_attributions"], Some(2.0));
+    // One name, however many words: 8 and the WHO over two sentences.
+    assert_eq!(factuality.details["specifics_per_sentence"], Some(1.0));
+    assert!(factuality.value.expect("value") > 0.8);
+    let human = score(HUMAN, "general", None, &ScoreOptions::default());
+    assert_eq!(human.metrics["factuality"].details["overclaims"], Some(0.0));
+}
+
+/// Tokens over `text`'s words with the given surprisal and entropy (bits) and a variance of 1.
+fn tokens_with(text: &str, bits: f32, entropy_bits: f32) -> Vec<TokenSurprisal> {
+    flat_surprisal(text, bits, 1)
+        .into_iter()
+        .map(|t| TokenSurprisal { entropy_bits, ..t })
+        .collect()
+}
+
+#[test]
+fn zero_shot_statistics_compare_each_token_with_the_models_expectation() {
+    let evidence = |tokens| ModelEvidence {
+        surprisal: tokens,
+        ..ModelEvidence::default()
+    };
+    let density = |tokens| {
+        score(
+            HUMAN,
+            "general",
+            Some(&evidence(tokens)),
+            &ScoreOptions::default(),
+        )
+        .metrics["density"]
+            .clone()
+    };
+    // Likelier than the model expected everywhere (machine-like): positive curvature, a
+    // ratio under one.
+    let machine = density(tokens_with(HUMAN, 2.0, 4.0));
+    let n = flat_surprisal(HUMAN, 0.0, 1).len() as f64;
+    let curvature = machine.details["lm_curvature"].expect("curvature");
+    assert!((curvature - 2.0 * n / n.sqrt()).abs() < 1e-6, "{curvature}");
+    assert_eq!(machine.details["lm_surprisal_to_entropy"], Some(0.5));
+    assert_eq!(machine.details["lm_mean_log2_rank"], Some(0.0));
+    // Less likely than expected: negative curvature, a ratio over one.
+    let human = density(tokens_with(HUMAN, 6.0, 3.0));
+    assert!(human.details["lm_curvature"].expect("curvature") < 0.0);
+    assert_eq!(human.details["lm_surprisal_to_entropy"], Some(2.0));
+    // Burstiness: three sentences alike have no spread; make the second one surprising.
+    assert_eq!(human.details["lm_sentence_surprisal_sd"], Some(0.0));
+    let second = HUMAN.find("Maria").expect("second sentence");
+    let third = HUMAN.find("I got").expect("third sentence");
+    let bursty: Vec<TokenSurprisal> = tokens_with(HUMAN, 3.0, 3.0)
+        .into_iter()
+        .map(|t| {
+            let bits = if (second..third).contains(&t.start) {
+                9.0
+            } else {
+                3.0
+            };
+            TokenSurprisal { bits, ..t }
+        })
+        .collect();
+    let sd = density(bursty).details["lm_sentence_surprisal_sd"].expect("three sentences");
+    assert!((sd - (8.0f64).sqrt()).abs() < 1e-6, "{sd}");
 }

@@ -3,15 +3,52 @@
 
 use std::collections::HashMap;
 
+use once_cell::sync::Lazy;
+use rust_stemmers::{Algorithm, Stemmer};
+
 use super::{is_content, per_100_words};
 use crate::slop::evidence::ModelEvidence;
 use crate::slop::lexicon;
 use crate::slop::output::{Metric, Span};
-use crate::slop::phrases::{phrase_spans, span, FILLER, HEDGES, INTENSIFIERS, SYCOPHANCY, VAGUE};
-use crate::slop::text::{syllables, Document};
+use crate::slop::phrases::{
+    phrase_spans, span, FILLER, HEDGES, INTENSIFIERS, OVERCLAIMS, SYCOPHANCY, VAGUE,
+};
+use crate::slop::text::{syllables, Document, Sentence};
 use crate::vector::dot;
 
-/// Repeated word trigrams (later occurrences flagged) and how well the text compresses.
+static ENGLISH: Lazy<Stemmer> = Lazy::new(|| Stemmer::create(Algorithm::English));
+
+/// Content words a text needs before the share of its commonest stem means anything.
+const STEM_MIN_CONTENT_WORDS: usize = 8;
+/// The commonest stem's share of content words that starts to count as repetition, and the
+/// share where the stem term is full. In ordinary prose the commonest stem is a few per
+/// cent of the content words (the topic word), and up to a fifth in a two-sentence note;
+/// "success" in every sentence is two fifths.
+const STEM_SHARE_RANGE: (f64, f64) = (0.20, 0.35);
+
+/// The stem that keeps coming back: the commonest content stem ("success", "successful"
+/// and "successfully" are one), its share of the content words, and where it occurs.
+fn commonest_stem(doc: &Document<'_>) -> Option<(f64, Vec<usize>)> {
+    let mut by_stem: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut content = 0;
+    for (index, word) in doc.words.iter().enumerate().filter(|(_, w)| is_content(w)) {
+        content += 1;
+        by_stem
+            .entry(ENGLISH.stem(&word.lower).into_owned())
+            .or_default()
+            .push(index);
+    }
+    if content < STEM_MIN_CONTENT_WORDS {
+        return None;
+    }
+    let (_, places) = by_stem
+        .into_iter()
+        .max_by(|(a_stem, a), (b_stem, b)| a.len().cmp(&b.len()).then(b_stem.cmp(a_stem)))?;
+    Some((places.len() as f64 / content as f64, places))
+}
+
+/// Repeated word trigrams (later occurrences flagged), a stem repeated through the text
+/// (occurrences after the second flagged), and how well the text compresses.
 pub(crate) fn repetition(doc: &Document<'_>, spans: &mut Vec<Span>) -> Metric {
     let words = &doc.words;
     let mut seen: HashMap<[&str; 3], usize> = HashMap::new();
@@ -59,17 +96,128 @@ pub(crate) fn repetition(doc: &Document<'_>, spans: &mut Vec<Span>) -> Metric {
     } else {
         0.0
     };
-    let value = (2.5 * repeat_ratio + 0.5 * redundancy) as f32;
+    let stem = commonest_stem(doc);
+    let (low, high) = STEM_SHARE_RANGE;
+    let stem_term = stem.as_ref().map_or(0.0, |(share, _)| {
+        ((share - low) / (high - low)).clamp(0.0, 1.0)
+    });
+    if stem_term > 0.0 {
+        for &index in stem.iter().flat_map(|(_, places)| places.iter().skip(2)) {
+            let word = &doc.words[index];
+            spans.push(span(
+                doc,
+                word.start,
+                word.end,
+                "repetition",
+                "repeated word",
+            ));
+        }
+    }
+    let value = (2.5 * repeat_ratio + 0.5 * redundancy).max(stem_term) as f32;
     Metric::new(
         Some(value),
         &[
             ("repeated_trigram_ratio", Some(repeat_ratio)),
             ("distinct_word_ratio", Some(distinct_ratio)),
+            ("top_stem_share", stem.as_ref().map(|(share, _)| *share)),
         ],
     )
 }
 
-/// Boilerplate phrases per sentence and sentences that open the same way.
+/// Sentences shorter than this (in skeleton tokens) are not compared for templates.
+const MOULD_MIN_TOKENS: usize = 8;
+/// Two skeletons this alike (longest common subsequence over the longer length) are one
+/// mould filled twice.
+const MOULD_SIMILARITY: f64 = 0.65;
+/// A sentence is moulded when this many others share its skeleton: a template is a shape
+/// filled again and again; two sentences alike is chance in a short text.
+const MOULD_MIN_ALIKE: usize = 2;
+/// Sentences compared for moulds (pairs grow quadratically).
+const MOULD_MAX_SENTENCES: usize = 64;
+
+/// A sentence's shape: function words as themselves, other words by kind (capitalised,
+/// number, lower case), and the punctuation between them, so that "Dr. A. Researcher, a
+/// renowned expert at a leading university," and "Professor B. Scientist, a leading
+/// researcher at a major institution," are the same skeleton.
+fn skeleton<'t>(doc: &Document<'t>, sentence: &Sentence) -> Vec<&'t str> {
+    let mut shape = Vec::new();
+    let mut previous_end = sentence.start;
+    for (position, word) in doc.sentence_words(sentence).iter().enumerate() {
+        let between = &doc.text[previous_end..word.start];
+        shape.extend(
+            between
+                .char_indices()
+                .filter(|&(_, c)| matches!(c, ',' | ';' | ':' | '(' | ')' | '"' | '“' | '”'))
+                .map(|(i, c)| &between[i..i + c.len_utf8()]),
+        );
+        let raw = &doc.text[word.start..word.end];
+        // Capitalised inside a sentence is a name or an initial ("A." is not the article).
+        let capitalised = raw.chars().next().is_some_and(char::is_uppercase);
+        shape.push(if raw.chars().any(|c| c.is_ascii_digit()) {
+            "#"
+        } else if capitalised && position > 0 {
+            "N"
+        } else if word.lower == "an" {
+            "a"
+        } else if let Some(function) = lexicon::FUNCTION_WORDS
+            .iter()
+            .find(|f| **f == word.lower.as_str())
+        {
+            function
+        } else if capitalised {
+            "N"
+        } else {
+            "w"
+        });
+        previous_end = word.end;
+    }
+    shape
+}
+
+/// Longest common subsequence of two skeletons over the longer one's length.
+fn skeleton_similarity(a: &[&str], b: &[&str]) -> f64 {
+    let mut row = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut diagonal = 0;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if x == y {
+                diagonal + 1
+            } else {
+                row[j + 1].max(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()] as f64 / a.len().max(b.len()).max(1) as f64
+}
+
+/// Sentences that fill the same mould as at least [`MOULD_MIN_ALIKE`] others (indices).
+fn moulded_sentences(doc: &Document<'_>) -> Vec<usize> {
+    let shapes: Vec<Vec<&str>> = doc
+        .sentences
+        .iter()
+        .take(MOULD_MAX_SENTENCES)
+        .map(|s| skeleton(doc, s))
+        .collect();
+    (0..shapes.len())
+        .filter(|&i| {
+            shapes[i].len() >= MOULD_MIN_TOKENS
+                && (0..shapes.len())
+                    .filter(|&j| {
+                        j != i
+                            && shapes[j].len() >= MOULD_MIN_TOKENS
+                            && skeleton_similarity(&shapes[i], &shapes[j]) >= MOULD_SIMILARITY
+                    })
+                    .take(MOULD_MIN_ALIKE)
+                    .count()
+                    == MOULD_MIN_ALIKE
+        })
+        .collect()
+}
+
+/// Boilerplate phrases per sentence, sentences that open the same way, and sentences cast
+/// in the same mould (template news: name, apposition, claim, again and again).
 pub(crate) fn templated(
     doc: &Document<'_>,
     matches: &[(usize, usize)],
@@ -89,12 +237,25 @@ pub(crate) fn templated(
     let repeated_openers: usize = openers.values().filter(|&&n| n > 1).map(|n| n - 1).sum();
     let phrases_per_sentence = matches.len() as f64 / sentences as f64;
     let opener_ratio = repeated_openers as f64 / sentences as f64;
-    let value = (0.6 * phrases_per_sentence + 0.8 * opener_ratio) as f32;
+    let moulded = moulded_sentences(doc);
+    for &index in &moulded {
+        let sentence = &doc.sentences[index];
+        spans.push(span(
+            doc,
+            sentence.start,
+            sentence.end,
+            "templated",
+            "sentence in the same mould as another",
+        ));
+    }
+    let moulded_ratio = moulded.len() as f64 / sentences as f64;
+    let value = (0.6 * phrases_per_sentence + 0.8 * opener_ratio + moulded_ratio) as f32;
     Metric::new(
         Some(value),
         &[
             ("boilerplate_phrases", Some(matches.len() as f64)),
             ("repeated_opener_ratio", Some(opener_ratio)),
+            ("moulded_sentence_ratio", Some(moulded_ratio)),
         ],
     )
 }
@@ -189,30 +350,38 @@ pub(crate) fn subjectivity(doc: &Document<'_>, subjective: usize) -> Metric {
     )
 }
 
-/// Unsupported claims: vague attributions against specifics (numbers, names, quotes), and,
-/// when references are given, sentences no reference supports.
+/// Unsupported claims: vague attributions and claims of proof or universality against
+/// specifics (numbers, names, quotes), and, when references are given, sentences no
+/// reference supports.
 pub(crate) fn factuality(doc: &Document<'_>, semantics: Option<&ModelEvidence>) -> Metric {
     let sentences = doc.sentences.len().max(1) as f64;
     let vague = VAGUE.find(&doc.words).len() as f64;
+    let overclaims = OVERCLAIMS.find(&doc.words).len() as f64;
     let numbers = doc
         .words
         .iter()
         .filter(|w| w.lower.chars().any(|c| c.is_ascii_digit()))
         .count() as f64;
+    let capitalised = |w: &crate::slop::text::Word| {
+        doc.text[w.start..]
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase)
+    };
+    // A name is one specific however many words it has ("World Health Organization").
     let names = doc
         .sentences
         .iter()
-        .flat_map(|s| doc.sentence_words(s).iter().skip(1))
-        .filter(|w| {
-            doc.text[w.start..]
-                .chars()
-                .next()
-                .is_some_and(char::is_uppercase)
+        .map(|s| {
+            let words = doc.sentence_words(s);
+            (1..words.len())
+                .filter(|&i| capitalised(&words[i]) && (i == 1 || !capitalised(&words[i - 1])))
+                .count()
         })
-        .count() as f64;
+        .sum::<usize>() as f64;
     let quotes = doc.text.matches(['"', '“']).count() as f64 / 2.0;
     let specifics = (numbers + names + quotes) / sentences;
-    let mut value = 0.45 + 0.35 * vague / sentences - 0.25 * specifics.min(2.0);
+    let mut value = 0.45 + 0.35 * (vague + overclaims) / sentences - 0.25 * specifics.min(2.0);
     let mut unsupported = None;
     if let Some(semantics) =
         semantics.filter(|s| !s.references.is_empty() && !s.sentences.is_empty())
@@ -237,6 +406,7 @@ pub(crate) fn factuality(doc: &Document<'_>, semantics: Option<&ModelEvidence>) 
         Some(value as f32),
         &[
             ("vague_attributions", Some(vague)),
+            ("overclaims", Some(overclaims)),
             ("specifics_per_sentence", Some(specifics)),
             ("unsupported_sentence_share", unsupported),
         ],

@@ -11,7 +11,7 @@ pub(crate) use lexical::{
     complexity, factuality, repetition, subjectivity, templated, tone, verbosity,
 };
 pub(crate) use surprisal::{density, fluency, MIN_SCORED_TOKENS};
-pub use surprisal::{IMPLAUSIBLE_TOKEN_BITS, SURPRISAL_BITS_RANGE};
+pub use surprisal::{BURSTINESS_BITS_RANGE, IMPLAUSIBLE_TOKEN_BITS, LOG2_RANK_RANGE};
 
 use super::lexicon;
 use super::text::{Document, Word};

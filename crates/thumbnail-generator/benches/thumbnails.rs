@@ -1,13 +1,13 @@
 //! Thumbnails end to end on one core (budgets: 1.5 s for a 15 s 720x1280 H.264 clip,
-//! 150 ms for a 1080p JPEG), and the two costs inside: H.264 decoding per frame and the
-//! detector per frame. Needs `make models` and `scripts/make_bench_media.sh` (ffmpeg);
-//! run with `make bench` (pinned to one core).
+//! 150 ms for a 1080p JPEG), and the costs inside: H.264 decoding per frame, the detector
+//! per frame and encoding one crop. Needs `make models` and `scripts/make_bench_media.sh`
+//! (ffmpeg); run with `make bench` (pinned to one core).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use postlens_media::{sample_video, MediaLimits, SamplingPlan};
+use postlens_media::{encode_crop, sample_video, MediaLimits, SamplingPlan};
 use postlens_models::{DetectorSettings, RgbView, YoloxNano};
 use thumbnail_generator::{generate, Media, Settings};
 
@@ -71,6 +71,11 @@ fn bench(c: &mut Criterion) {
                 .detect(view, &DetectorSettings::default())
                 .expect("detections")
         })
+    });
+    // One 4:5 crop of that frame as a post encodes it (Lanczos resize + JPEG at q85); two
+    // per post.
+    c.bench_function("crop 720x900 of a 720x1280 frame, resize, JPEG q85", |b| {
+        b.iter(|| encode_crop(&frame, (0, 190, 720, 900), 720, 900, 85).expect("jpeg"))
     });
 }
 

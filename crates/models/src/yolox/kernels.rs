@@ -1,0 +1,915 @@
+//! The detector's convolutions over NHWC feature maps, on one core.
+//!
+//! Channels-last keeps every kernel's inner loop over contiguous channels: a 1x1 convolution
+//! is one matrix product (pixels x c_in times c_in x c_out, by the `gemm` crate, the one candle
+//! uses), a depthwise 3x3 multiplies whole 16-channel blocks, and concatenation along
+//! channels is a strided write instead of a copy. Bias, activation and the residual add run
+//! on a few hundred rows at a time while they are still in cache.
+//!
+//! The loops are plain Rust over fixed 16-lane blocks; [`simd_dispatch`] compiles each for
+//! AVX-512 and AVX2 and picks one at run time (NEON is the aarch64 baseline). No `mul_add`:
+//! the element-wise parts then round the same on every target.
+
+use gemm::Parallelism;
+
+/// Channels are processed in blocks of this many; every width in YOLOX-Nano is a multiple.
+pub(super) const LANES: usize = 16;
+
+/// Compiles `$body` (an `#[inline(always)]` function) once per vector extension and calls
+/// the best one the CPU has.
+macro_rules! simd_dispatch {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
+        $(#[$doc])*
+        pub(super) fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                unsafe fn avx512($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F, checked on the line above.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, checked on the line above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
+/// A feature map of batch 1 in NHWC order: pixel `p`'s channels are
+/// `data[p * channels..(p + 1) * channels]`. Its buffer goes back to a per-thread pool when
+/// it is dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct FeatureMap {
+    pub height: usize,
+    pub width: usize,
+    pub channels: usize,
+    pub data: Vec<f32>,
+}
+
+thread_local! {
+    /// Buffers of dropped maps. A forward pass makes about 150 maps of up to 2.8 MB; fresh
+    /// allocations of that size are fresh pages from the kernel, whose faults and zeroing
+    /// took a tenth of the pass.
+    static SPARE_BUFFERS: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Enough for every map of one forward pass to come back.
+const SPARE_BUFFERS_KEPT: usize = 256;
+
+impl FeatureMap {
+    pub fn zeros(height: usize, width: usize, channels: usize) -> Self {
+        let len = height * width * channels;
+        let spare = SPARE_BUFFERS.with_borrow_mut(|spare| {
+            // The smallest buffer that fits, so large ones stay for large maps.
+            let best = spare
+                .iter()
+                .enumerate()
+                .filter(|(_, buffer)| buffer.capacity() >= len)
+                .min_by_key(|(_, buffer)| buffer.capacity())
+                .map(|(index, _)| index)?;
+            Some(spare.swap_remove(best))
+        });
+        let mut data = spare.unwrap_or_default();
+        data.clear();
+        data.resize(len, 0.0);
+        Self {
+            height,
+            width,
+            channels,
+            data,
+        }
+    }
+
+    pub fn pixels(&self) -> usize {
+        self.height * self.width
+    }
+
+    /// All channels of every pixel.
+    pub fn all(&self) -> Channels<'_> {
+        self.slice(0, self.channels)
+    }
+
+    /// Channels `offset..offset + count` of every pixel.
+    pub fn slice(&self, offset: usize, count: usize) -> Channels<'_> {
+        assert!(
+            offset + count <= self.channels,
+            "channel slice out of range"
+        );
+        Channels {
+            data: &self.data,
+            offset,
+            stride: self.channels,
+            count,
+        }
+    }
+
+    /// The maps side by side along channels (same height and width).
+    pub fn concat(parts: &[&FeatureMap]) -> FeatureMap {
+        let (height, width) = (parts[0].height, parts[0].width);
+        let channels = parts.iter().map(|p| p.channels).sum();
+        let mut out = FeatureMap::zeros(height, width, channels);
+        let mut offset = 0;
+        for part in parts {
+            assert_eq!((part.height, part.width), (height, width), "concat sizes");
+            for (target, source) in out
+                .data
+                .chunks_exact_mut(channels)
+                .zip(part.data.chunks_exact(part.channels))
+            {
+                target[offset..offset + part.channels].copy_from_slice(source);
+            }
+            offset += part.channels;
+        }
+        out
+    }
+
+    /// Nearest-neighbour upsampling by 2, as `nn.Upsample(scale_factor=2)`.
+    pub fn upsample2(&self) -> FeatureMap {
+        let c = self.channels;
+        let mut out = FeatureMap::zeros(self.height * 2, self.width * 2, c);
+        for (y, row) in out.data.chunks_exact_mut(self.width * 2 * c).enumerate() {
+            for (x, pixel) in row.chunks_exact_mut(c).enumerate() {
+                let source = ((y / 2) * self.width + x / 2) * c;
+                pixel.copy_from_slice(&self.data[source..source + c]);
+            }
+        }
+        out
+    }
+
+    /// Channel-major copy, `(channels, height, width)`: the layout of the head's outputs.
+    pub fn to_planar(&self) -> Vec<f32> {
+        let pixels = self.pixels();
+        let mut out = vec![0.0; self.data.len()];
+        for (p, pixel) in self.data.chunks_exact(self.channels).enumerate() {
+            for (c, &value) in pixel.iter().enumerate() {
+                out[c * pixels + p] = value;
+            }
+        }
+        out
+    }
+}
+
+impl Drop for FeatureMap {
+    fn drop(&mut self) {
+        let data = std::mem::take(&mut self.data);
+        if data.capacity() == 0 {
+            return;
+        }
+        // `try_with`: a map dropped while the thread exits just frees its buffer.
+        let _ = SPARE_BUFFERS.try_with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.len() < SPARE_BUFFERS_KEPT {
+                spare.push(data);
+            }
+        });
+    }
+}
+
+/// Some channels of every pixel of a map: pixel `p`'s are
+/// `data[offset + p * stride..][..count]`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Channels<'a> {
+    data: &'a [f32],
+    offset: usize,
+    stride: usize,
+    count: usize,
+}
+
+/// What runs on a convolution's output after the bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Epilogue {
+    Linear,
+    Sigmoid,
+    Silu,
+    /// SiLU, then add what the destination already holds (a bottleneck's shortcut).
+    SiluAddResidual,
+}
+
+/// Where a convolution writes: channels `offset..offset + c_out` of each pixel of `map`.
+pub(super) struct Destination<'a> {
+    pub map: &'a mut FeatureMap,
+    pub offset: usize,
+}
+
+impl<'a> From<&'a mut FeatureMap> for Destination<'a> {
+    fn from(map: &'a mut FeatureMap) -> Self {
+        Self { map, offset: 0 }
+    }
+}
+
+/// A 1x1 convolution, stride 1 (batch norm folded in).
+#[derive(Debug, Clone)]
+pub(super) struct Pointwise {
+    c_in: usize,
+    c_out: usize,
+    /// `(c_in, c_out)`, row-major: the right-hand side of `pixels x c_in` times it.
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// Rows per matrix product: the product's output stays in L2 for the epilogue.
+const ROWS_PER_CHUNK: usize = 256;
+
+impl Pointwise {
+    /// From PyTorch's `(c_out, c_in)` weight layout (any trailing 1x1 flattened).
+    pub fn from_torch(weight: &[f32], bias: Vec<f32>, c_in: usize) -> Self {
+        let c_out = bias.len();
+        assert_eq!(weight.len(), c_out * c_in, "pointwise weight shape");
+        let mut transposed = vec![0.0; weight.len()];
+        for (o, row) in weight.chunks_exact(c_in).enumerate() {
+            for (i, &w) in row.iter().enumerate() {
+                transposed[i * c_out + o] = w;
+            }
+        }
+        Self {
+            c_in,
+            c_out,
+            weight: transposed,
+            bias,
+        }
+    }
+
+    /// One convolution computing `first`'s outputs then `second`'s, for two convolutions
+    /// over the same input (a CSP layer's two branches).
+    pub fn side_by_side(first: Pointwise, second: Pointwise) -> Self {
+        assert_eq!(first.c_in, second.c_in, "side-by-side inputs");
+        let c_out = first.c_out + second.c_out;
+        let mut weight = Vec::with_capacity(first.c_in * c_out);
+        for (a, b) in first
+            .weight
+            .chunks_exact(first.c_out)
+            .zip(second.weight.chunks_exact(second.c_out))
+        {
+            weight.extend_from_slice(a);
+            weight.extend_from_slice(b);
+        }
+        let mut bias = first.bias;
+        bias.extend(second.bias);
+        Self {
+            c_in: first.c_in,
+            c_out,
+            weight,
+            bias,
+        }
+    }
+
+    pub fn c_out(&self) -> usize {
+        self.c_out
+    }
+
+    /// Into a new map.
+    pub fn forward(&self, input: &FeatureMap, epilogue: Epilogue) -> FeatureMap {
+        let mut out = FeatureMap::zeros(input.height, input.width, self.c_out);
+        self.forward_into(input.all(), (&mut out).into(), epilogue);
+        out
+    }
+
+    /// `input` has `c_in` channels and as many pixels as `out.map`.
+    pub fn forward_into(&self, input: Channels, out: Destination, epilogue: Epilogue) {
+        let pixels = out.map.pixels();
+        assert_eq!(input.count, self.c_in, "pointwise input channels");
+        assert!(
+            out.offset + self.c_out <= out.map.channels,
+            "pointwise output"
+        );
+        let (stride, c_out) = (out.map.channels, self.c_out);
+        // Straight into the destination when it is the whole map; through a scratch block
+        // when it is a channel slice or the result is added to what is there.
+        let direct = out.offset == 0 && stride == c_out && epilogue != Epilogue::SiluAddResidual;
+        let mut product = Vec::new();
+        for start in (0..pixels).step_by(ROWS_PER_CHUNK) {
+            let rows = ROWS_PER_CHUNK.min(pixels - start);
+            let lhs = &input.data[input.offset + start * input.stride..];
+            let target = &mut out.map.data[start * stride..(start + rows) * stride];
+            if direct {
+                matmul(
+                    lhs,
+                    input.stride,
+                    rows,
+                    &self.weight,
+                    self.c_in,
+                    target,
+                    false,
+                );
+                activate(target, &self.bias, epilogue);
+            } else {
+                product.resize(rows * c_out, 0.0);
+                matmul(
+                    lhs,
+                    input.stride,
+                    rows,
+                    &self.weight,
+                    self.c_in,
+                    &mut product,
+                    false,
+                );
+                activate(&mut product, &self.bias, epilogue);
+                let add = epilogue == Epilogue::SiluAddResidual;
+                let offset = out.offset;
+                for (row, pixel) in product
+                    .chunks_exact(c_out)
+                    .zip(target.chunks_exact_mut(stride))
+                {
+                    let pixel = &mut pixel[offset..offset + c_out];
+                    if add {
+                        pixel.iter_mut().zip(row).for_each(|(p, &r)| *p += r);
+                    } else {
+                        pixel.copy_from_slice(row);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `product (rows x n)` = (or += when `accumulate`) `lhs (rows x k) * rhs (k x n)`, where
+/// row `r` of the left-hand side is `lhs[r * lhs_stride..][..k]` (rows may overlap).
+fn matmul(
+    lhs: &[f32],
+    lhs_stride: usize,
+    rows: usize,
+    rhs: &[f32],
+    k: usize,
+    product: &mut [f32],
+    accumulate: bool,
+) {
+    if rows == 0 {
+        return;
+    }
+    let n = rhs.len() / k;
+    assert_eq!(rhs.len(), k * n, "matmul right-hand side");
+    assert!(
+        (rows - 1) * lhs_stride + k <= lhs.len(),
+        "matmul left-hand side"
+    );
+    assert!(product.len() >= rows * n, "matmul product");
+    // SAFETY: the asserts above keep every element read or written inside the three
+    // slices, with the dimensions and strides passed.
+    unsafe {
+        gemm::gemm(
+            rows,
+            n,
+            k,
+            product.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            lhs.as_ptr(),
+            1,
+            lhs_stride as isize,
+            rhs.as_ptr(),
+            1,
+            n as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+}
+
+simd_dispatch! {
+    /// Adds `bias` to each row of `values` (rows of `bias.len()`) and applies the activation.
+    fn activate(values: &mut [f32], bias: &[f32], epilogue: Epilogue) => activate_body
+}
+
+/// Values activated per step: four vectors of 16 (or sixteen of 4) with no dependency
+/// between them, so the long per-element chain of the activation overlaps.
+const ACTIVATION_BLOCK: usize = 64;
+
+#[inline(always)]
+fn activate_body(values: &mut [f32], bias: &[f32], epilogue: Epilogue) {
+    for row in values.chunks_exact_mut(bias.len()) {
+        for (v, &b) in row.iter_mut().zip(bias) {
+            *v += b;
+        }
+    }
+    let function: fn(f32) -> f32 = match epilogue {
+        Epilogue::Linear => return,
+        Epilogue::Sigmoid => sigmoid,
+        Epilogue::Silu | Epilogue::SiluAddResidual => silu,
+    };
+    apply_in_blocks(values, function);
+}
+
+#[inline(always)]
+fn apply_in_blocks(values: &mut [f32], function: impl Fn(f32) -> f32) {
+    let mut blocks = values.chunks_exact_mut(ACTIVATION_BLOCK);
+    for block in &mut blocks {
+        for v in block.iter_mut() {
+            *v = function(*v);
+        }
+    }
+    for v in blocks.into_remainder() {
+        *v = function(*v);
+    }
+}
+
+/// A 3x3 convolution with one filter per channel, padding 1, then SiLU.
+#[derive(Debug, Clone)]
+pub(super) struct Depthwise {
+    channels: usize,
+    stride: usize,
+    /// `(9, channels)`: tap `ky * 3 + kx` of every channel together.
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Depthwise {
+    /// From PyTorch's `(channels, 1, 3, 3)` layout.
+    pub fn from_torch(weight: &[f32], bias: Vec<f32>, stride: usize) -> Self {
+        let channels = bias.len();
+        assert_eq!(weight.len(), channels * 9, "depthwise weight shape");
+        assert_eq!(channels % LANES, 0, "depthwise channels in whole blocks");
+        let mut by_tap = vec![0.0; weight.len()];
+        for (c, taps) in weight.chunks_exact(9).enumerate() {
+            for (tap, &w) in taps.iter().enumerate() {
+                by_tap[tap * channels + c] = w;
+            }
+        }
+        Self {
+            channels,
+            stride,
+            weight: by_tap,
+            bias,
+        }
+    }
+
+    pub fn forward(&self, input: &FeatureMap) -> FeatureMap {
+        assert_eq!(input.channels, self.channels, "depthwise channels");
+        let out_size = |n: usize| (n - 1) / self.stride + 1;
+        let mut out =
+            FeatureMap::zeros(out_size(input.height), out_size(input.width), self.channels);
+        depthwise3x3_silu(input, &self.weight, &self.bias, self.stride, &mut out);
+        out
+    }
+}
+
+simd_dispatch! {
+    fn depthwise3x3_silu(
+        input: &FeatureMap,
+        weight: &[f32],
+        bias: &[f32],
+        stride: usize,
+        out: &mut FeatureMap,
+    ) => depthwise3x3_silu_body
+}
+
+#[inline(always)]
+fn depthwise3x3_silu_body(
+    input: &FeatureMap,
+    weight: &[f32],
+    bias: &[f32],
+    stride: usize,
+    out: &mut FeatureMap,
+) {
+    let (c, h, w) = (input.channels, input.height, input.width);
+    let out_width = out.width;
+    for (oy, out_row) in out.data.chunks_exact_mut(out_width * c).enumerate() {
+        // Rows of the input under the filter, as (tap row, input row); padding rows are
+        // skipped rather than read as zeros.
+        let rows: Vec<(usize, usize)> = (0..3)
+            .filter_map(|ky| {
+                let iy = (oy * stride + ky).checked_sub(1)?;
+                (iy < h).then_some((ky, iy))
+            })
+            .collect();
+        for block in (0..c).step_by(LANES) {
+            let mut taps = [[0f32; LANES]; 9];
+            for (tap, lanes) in taps.iter_mut().enumerate() {
+                lanes.copy_from_slice(&weight[tap * c + block..][..LANES]);
+            }
+            let mut initial = [0f32; LANES];
+            initial.copy_from_slice(&bias[block..block + LANES]);
+            for ox in 0..out_width {
+                let mut acc = initial;
+                for &(ky, iy) in &rows {
+                    for kx in 0..3 {
+                        let Some(ix) = (ox * stride + kx).checked_sub(1) else {
+                            continue;
+                        };
+                        if ix >= w {
+                            continue;
+                        }
+                        let start = (iy * w + ix) * c + block;
+                        let pixel = &input.data[start..start + LANES];
+                        let tap = &taps[ky * 3 + kx];
+                        for j in 0..LANES {
+                            acc[j] += pixel[j] * tap[j];
+                        }
+                    }
+                }
+                out_row[ox * c + block..][..LANES].copy_from_slice(&acc);
+            }
+        }
+        apply_in_blocks(out_row, silu);
+    }
+}
+
+/// A dense 3x3 convolution, stride 1, padding 1, then SiLU: the network's first layer, on
+/// the 12 focus channels. The input is copied once into a zero-bordered NHWC map; one filter
+/// row then reads three neighbouring pixels' channels as one contiguous run of `3 * c_in`,
+/// so each filter row is a single matrix product whose left-hand rows overlap (row stride
+/// `c_in`), with no unfolded (im2col) copy. Products run over whole padded rows, and the
+/// two border columns they compute are dropped.
+#[derive(Debug, Clone)]
+pub(super) struct Dense3x3 {
+    c_in: usize,
+    c_out: usize,
+    /// Per filter row `ky`: `(3 * c_in, c_out)` in `(kx, c_in)` order.
+    rows: [Vec<f32>; 3],
+    bias: Vec<f32>,
+}
+
+/// Output rows per band of products.
+const DENSE_BAND_ROWS: usize = 16;
+
+impl Dense3x3 {
+    /// From PyTorch's `(c_out, c_in, 3, 3)` layout.
+    pub fn from_torch(weight: &[f32], bias: Vec<f32>, c_in: usize) -> Self {
+        let c_out = bias.len();
+        assert_eq!(weight.len(), c_out * c_in * 9, "dense weight shape");
+        let rows = [0, 1, 2].map(|ky| {
+            let mut row = vec![0.0; 3 * c_in * c_out];
+            for o in 0..c_out {
+                for i in 0..c_in {
+                    for kx in 0..3 {
+                        row[(kx * c_in + i) * c_out + o] =
+                            weight[((o * c_in + i) * 3 + ky) * 3 + kx];
+                    }
+                }
+            }
+            row
+        });
+        Self {
+            c_in,
+            c_out,
+            rows,
+            bias,
+        }
+    }
+
+    /// `planar` is `(c_in, height, width)`.
+    pub fn forward_planar(&self, planar: &[f32], height: usize, width: usize) -> FeatureMap {
+        let c_in = self.c_in;
+        assert_eq!(planar.len(), c_in * height * width, "dense input shape");
+        let padded_width = width + 2;
+        let mut padded = vec![0.0; (height + 2) * padded_width * c_in];
+        for (channel, plane) in planar.chunks_exact(height * width).enumerate() {
+            for (y, row) in plane.chunks_exact(width).enumerate() {
+                let start = ((y + 1) * padded_width + 1) * c_in + channel;
+                for (x, &value) in row.iter().enumerate() {
+                    padded[start + x * c_in] = value;
+                }
+            }
+        }
+        let mut out = FeatureMap::zeros(height, width, self.c_out);
+        let mut product = vec![0.0; DENSE_BAND_ROWS * padded_width * self.c_out];
+        for band_start in (0..height).step_by(DENSE_BAND_ROWS) {
+            let band_rows = DENSE_BAND_ROWS.min(height - band_start);
+            // The last band stops at its last real pixel, so no read passes the padding.
+            let virtual_pixels = (band_rows - 1) * padded_width + width;
+            for (ky, weight) in self.rows.iter().enumerate() {
+                let first = ((band_start + ky) * padded_width) * c_in;
+                matmul(
+                    &padded[first..],
+                    c_in,
+                    virtual_pixels,
+                    weight,
+                    3 * c_in,
+                    &mut product,
+                    ky > 0,
+                );
+            }
+            for row in 0..band_rows {
+                let source = &mut product[row * padded_width * self.c_out..][..width * self.c_out];
+                let target =
+                    &mut out.data[(band_start + row) * width * self.c_out..][..width * self.c_out];
+                activate(source, &self.bias, Epilogue::Silu);
+                target.copy_from_slice(source);
+            }
+        }
+        out
+    }
+}
+
+/// Stride-1 max pooling that keeps the size, as PyTorch's `MaxPool2d(k, 1, k // 2)`: padding
+/// never wins. Max pooling is separable, so rows then columns.
+pub(super) fn max_pool_same(input: &FeatureMap, kernel: usize) -> FeatureMap {
+    let (h, w, c) = (input.height, input.width, input.channels);
+    let reach = kernel / 2;
+    let window =
+        |centre: usize, size: usize| centre.saturating_sub(reach)..(centre + reach + 1).min(size);
+    let mut across = FeatureMap::zeros(h, w, c);
+    for y in 0..h {
+        for x in 0..w {
+            let target = &mut across.data[(y * w + x) * c..][..c];
+            target.fill(f32::NEG_INFINITY);
+            for ix in window(x, w) {
+                let source = &input.data[(y * w + ix) * c..][..c];
+                for (t, &s) in target.iter_mut().zip(source) {
+                    *t = t.max(s);
+                }
+            }
+        }
+    }
+    let mut out = FeatureMap::zeros(h, w, c);
+    for y in 0..h {
+        for x in 0..w {
+            let target = &mut out.data[(y * w + x) * c..][..c];
+            target.fill(f32::NEG_INFINITY);
+            for iy in window(y, h) {
+                let source = &across.data[(iy * w + x) * c..][..c];
+                for (t, &s) in target.iter_mut().zip(source) {
+                    *t = t.max(s);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `e^x` for the activations, vectorisable: Cephes' `expf` polynomial (relative error about
+/// 2e-7) after `x = n ln 2 + r`, with `2^n` built from its exponent bits. Inputs are
+/// clamped to where `2^n` is a normal number; the activations saturate long before.
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const LOG2_E: f32 = std::f32::consts::LOG2_E;
+    // ln 2 split so that `n * LN2_HIGH` is exact for the n that occur.
+    const LN2_HIGH: f32 = 0.693_359_4;
+    const LN2_LOW: f32 = -2.121_944_4e-4;
+    // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa
+    // bits: `n` as a float and as an integer without `round` or a float-to-int conversion,
+    // neither of which vectorises everywhere (`as i32` saturates, one lane at a time).
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 87.0);
+    let shifted = x * LOG2_E + ROUND;
+    let n = shifted - ROUND;
+    let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
+    let r = (x - n * LN2_HIGH) - n * LN2_LOW;
+    let mut p = 1.987_569_1e-4;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 5.000_000_1e-1;
+    let e_r = p * r * r + r + 1.0;
+    let two_n = f32::from_bits(n_bits.wrapping_add(127) << 23);
+    e_r * two_n
+}
+
+/// `1 / d` for `d` in `1..=2^126`, without a division (a 16-lane divide takes 10-16 cycles
+/// and the activations are one per output): a first guess from the exponent bits, then three
+/// Newton steps, each squaring the relative error (12 %, 1.4 %, 2e-4, 4e-8).
+#[inline(always)]
+fn reciprocal(d: f32) -> f32 {
+    let mut r = f32::from_bits(0x7EF3_11C3u32.wrapping_sub(d.to_bits()));
+    for _ in 0..3 {
+        r = r * (2.0 - d * r);
+    }
+    r
+}
+
+#[inline(always)]
+fn sigmoid(x: f32) -> f32 {
+    reciprocal(1.0 + exp(-x))
+}
+
+#[inline(always)]
+fn silu(x: f32) -> f32 {
+    x * sigmoid(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in -1..1 (xorshift).
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state % 2001) as f32 / 1000.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn map(height: usize, width: usize, channels: usize, seed: u32) -> FeatureMap {
+        let mut map = FeatureMap::zeros(height, width, channels);
+        let len = map.data.len();
+        map.data.copy_from_slice(&values(len, seed));
+        map
+    }
+
+    fn silu_exact(x: f32) -> f32 {
+        x / (1.0 + (-x).exp())
+    }
+
+    fn assert_close(actual: &[f32], expected: &[f32]) {
+        assert_eq!(actual.len(), expected.len());
+        for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+            assert!((a - e).abs() <= 1e-4 * (1.0 + e.abs()), "{i}: {a} vs {e}");
+        }
+    }
+
+    #[test]
+    fn exp_matches_the_standard_library() {
+        for i in -2000..=2000 {
+            let x = i as f32 * 0.043;
+            let (ours, std) = (exp(x), x.exp());
+            assert!((ours - std).abs() <= 4e-7 * std, "{x}: {ours} vs {std}");
+        }
+        for i in -2000..=2000 {
+            let x = i as f32 * 0.011;
+            let exact = 1.0 / (1.0 + (-x).exp());
+            assert!((sigmoid(x) - exact).abs() <= 1e-6 * exact, "sigmoid({x})");
+        }
+        // Far outside the clamp the activations saturate instead of overflowing.
+        assert!(sigmoid(-200.0) < 1e-37);
+        assert!((sigmoid(200.0) - 1.0).abs() <= f32::EPSILON);
+        assert!(silu(-200.0).abs() < 1e-35);
+        assert!((silu(200.0) - 200.0).abs() <= 200.0 * f32::EPSILON);
+    }
+
+    #[test]
+    fn pointwise_is_a_matrix_product_with_bias_and_silu() {
+        let (c_in, c_out) = (48, 32);
+        let input = map(17, 19, c_in, 7);
+        let weight = values(c_out * c_in, 11);
+        let bias = values(c_out, 13);
+        let conv = Pointwise::from_torch(&weight, bias.clone(), c_in);
+        let out = conv.forward(&input, Epilogue::Silu);
+        let mut expected = Vec::new();
+        for pixel in input.data.chunks_exact(c_in) {
+            for o in 0..c_out {
+                let dot: f32 = (0..c_in).map(|i| pixel[i] * weight[o * c_in + i]).sum();
+                expected.push(silu_exact(dot + bias[o]));
+            }
+        }
+        assert_close(&out.data, &expected);
+    }
+
+    #[test]
+    fn side_by_side_writes_into_channel_slices_and_adds_residuals() {
+        let c_in = 16;
+        let input = map(5, 60, c_in, 3);
+        let first = Pointwise::from_torch(&values(16 * c_in, 5), vec![0.5; 16], c_in);
+        let second = Pointwise::from_torch(&values(32 * c_in, 9), vec![-0.5; 32], c_in);
+        let both = Pointwise::side_by_side(first.clone(), second.clone())
+            .forward(&input, Epilogue::Linear);
+        let expected = FeatureMap::concat(&[
+            &first.forward(&input, Epilogue::Linear),
+            &second.forward(&input, Epilogue::Linear),
+        ]);
+        assert_close(&both.data, &expected.data);
+
+        // Into channels 16..32 of `both`, on top of what is there.
+        let mut target = both.clone();
+        let residual = first.forward(&input, Epilogue::Silu);
+        first.forward_into(
+            input.all(),
+            Destination {
+                map: &mut target,
+                offset: 16,
+            },
+            Epilogue::SiluAddResidual,
+        );
+        for ((t, b), r) in target
+            .data
+            .chunks_exact(48)
+            .zip(both.data.chunks_exact(48))
+            .zip(residual.data.chunks_exact(16))
+        {
+            assert_eq!(&t[..16], &b[..16]);
+            let sum: Vec<f32> = b[16..32].iter().zip(r).map(|(b, r)| b + r).collect();
+            assert_close(&t[16..32], &sum);
+            assert_eq!(&t[32..], &b[32..]);
+        }
+    }
+
+    fn depthwise_naive(
+        input: &FeatureMap,
+        weight: &[f32],
+        bias: &[f32],
+        stride: usize,
+    ) -> Vec<f32> {
+        let (h, w, c) = (input.height, input.width, input.channels);
+        let (ho, wo) = ((h - 1) / stride + 1, (w - 1) / stride + 1);
+        let mut out = Vec::new();
+        for oy in 0..ho {
+            for ox in 0..wo {
+                for ch in 0..c {
+                    let mut sum = bias[ch];
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            let (iy, ix) = (
+                                (oy * stride + ky) as isize - 1,
+                                (ox * stride + kx) as isize - 1,
+                            );
+                            if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                                let v = input.data[((iy as usize) * w + ix as usize) * c + ch];
+                                sum += v * weight[ch * 9 + ky * 3 + kx];
+                            }
+                        }
+                    }
+                    out.push(silu_exact(sum));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn depthwise_matches_a_direct_loop_at_both_strides_and_odd_sizes() {
+        for (stride, h, w) in [(1, 7, 9), (2, 7, 9), (2, 8, 6), (1, 1, 1)] {
+            let input = map(h, w, 32, 21);
+            let weight = values(32 * 9, 23);
+            let bias = values(32, 29);
+            let conv = Depthwise::from_torch(&weight, bias.clone(), stride);
+            let out = conv.forward(&input);
+            assert_eq!(
+                (out.height, out.width),
+                ((h - 1) / stride + 1, (w - 1) / stride + 1)
+            );
+            assert_close(&out.data, &depthwise_naive(&input, &weight, &bias, stride));
+        }
+    }
+
+    #[test]
+    fn dense_3x3_matches_a_direct_loop_on_planar_input() {
+        let (c_in, c_out, h, w) = (3, 16, 9, 6);
+        let planar = values(c_in * h * w, 31);
+        let weight = values(c_out * c_in * 9, 37);
+        let bias = values(c_out, 41);
+        let out = Dense3x3::from_torch(&weight, bias.clone(), c_in).forward_planar(&planar, h, w);
+        let mut expected = Vec::new();
+        for oy in 0..h as isize {
+            for ox in 0..w as isize {
+                for o in 0..c_out {
+                    let mut sum = bias[o];
+                    for i in 0..c_in {
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                let (iy, ix) = (oy + ky - 1, ox + kx - 1);
+                                if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize {
+                                    let v = planar[(i * h + iy as usize) * w + ix as usize];
+                                    sum += v * weight
+                                        [((o * c_in + i) * 3 + ky as usize) * 3 + kx as usize];
+                                }
+                            }
+                        }
+                    }
+                    expected.push(silu_exact(sum));
+                }
+            }
+        }
+        assert_close(&out.data, &expected);
+    }
+
+    #[test]
+    fn max_pool_ignores_padding_and_keeps_the_size() {
+        let input = map(6, 5, 16, 43);
+        let out = max_pool_same(&input, 5);
+        for y in 0..6usize {
+            for x in 0..5usize {
+                for c in 0..16 {
+                    let mut best = f32::NEG_INFINITY;
+                    for iy in y.saturating_sub(2)..(y + 3).min(6) {
+                        for ix in x.saturating_sub(2)..(x + 3).min(5) {
+                            best = best.max(input.data[(iy * 5 + ix) * 16 + c]);
+                        }
+                    }
+                    assert_eq!(out.data[(y * 5 + x) * 16 + c], best);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn upsampling_and_planar_copy_move_whole_pixels() {
+        let input = map(2, 3, 16, 47);
+        let up = input.upsample2();
+        assert_eq!((up.height, up.width), (4, 6));
+        assert_eq!(
+            &up.data[(3 * 6 + 5) * 16..][..16],
+            &input.data[(3 + 2) * 16..][..16]
+        );
+        let planar = input.to_planar();
+        assert_eq!(planar[5 * 6 + 4], input.data[4 * 16 + 5]);
+    }
+}

@@ -127,7 +127,7 @@ impl CspLayer {
     fn forward(&self, x: &FeatureMap) -> FeatureMap {
         let mut both = self.branches.forward(x, Epilogue::Silu);
         for block in &self.blocks {
-            let mut inner = FeatureMap::zeros(x.height, x.width, self.hidden);
+            let mut inner = FeatureMap::for_output(x.height, x.width, self.hidden);
             block.conv1.forward_into(
                 both.slice(0, self.hidden),
                 (&mut inner).into(),
@@ -208,7 +208,7 @@ impl HeadLevel {
         let x = self.stem.forward(x, Epilogue::Silu);
         let class_features = self.class_convs[1].forward(&self.class_convs[0].forward(&x));
         let box_features = self.box_convs[1].forward(&self.box_convs[0].forward(&x));
-        let mut out = FeatureMap::zeros(x.height, x.width, OUTPUTS_PER_CELL);
+        let mut out = FeatureMap::for_output(x.height, x.width, OUTPUTS_PER_CELL);
         self.box_pred.forward_into(
             box_features.all(),
             Destination {

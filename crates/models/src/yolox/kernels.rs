@@ -15,8 +15,63 @@ use gemm::Parallelism;
 /// Channels are processed in blocks of this many; every width in YOLOX-Nano is a multiple.
 pub(super) const LANES: usize = 16;
 
+/// The vector extensions the kernels are compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Isa {
+    /// x86-64 with AVX-512F and FMA.
+    Avx512,
+    /// x86-64 with AVX2 and FMA.
+    Avx2,
+    /// The target's baseline: NEON on aarch64, SSE2 on x86-64.
+    Baseline,
+}
+
+impl Isa {
+    /// Every extension this CPU can run, best first.
+    pub fn available() -> Vec<Isa> {
+        let mut all = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            let fma = std::arch::is_x86_feature_detected!("fma");
+            if fma && std::arch::is_x86_feature_detected!("avx512f") {
+                all.push(Isa::Avx512);
+            }
+            if fma && std::arch::is_x86_feature_detected!("avx2") {
+                all.push(Isa::Avx2);
+            }
+        }
+        all.push(Isa::Baseline);
+        all
+    }
+
+    /// The one the kernels run (tests may pin another of [`Isa::available`]).
+    fn current() -> Isa {
+        #[cfg(test)]
+        if let Some(pinned) = PINNED_ISA.get() {
+            return pinned;
+        }
+        static BEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *BEST.get_or_init(|| Isa::available()[0])
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    static PINNED_ISA: std::cell::Cell<Option<Isa>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `check` once with the kernels pinned to each extension this CPU has.
+#[cfg(test)]
+pub(super) fn for_each_isa(mut check: impl FnMut(Isa)) {
+    for isa in Isa::available() {
+        PINNED_ISA.set(Some(isa));
+        check(isa);
+    }
+    PINNED_ISA.set(None);
+}
+
 /// Compiles `$body` (an `#[inline(always)]` function) once per vector extension and calls
-/// the best one the CPU has.
+/// the one [`Isa::current`] names.
 macro_rules! simd_dispatch {
     ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
         $(#[$doc])*
@@ -31,17 +86,12 @@ macro_rules! simd_dispatch {
                 unsafe fn avx2($($arg: $ty),*) {
                     $body($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: the CPU has AVX-512F and FMA, checked just above.
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: the CPU has AVX2 and FMA, checked just above.
-                    return unsafe { avx2($($arg),*) };
+                match Isa::current() {
+                    // SAFETY: `Isa::current` is one of `Isa::available`, which checked the CPU.
+                    Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: as above.
+                    Isa::Avx2 => return unsafe { avx2($($arg),*) },
+                    Isa::Baseline => {}
                 }
             }
             $body($($arg),*)
@@ -814,13 +864,45 @@ mod tests {
     }
 
     #[test]
+    fn activations_give_the_same_bits_on_every_extension() {
+        let inputs: Vec<f32> = (-3000..3000).map(|i| i as f32 * 0.0131).collect();
+        let bias = [0.25f32; 8];
+        for epilogue in [Epilogue::Silu, Epilogue::Sigmoid] {
+            let mut first: Option<Vec<f32>> = None;
+            for_each_isa(|isa| {
+                let mut values = inputs.clone();
+                activate(&mut values, &bias, epilogue);
+                for (&x, &y) in inputs.iter().zip(&values) {
+                    let x = x + 0.25;
+                    let exact = if epilogue == Epilogue::Silu {
+                        silu_exact(x)
+                    } else {
+                        1.0 / (1.0 + (-x).exp())
+                    };
+                    assert!(
+                        (y - exact).abs() <= 2e-6 * (1.0 + exact.abs()),
+                        "{isa:?} {x}"
+                    );
+                }
+                let first = first.get_or_insert_with(|| values.clone());
+                assert!(
+                    first
+                        .iter()
+                        .zip(&values)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{isa:?} differs"
+                );
+            });
+        }
+    }
+
+    #[test]
     fn pointwise_is_a_matrix_product_with_bias_and_silu() {
         let (c_in, c_out) = (48, 32);
         let input = map(17, 19, c_in, 7);
         let weight = values(c_out * c_in, 11);
         let bias = values(c_out, 13);
         let conv = Pointwise::from_torch(&weight, bias.clone(), c_in);
-        let out = conv.forward(&input, Epilogue::Silu);
         let mut expected = Vec::new();
         for pixel in input.data.chunks_exact(c_in) {
             for o in 0..c_out {
@@ -828,45 +910,47 @@ mod tests {
                 expected.push(silu_exact(dot + bias[o]));
             }
         }
-        assert_close(&out.data, &expected);
+        for_each_isa(|_| assert_close(&conv.forward(&input, Epilogue::Silu).data, &expected));
     }
 
     #[test]
     fn side_by_side_writes_into_channel_slices_and_adds_residuals() {
-        let c_in = 16;
-        let input = map(5, 60, c_in, 3);
-        let first = Pointwise::from_torch(&values(16 * c_in, 5), vec![0.5; 16], c_in);
-        let second = Pointwise::from_torch(&values(32 * c_in, 9), vec![-0.5; 32], c_in);
-        let both = Pointwise::side_by_side(first.clone(), second.clone())
-            .forward(&input, Epilogue::Linear);
-        let expected = FeatureMap::concat(&[
-            &first.forward(&input, Epilogue::Linear),
-            &second.forward(&input, Epilogue::Linear),
-        ]);
-        assert_close(&both.data, &expected.data);
+        for_each_isa(|_| {
+            let c_in = 16;
+            let input = map(5, 60, c_in, 3);
+            let first = Pointwise::from_torch(&values(16 * c_in, 5), vec![0.5; 16], c_in);
+            let second = Pointwise::from_torch(&values(32 * c_in, 9), vec![-0.5; 32], c_in);
+            let both = Pointwise::side_by_side(first.clone(), second.clone())
+                .forward(&input, Epilogue::Linear);
+            let expected = FeatureMap::concat(&[
+                &first.forward(&input, Epilogue::Linear),
+                &second.forward(&input, Epilogue::Linear),
+            ]);
+            assert_close(&both.data, &expected.data);
 
-        // Into channels 16..32 of `both`, on top of what is there.
-        let mut target = both.clone();
-        let residual = first.forward(&input, Epilogue::Silu);
-        first.forward_into(
-            input.all(),
-            Destination {
-                map: &mut target,
-                offset: 16,
-            },
-            Epilogue::SiluAddResidual,
-        );
-        for ((t, b), r) in target
-            .data
-            .chunks_exact(48)
-            .zip(both.data.chunks_exact(48))
-            .zip(residual.data.chunks_exact(16))
-        {
-            assert_eq!(&t[..16], &b[..16]);
-            let sum: Vec<f32> = b[16..32].iter().zip(r).map(|(b, r)| b + r).collect();
-            assert_close(&t[16..32], &sum);
-            assert_eq!(&t[32..], &b[32..]);
-        }
+            // Into channels 16..32 of `both`, on top of what is there.
+            let mut target = both.clone();
+            let residual = first.forward(&input, Epilogue::Silu);
+            first.forward_into(
+                input.all(),
+                Destination {
+                    map: &mut target,
+                    offset: 16,
+                },
+                Epilogue::SiluAddResidual,
+            );
+            for ((t, b), r) in target
+                .data
+                .chunks_exact(48)
+                .zip(both.data.chunks_exact(48))
+                .zip(residual.data.chunks_exact(16))
+            {
+                assert_eq!(&t[..16], &b[..16]);
+                let sum: Vec<f32> = b[16..32].iter().zip(r).map(|(b, r)| b + r).collect();
+                assert_close(&t[16..32], &sum);
+                assert_eq!(&t[32..], &b[32..]);
+            }
+        });
     }
 
     fn depthwise_naive(
@@ -903,17 +987,37 @@ mod tests {
 
     #[test]
     fn depthwise_matches_a_direct_loop_at_both_strides_and_odd_sizes() {
-        for (stride, h, w) in [(1, 7, 9), (2, 7, 9), (2, 8, 6), (1, 1, 1)] {
+        for (stride, h, w) in [
+            (1, 7, 9),
+            (2, 7, 9),
+            (2, 8, 6),
+            (1, 1, 1),
+            (1, 3, 22),
+            (2, 5, 23),
+        ] {
             let input = map(h, w, 32, 21);
             let weight = values(32 * 9, 23);
             let bias = values(32, 29);
             let conv = Depthwise::from_torch(&weight, bias.clone(), stride);
-            let out = conv.forward(&input);
-            assert_eq!(
-                (out.height, out.width),
-                ((h - 1) / stride + 1, (w - 1) / stride + 1)
-            );
-            assert_close(&out.data, &depthwise_naive(&input, &weight, &bias, stride));
+            let expected = depthwise_naive(&input, &weight, &bias, stride);
+            let mut first: Option<Vec<f32>> = None;
+            for_each_isa(|isa| {
+                let out = conv.forward(&input);
+                assert_eq!(
+                    (out.height, out.width),
+                    ((h - 1) / stride + 1, (w - 1) / stride + 1)
+                );
+                assert_close(&out.data, &expected);
+                // Fused multiply-adds in one order: the same bits on every extension.
+                let first = first.get_or_insert_with(|| out.data.clone());
+                assert!(
+                    first
+                        .iter()
+                        .zip(&out.data)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{isa:?} differs"
+                );
+            });
         }
     }
 
@@ -923,7 +1027,7 @@ mod tests {
         let planar = values(c_in * h * w, 31);
         let weight = values(c_out * c_in * 9, 37);
         let bias = values(c_out, 41);
-        let out = Dense3x3::from_torch(&weight, bias.clone(), c_in).forward_planar(&planar, h, w);
+        let conv = Dense3x3::from_torch(&weight, bias.clone(), c_in);
         let mut expected = Vec::new();
         for oy in 0..h as isize {
             for ox in 0..w as isize {
@@ -945,7 +1049,7 @@ mod tests {
                 }
             }
         }
-        assert_close(&out.data, &expected);
+        for_each_isa(|_| assert_close(&conv.forward_planar(&planar, h, w).data, &expected));
     }
 
     #[test]

@@ -19,8 +19,10 @@ pub(super) const LANES: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Isa {
     /// x86-64 with AVX-512F and FMA.
+    #[cfg(target_arch = "x86_64")]
     Avx512,
     /// x86-64 with AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
     Avx2,
     /// The target's baseline: NEON on aarch64, SSE2 on x86-64.
     Baseline,
@@ -45,6 +47,7 @@ impl Isa {
     }
 
     /// The one the kernels run (tests may pin another of [`Isa::available`]).
+    #[cfg(target_arch = "x86_64")]
     fn current() -> Isa {
         #[cfg(test)]
         if let Some(pinned) = PINNED_ISA.get() {
@@ -323,10 +326,6 @@ impl Pointwise {
             weight,
             bias,
         }
-    }
-
-    pub fn c_out(&self) -> usize {
-        self.c_out
     }
 
     /// Into a new map.

@@ -214,14 +214,7 @@ impl FeatureMap {
 
     /// Channel-major copy, `(channels, height, width)`: the layout of the head's outputs.
     pub fn to_planar(&self) -> Vec<f32> {
-        let pixels = self.pixels();
-        let mut out = vec![0.0; self.data.len()];
-        for (p, pixel) in self.data.chunks_exact(self.channels).enumerate() {
-            for (c, &value) in pixel.iter().enumerate() {
-                out[c * pixels + p] = value;
-            }
-        }
-        out
+        transpose(&self.data, self.channels)
     }
 }
 
@@ -240,6 +233,18 @@ impl Drop for FeatureMap {
             }
         });
     }
+}
+
+/// The transpose of a row-major matrix of `columns` columns.
+fn transpose(matrix: &[f32], columns: usize) -> Vec<f32> {
+    let rows = matrix.len() / columns;
+    let mut out = vec![0.0; matrix.len()];
+    for (r, row) in matrix.chunks_exact(columns).enumerate() {
+        for (c, &value) in row.iter().enumerate() {
+            out[c * rows + r] = value;
+        }
+    }
+    out
 }
 
 /// Some channels of every pixel of a map: pixel `p`'s are
@@ -292,16 +297,10 @@ impl Pointwise {
     pub fn from_torch(weight: &[f32], bias: Vec<f32>, c_in: usize) -> Self {
         let c_out = bias.len();
         assert_eq!(weight.len(), c_out * c_in, "pointwise weight shape");
-        let mut transposed = vec![0.0; weight.len()];
-        for (o, row) in weight.chunks_exact(c_in).enumerate() {
-            for (i, &w) in row.iter().enumerate() {
-                transposed[i * c_out + o] = w;
-            }
-        }
         Self {
             c_in,
             c_out,
-            weight: transposed,
+            weight: transpose(weight, c_in),
             bias,
         }
     }
@@ -355,28 +354,10 @@ impl Pointwise {
             let lhs = &input.data[input.offset + start * input.stride..];
             let target = &mut out.map.data[start * stride..(start + rows) * stride];
             if direct {
-                matmul(
-                    lhs,
-                    input.stride,
-                    rows,
-                    &self.weight,
-                    self.c_in,
-                    target,
-                    false,
-                );
-                activate(target, &self.bias, epilogue);
+                self.activated_product(lhs, input.stride, rows, target, epilogue);
             } else {
                 product.resize(rows * c_out, 0.0);
-                matmul(
-                    lhs,
-                    input.stride,
-                    rows,
-                    &self.weight,
-                    self.c_in,
-                    &mut product,
-                    false,
-                );
-                activate(&mut product, &self.bias, epilogue);
+                self.activated_product(lhs, input.stride, rows, &mut product, epilogue);
                 let add = epilogue == Epilogue::SiluAddResidual;
                 let offset = out.offset;
                 for (row, pixel) in product
@@ -392,6 +373,27 @@ impl Pointwise {
                 }
             }
         }
+    }
+
+    /// `rows` output rows into `product` (contiguous), bias and activation applied.
+    fn activated_product(
+        &self,
+        lhs: &[f32],
+        lhs_stride: usize,
+        rows: usize,
+        product: &mut [f32],
+        epilogue: Epilogue,
+    ) {
+        matmul(
+            lhs,
+            lhs_stride,
+            rows,
+            &self.weight,
+            self.c_in,
+            product,
+            false,
+        );
+        activate(&mut product[..rows * self.c_out], &self.bias, epilogue);
     }
 }
 
@@ -497,16 +499,10 @@ impl Depthwise {
         let channels = bias.len();
         assert_eq!(weight.len(), channels * 9, "depthwise weight shape");
         assert_eq!(channels % LANES, 0, "depthwise channels in whole blocks");
-        let mut by_tap = vec![0.0; weight.len()];
-        for (c, taps) in weight.chunks_exact(9).enumerate() {
-            for (tap, &w) in taps.iter().enumerate() {
-                by_tap[tap * channels + c] = w;
-            }
-        }
         Self {
             channels,
             stride,
-            weight: by_tap,
+            weight: transpose(weight, 9),
             bias,
         }
     }
@@ -726,30 +722,23 @@ impl Dense3x3 {
 /// Stride-1 max pooling that keeps the size, as PyTorch's `MaxPool2d(k, 1, k // 2)`: padding
 /// never wins. Max pooling is separable, so rows then columns.
 pub(super) fn max_pool_same(input: &FeatureMap, kernel: usize) -> FeatureMap {
-    let (h, w, c) = (input.height, input.width, input.channels);
     let reach = kernel / 2;
-    let window =
-        |centre: usize, size: usize| centre.saturating_sub(reach)..(centre + reach + 1).min(size);
-    let mut across = FeatureMap::for_output(h, w, c);
-    for y in 0..h {
-        for x in 0..w {
-            let target = &mut across.data[(y * w + x) * c..][..c];
-            target.fill(f32::NEG_INFINITY);
-            for ix in window(x, w) {
-                let source = &input.data[(y * w + ix) * c..][..c];
-                for (t, &s) in target.iter_mut().zip(source) {
-                    *t = t.max(s);
-                }
-            }
-        }
-    }
+    max_along(&max_along(input, reach, false), reach, true)
+}
+
+/// Each pixel's channel-wise maximum over the pixels within `reach` of it along a row (or
+/// a column when `vertical`), clipped at the edges.
+fn max_along(input: &FeatureMap, reach: usize, vertical: bool) -> FeatureMap {
+    let (h, w, c) = (input.height, input.width, input.channels);
     let mut out = FeatureMap::for_output(h, w, c);
     for y in 0..h {
         for x in 0..w {
             let target = &mut out.data[(y * w + x) * c..][..c];
             target.fill(f32::NEG_INFINITY);
-            for iy in window(y, h) {
-                let source = &across.data[(iy * w + x) * c..][..c];
+            let (centre, size) = if vertical { (y, h) } else { (x, w) };
+            for i in centre.saturating_sub(reach)..(centre + reach + 1).min(size) {
+                let pixel = if vertical { i * w + x } else { y * w + i };
+                let source = &input.data[pixel * c..][..c];
                 for (t, &s) in target.iter_mut().zip(source) {
                     *t = t.max(s);
                 }

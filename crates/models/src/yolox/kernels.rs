@@ -2,13 +2,15 @@
 //!
 //! Channels-last keeps every kernel's inner loop over contiguous channels: a 1x1 convolution
 //! is one matrix product (pixels x c_in times c_in x c_out, by the `gemm` crate, the one candle
-//! uses), a depthwise 3x3 multiplies whole 16-channel blocks, and concatenation along
-//! channels is a strided write instead of a copy. Bias, activation and the residual add run
-//! on a few hundred rows at a time while they are still in cache.
+//! uses), a depthwise 3x3 multiplies whole 16-channel blocks, and a convolution can write
+//! into a channel slice of a wider map (a CSP layer's halves, the head's three predictions)
+//! instead of being copied there. Bias, activation and the residual add run on a few hundred
+//! rows at a time while they are still in cache.
 //!
 //! The loops are plain Rust over fixed 16-lane blocks; [`simd_dispatch`] compiles each for
-//! AVX-512 and AVX2 and picks one at run time (NEON is the aarch64 baseline). No `mul_add`:
-//! the element-wise parts then round the same on every target.
+//! AVX-512 and AVX2 (with FMA) and picks one at run time; NEON is the aarch64 baseline.
+//! Multiply-adds are `mul_add`, fused on all of these (and exact, if slow, through libm on an
+//! x86 without FMA), so the element-wise kernels round the same on every target.
 
 use gemm::Parallelism;
 
@@ -451,7 +453,8 @@ simd_dispatch! {
 }
 
 /// Values activated per step: four vectors of 16 (or sixteen of 4) with no dependency
-/// between them, so the long per-element chain of the activation overlaps.
+/// between them, meant to let the long per-element chain of the activation overlap (not
+/// measured apart from the changes it came with).
 const ACTIVATION_BLOCK: usize = 64;
 
 #[inline(always)]
@@ -543,8 +546,8 @@ fn depthwise3x3_silu_body(
     let out_width = out.width;
     // Output columns whose three taps all fall inside the input: ox * stride - 1 >= 0 and
     // ox * stride + 1 <= w - 1.
-    let interior = 1.min(out_width)..(w.saturating_sub(2) / stride + 1).min(out_width);
-    let interior = interior.start..interior.end.max(interior.start);
+    // Empty (end <= start) when the input is under three columns wide.
+    let interior = 1..(w.saturating_sub(2) / stride + 1).min(out_width);
     for (oy, out_row) in out.data.chunks_exact_mut(out_width * c).enumerate() {
         // Rows of the input under the filter, as (tap row, input row); padding rows are
         // skipped rather than read as zeros.

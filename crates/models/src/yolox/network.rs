@@ -139,14 +139,10 @@ impl CspLayer {
             } else {
                 Epilogue::Silu
             };
-            block.conv2.pointwise.forward_into(
-                inner.all(),
-                Destination {
-                    map: &mut both,
-                    offset: 0,
-                },
-                epilogue,
-            );
+            block
+                .conv2
+                .pointwise
+                .forward_into(inner.all(), (&mut both).into(), epilogue);
         }
         self.conv3.forward(&both, Epilogue::Silu)
     }

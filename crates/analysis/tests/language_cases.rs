@@ -2,6 +2,7 @@
 //! (the marker lists were written from it) and heldout.jsonl (written before the lists were
 //! tuned and not used for them, so its accuracy is the honest one).
 
+use postlens_analysis::caption::parse_caption;
 use postlens_analysis::language::detect_language;
 use serde::Deserialize;
 
@@ -71,3 +72,31 @@ fn the_round_two_set_is_guarded() {
 
 /// Right answers on round2.jsonl by the rules alone when it was written.
 const ROUND_TWO_RIGHT: usize = 99;
+
+/// The caption parser and the language detector read a post's caption with the same rules,
+/// so `caption-parsed` and `language-detected` never name two languages for one post.
+#[test]
+fn the_caption_parser_names_the_detectors_language() {
+    let mut compared = 0;
+    for file in ["labelled.jsonl", "heldout.jsonl", "round2.jsonl"] {
+        let path = format!(
+            "{}/../../fixtures/languages/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let case: Case = serde_json::from_str(line).expect("case");
+            let market = case.market.as_deref();
+            let detected = detect_language(&case.caption, market).language;
+            let parsed = parse_caption(&case.caption, market);
+            assert_eq!(
+                parsed.language.as_deref(),
+                detected.map(|l| l.code()),
+                "{:?} ({market:?})",
+                case.caption
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 200, "{compared} captions");
+}

@@ -4,9 +4,10 @@
 //! microseconds, and every decision can be traced to a word list or pattern here.
 //! Spans are character (Unicode code point) offsets into the caption as received.
 
+mod colours;
+mod condition;
 mod contacts;
 mod currency;
-mod lexicon;
 mod money;
 mod product_nouns;
 mod sizes;
@@ -15,9 +16,9 @@ mod title;
 
 use serde::{Deserialize, Serialize};
 
+pub use condition::Condition;
 pub use contacts::ContactKind;
 pub use currency::market_currency;
-pub use lexicon::Condition;
 
 use money::{Money, Role};
 use text::{Kind, Text};
@@ -132,7 +133,8 @@ pub struct CaptionParse {
     pub contacts: Vec<Contact>,
     /// New, used or refurbished, when the caption says.
     pub condition: Option<Condition>,
-    /// ISO 639-1 code of the caption's language, when function words make it clear.
+    /// ISO 639-1 code of the caption's language, as the language detector's rules decide it
+    /// (null where they abstain: no marker word, a tie).
     pub language: Option<String>,
     /// How sure each field is.
     pub confidence: FieldConfidence,
@@ -213,9 +215,11 @@ pub fn parse_caption(caption: &str, market: Option<&str>) -> CaptionParse {
 
     let price_on_request =
         price.is_none() && offers.is_empty() && money::asks_for_price(&text::fold(&text.norm));
-    let colors = lexicon::find_colours(&text);
-    let condition = lexicon::find_condition(&text);
-    let language = lexicon::detect_language(&text);
+    let colors = colours::find_colours(&text);
+    let condition = condition::find_condition(&text);
+    // The language detector's rules (no model here): the caption-parsed and
+    // language-detected events of one post name the same language wherever the rules decide.
+    let language = crate::language::detect_language(caption, market);
     let title = title::find_title(&text, &excluded);
     let contacts = numbers
         .phones
@@ -248,7 +252,11 @@ pub fn parse_caption(caption: &str, market: Option<&str>) -> CaptionParse {
         },
         colors: if colors.is_empty() { 0.0 } else { 0.8 },
         condition: condition.map_or(0.0, |c| c.1),
-        language: language.map_or(0.0, |l| l.1),
+        language: if language.language.is_some() {
+            language.confidence
+        } else {
+            0.0
+        },
     };
     CaptionParse {
         title: title.map(|t| t.0),
@@ -263,7 +271,7 @@ pub fn parse_caption(caption: &str, market: Option<&str>) -> CaptionParse {
         mentions: contacts::mentions(&text),
         contacts,
         condition: condition.map(|c| c.0),
-        language: language.map(|l| l.0.to_owned()),
+        language: language.language.map(|l| l.code().to_owned()),
         confidence,
     }
 }

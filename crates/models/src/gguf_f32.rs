@@ -77,6 +77,27 @@ impl MappedGguf {
         Ok(Tensor::from_vec(values, info.shape.clone(), device)?)
     }
 
+    /// Matrix `name` as f32, transposed: (columns, rows) of candle's (rows, columns), for
+    /// weights a product reads column by column.
+    pub fn f32_matrix_transposed(&self, name: &str, device: &Device) -> Result<Tensor, ModelError> {
+        let info = self
+            .content
+            .tensor_infos
+            .get(name)
+            .ok_or_else(|| self.error(format!("no tensor {name}")))?;
+        let &[rows, columns] = info.shape.dims() else {
+            return Err(self.error(format!("{name}: {:?} is not a matrix", info.shape)));
+        };
+        let values = self
+            .dequantize(info)
+            .map_err(|message| self.error(format!("{name}: {message}")))?;
+        Ok(Tensor::from_vec(
+            transpose(&values, rows, columns),
+            (columns, rows),
+            device,
+        )?)
+    }
+
     fn dequantize(&self, info: &TensorInfo) -> Result<Vec<f32>, String> {
         let count = info.shape.elem_count();
         let bytes_per_block = match info.ggml_dtype {
@@ -186,6 +207,33 @@ fn huge_page_buffer(count: usize) -> Vec<f32> {
     values
 }
 
+/// `values` (rows x columns, row-major) transposed, in 32 x 32 tiles so that both sides
+/// stay in cache, into a huge-page buffer as the dequantizers write theirs.
+fn transpose(values: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+    const TILE: usize = 32;
+    let count = rows * columns;
+    assert_eq!(values.len(), count, "a rows x columns matrix");
+    let mut transposed = huge_page_buffer(count);
+    let out = &mut transposed.spare_capacity_mut()[..count];
+    for row_start in (0..rows).step_by(TILE) {
+        let row_end = (row_start + TILE).min(rows);
+        for column_start in (0..columns).step_by(TILE) {
+            let column_end = (column_start + TILE).min(columns);
+            // Contiguous writes, strided reads: a store to a line not yet in cache costs
+            // more than a load.
+            for column in column_start..column_end {
+                let target = &mut out[column * rows + row_start..column * rows + row_end];
+                for (offset, value) in target.iter_mut().enumerate() {
+                    value.write(values[(row_start + offset) * columns + column]);
+                }
+            }
+        }
+    }
+    // SAFETY: the tiles cover every (row, column) once, so all `count` values are written.
+    unsafe { transposed.set_len(count) };
+    transposed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +311,18 @@ mod tests {
         let result = MappedGguf::open(&path).and_then(|m| m.f32_tensor("w", &device));
         std::fs::remove_file(&path).ok();
         assert!(matches!(result, Err(ModelError::Load { .. })), "{result:?}");
+    }
+
+    #[test]
+    fn transposed_matrices_are_candles_transpose() {
+        let values: Vec<f32> = (0..70 * 45).map(|i| i as f32).collect();
+        let device = Device::Cpu;
+        let expected: Vec<Vec<f32>> = Tensor::from_vec(values.clone(), (70, 45), &device)
+            .and_then(|t| t.t()?.to_vec2())
+            .expect("candle");
+        let ours: Vec<Vec<f32>> = Tensor::from_vec(transpose(&values, 70, 45), (45, 70), &device)
+            .and_then(|t| t.to_vec2())
+            .expect("ours");
+        assert_eq!(ours, expected);
     }
 }

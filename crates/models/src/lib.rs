@@ -9,6 +9,7 @@ mod few_rows;
 mod gguf_f32;
 pub mod language_id;
 pub mod minilm;
+mod simd;
 pub mod smollm2;
 pub mod yolox;
 

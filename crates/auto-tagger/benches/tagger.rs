@@ -3,6 +3,7 @@
 //! forward pass; in Lambda an SQS batch (10 records by default) shares one, which the
 //! batch benchmark measures (criterion reports the time per batch of 10).
 //! Needs `make models`; run with `make bench` (pinned to one core).
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use auto_tagger::eval::parse_cases;
 use auto_tagger::Models;

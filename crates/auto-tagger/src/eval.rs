@@ -11,27 +11,38 @@ use crate::Models;
 /// One labelled caption. A prediction is right when it is `expected` or lies below it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LabelledCaption {
+    /// The caption as posted.
     pub caption: String,
+    /// The post's market (ISO 3166 alpha-2), when the set names one.
     #[serde(default)]
     pub market: Option<String>,
+    /// The right category's full taxonomy path.
     pub expected: String,
 }
 
+/// Right answers out of [`EvalReport::cases`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Accuracy {
+    /// The best-ranked category is right.
     pub top1: usize,
+    /// A right category is among the three best.
     pub top3: usize,
 }
 
+/// How the tagger and the embedding-only baseline did on one labelled set.
 #[derive(Debug, Clone, Default)]
 pub struct EvalReport {
+    /// Captions evaluated.
     pub cases: usize,
+    /// The full tagger (rules, lexicon and embeddings).
     pub tagger: Accuracy,
+    /// Cosine between caption and category alone.
     pub baseline: Accuracy,
     /// Captions the tagger got wrong at top 1: (caption, expected, predicted).
     pub misses: Vec<(String, String, String)>,
 }
 
+/// Reads a labelled set, one JSON [`LabelledCaption`] a line (blank lines skipped).
 pub fn parse_cases(jsonl: &str) -> Result<Vec<LabelledCaption>, serde_json::Error> {
     jsonl
         .lines()
@@ -40,6 +51,7 @@ pub fn parse_cases(jsonl: &str) -> Result<Vec<LabelledCaption>, serde_json::Erro
         .collect()
 }
 
+/// Runs the tagger and the baseline over `cases`.
 pub fn evaluate(models: &Models, cases: &[LabelledCaption]) -> Result<EvalReport, ModelError> {
     let taxonomy = models.tagger.taxonomy();
     let mut report = EvalReport {

@@ -21,6 +21,7 @@ use postlens_runtime::{CpuPool, RecordError, Worker};
 
 use crate::batcher::EncodeBatcher;
 
+/// Names the worker in its events (`tags-generated`, keyed by `video_id`).
 pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
     name: "auto-tagger",
     version: env!("CARGO_PKG_VERSION"),
@@ -28,10 +29,13 @@ pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
     subject_key: "video_id",
 };
 
+/// Why the tagger's models could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// MiniLM or the category index.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The built-in taxonomy did not parse, or the tagger refused it with its index.
     #[error("taxonomy: {0}")]
     Taxonomy(String),
 }
@@ -40,13 +44,17 @@ pub enum LoadError {
 /// every taxonomy category.
 #[derive(Debug, Clone)]
 pub struct EncodedCaption {
+    /// The caption's MiniLM token and sentence vectors.
     pub encoded: EncodedText,
+    /// Cosine with each category of the index, in its order.
     pub category_similarity: Vec<f32>,
 }
 
 /// The loaded models, shared by every record of every invocation.
 pub struct Models {
+    /// MiniLM.
     pub embedder: SentenceEmbedder,
+    /// The taxonomy, its category embeddings and the keyword rules.
     pub tagger: Tagger,
 }
 
@@ -122,6 +130,7 @@ impl Models {
     }
 }
 
+/// The auto-tagger [`Worker`]: records of a batch share MiniLM passes (see `batcher`).
 pub struct AutoTagger {
     models: Arc<Models>,
     batcher: EncodeBatcher,
@@ -129,6 +138,7 @@ pub struct AutoTagger {
 }
 
 impl AutoTagger {
+    /// The worker over loaded `models`, one CPU worker per vCPU.
     pub fn new(models: Models) -> Self {
         let models = Arc::new(models);
         let cpu = CpuPool::per_vcpu();

@@ -1,3 +1,6 @@
+//! The `auto-tagger` Lambda (the `bootstrap` cargo-lambda builds): reads its settings, loads
+//! what it needs once, and hands SQS batches to the shared runtime.
+
 use std::time::Instant;
 
 use anyhow::Context;

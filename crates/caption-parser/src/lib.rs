@@ -9,6 +9,7 @@ use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::Metric;
 use postlens_runtime::{CpuPool, RecordError, Worker};
 
+/// Names the worker in its events (`caption-parsed`, keyed by `video_id`).
 pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
     name: "caption-parser",
     version: env!("CARGO_PKG_VERSION"),
@@ -16,11 +17,13 @@ pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
     subject_key: "video_id",
 };
 
+/// The caption-parser [`Worker`]: rules only, no model.
 pub struct CaptionParser {
     cpu: CpuPool,
 }
 
 impl CaptionParser {
+    /// The worker with one CPU worker per vCPU.
     pub fn new() -> Self {
         Self {
             cpu: CpuPool::per_vcpu(),

@@ -1,3 +1,6 @@
+//! The `caption-parser` Lambda (the `bootstrap` cargo-lambda builds): reads its settings, loads
+//! what it needs once, and hands SQS batches to the shared runtime.
+
 use std::time::Instant;
 
 use postlens_runtime::logging::{self, LogTarget};

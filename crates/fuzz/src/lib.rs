@@ -22,20 +22,27 @@ use std::time::{Duration, Instant};
 /// How long a fuzzing run goes on.
 #[derive(Debug, Clone, Copy)]
 pub enum Budget {
+    /// This many inputs per target.
     Iterations(u64),
+    /// This long per target.
     Time(Duration),
 }
 
 /// An input that made a target panic.
 #[derive(Debug, Clone)]
 pub struct Finding {
+    /// The input, byte for byte.
     pub input: Vec<u8>,
+    /// The panic's message.
     pub message: String,
 }
 
+/// What one target's run did.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Inputs run.
     pub executions: u64,
+    /// Inputs that panicked.
     pub findings: Vec<Finding>,
 }
 

@@ -21,17 +21,20 @@ const INTERESTING: &[u32] = &[
     0xFFFF_FFFF,
 ];
 
+/// Seeded byte-level mutations (xorshift64*: the same seed gives the same inputs).
 pub struct Mutator {
     state: u64,
 }
 
 impl Mutator {
+    /// A mutator whose choices follow from `seed`.
     pub fn new(seed: u64) -> Self {
         Self {
             state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         }
     }
 
+    /// The next pseudo-random number.
     pub fn next_u64(&mut self) -> u64 {
         self.state ^= self.state >> 12;
         self.state ^= self.state << 25;

@@ -10,14 +10,17 @@ use postlens_analysis::tags::{product_text, TagInput, Tagger, Taxonomy, SHOPIFY_
 use postlens_media::{decode_image, sample_video, MediaLimits, SamplingPlan};
 use postlens_runtime::envelope::decode_body;
 
+/// One parser of untrusted input, run on arbitrary bytes.
 pub struct Target {
     /// Also the seed corpus's folder under `fixtures/fuzz/`.
     pub name: &'static str,
+    /// Runs the parser on an input; a panic is a finding.
     pub run: fn(&[u8]),
     /// Longest input the mutator makes: big enough for the seeds, small enough to run fast.
     pub max_len: usize,
 }
 
+/// Every target, as `make fuzz` and the fixed-seed test run them.
 pub const TARGETS: &[Target] = &[
     Target {
         name: "caption",

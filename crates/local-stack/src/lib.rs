@@ -3,8 +3,6 @@
 //!
 //! Used by `postlens demo` and by the end-to-end tests.
 
-#![warn(missing_docs)]
-
 pub mod drain;
 pub mod emulator;
 mod errors;

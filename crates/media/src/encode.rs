@@ -6,10 +6,14 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 use crate::{MediaError, RgbFrame};
 
+/// A JPEG thumbnail and its size.
 #[derive(Debug, Clone)]
 pub struct EncodedImage {
+    /// Pixels across.
     pub width: u32,
+    /// Pixels down.
     pub height: u32,
+    /// The JPEG file.
     pub jpeg: Vec<u8>,
 }
 

@@ -5,8 +5,11 @@ use crate::MediaError;
 /// An 8-bit RGB picture, row-major, no padding.
 #[derive(Clone)]
 pub struct RgbFrame {
+    /// Pixels across.
     pub width: u32,
+    /// Pixels down.
     pub height: u32,
+    /// `width * height * 3` bytes, R G B.
     pub pixels: Vec<u8>,
     /// Presentation time in the video; 0 for still images.
     pub time_ms: u64,

@@ -79,53 +79,105 @@ impl Default for MediaLimits {
 
 /// The `error.code` of each [`MediaError`], stable across releases (they reach result events).
 pub mod codes {
+    /// [`MediaError::TooLarge`].
     pub const MEDIA_TOO_LARGE: &str = "media_too_large";
+    /// [`MediaError::TooLong`].
     pub const VIDEO_TOO_LONG: &str = "video_too_long";
+    /// [`MediaError::ResolutionTooLarge`].
     pub const RESOLUTION_TOO_LARGE: &str = "resolution_too_large";
+    /// [`MediaError::DecompressionBomb`].
     pub const DECOMPRESSION_BOMB: &str = "decompression_bomb";
+    /// [`MediaError::TooManySamples`].
     pub const TOO_MANY_SAMPLES: &str = "too_many_samples";
+    /// [`MediaError::NotAContainer`].
     pub const NOT_A_VIDEO: &str = "not_a_video";
+    /// [`MediaError::NoVideoTrack`].
     pub const NO_VIDEO_TRACK: &str = "no_video_track";
+    /// [`MediaError::UnsupportedCodec`].
     pub const UNSUPPORTED_CODEC: &str = "unsupported_codec";
+    /// [`MediaError::UnsupportedImage`].
     pub const UNSUPPORTED_IMAGE: &str = "unsupported_image";
+    /// [`MediaError::Corrupt`].
     pub const CORRUPT_MEDIA: &str = "corrupt_media";
+    /// [`MediaError::NoDecodableFrame`].
     pub const NO_DECODABLE_FRAME: &str = "no_decodable_frame";
+    /// [`MediaError::Decoder`].
     pub const DECODER_FAILED: &str = "decoder_failed";
+    /// [`MediaError::Encode`].
     pub const ENCODE_FAILED: &str = "encode_failed";
 }
 
+/// Why media was refused or could not be read; [`MediaError::code`] names each.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
+    /// The file is over [`MediaLimits`]'s byte cap.
     #[error("media is {actual} bytes; the limit is {limit}")]
-    TooLarge { actual: usize, limit: usize },
+    TooLarge {
+        /// The file's size in bytes.
+        actual: usize,
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// The video runs longer than the limit.
     #[error("video is {actual_ms} ms long; the limit is {limit_ms} ms")]
-    TooLong { actual_ms: u64, limit_ms: u64 },
+    TooLong {
+        /// The video's length.
+        actual_ms: u64,
+        /// The longest allowed.
+        limit_ms: u64,
+    },
+    /// The picture has more pixels than the limit.
     #[error("{width}x{height} is over the limit of {limit} pixels")]
-    ResolutionTooLarge { width: u64, height: u64, limit: u64 },
+    ResolutionTooLarge {
+        /// Pixels across.
+        width: u64,
+        /// Pixels down.
+        height: u64,
+        /// The most pixels allowed.
+        limit: u64,
+    },
+    /// A small file declaring a huge picture.
     #[error(
         "a {bytes}-byte file declares {width}x{height}: more pixels per byte than real images have"
     )]
     DecompressionBomb {
+        /// Declared width.
         width: u64,
+        /// Declared height.
         height: u64,
+        /// File size.
         bytes: usize,
     },
+    /// The container declares more samples than the limit.
     #[error("the video declares {declared} samples; the limit is {limit}")]
-    TooManySamples { declared: u64, limit: u64 },
+    TooManySamples {
+        /// Samples the tables declare.
+        declared: u64,
+        /// The most allowed.
+        limit: u64,
+    },
+    /// Not an MP4/MOV container.
     #[error("not an MP4/MOV file: {0}")]
     NotAContainer(String),
+    /// A container without a video track.
     #[error("the file has no video track")]
     NoVideoTrack,
+    /// A codec we do not decode (neither H.264 nor HEVC).
     #[error("video codec {0} is not supported (H.264/AVC and HEVC/H.265 are)")]
     UnsupportedCodec(String),
+    /// A still in a format we do not decode.
     #[error("image format is not supported (JPEG, PNG, WebP and HEIC are): {0}")]
     UnsupportedImage(String),
+    /// The container or stream is damaged.
     #[error("corrupt media: {0}")]
     Corrupt(String),
+    /// The video has samples but none decoded to a frame.
     #[error("no frame could be decoded: {0}")]
     NoDecodableFrame(String),
+    /// The decoder itself failed.
     #[error("decoder: {0}")]
     Decoder(String),
+    /// The thumbnail could not be encoded.
     #[error("encoding the thumbnail: {0}")]
     Encode(String),
 }

@@ -33,6 +33,8 @@ pub const MAX_PIXELS_PER_BYTE: u64 = 200;
 /// full-size image (2 bytes a sample) whatever the output scale, 72 MB for 24 Mpx 4:2:0.
 const MAX_JPEG_BUFFER_BYTES: usize = 160 * 1024 * 1024;
 
+/// Decodes a still (JPEG, PNG, WebP, HEIC) within `limits`, upright, reduced to
+/// [`MediaLimits::still_long_side`] where it is larger (see the module's comment).
 pub fn decode_image(bytes: &[u8], limits: &MediaLimits) -> Result<RgbFrame, MediaError> {
     check_bytes(bytes.len(), limits)?;
     if heic::is_heic(bytes) {

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::colour::{Coefficients, Colour};
 use crate::{check_bytes, check_video_pixels, MediaError, MediaLimits, RgbFrame};
 
+/// Which frames of a video become candidates.
 #[derive(Debug, Clone, Copy)]
 pub struct SamplingPlan {
     /// Most candidate frames returned.
@@ -64,22 +65,31 @@ impl SamplingPlan {
     }
 }
 
+/// What the container and stream say about a video.
 #[derive(Debug, Clone, Serialize)]
 pub struct VideoInfo {
     /// RFC 6381 codec string, e.g. `avc1.64001E`.
     pub codec: String,
+    /// Pixels across, as displayed.
     pub width: u32,
+    /// Pixels down, as displayed.
     pub height: u32,
+    /// Length.
     pub duration_ms: u64,
+    /// Video samples in the track.
     pub frame_count: usize,
+    /// Of those, sync samples (keyframes).
     pub keyframe_count: usize,
     /// The YUV matrix the stream's VUI names (`bt601` when it names none) and its range.
     pub matrix: &'static str,
+    /// Whether samples use the full 0-255 range rather than studio range.
     pub full_range: bool,
 }
 
+/// A video's candidate frames and how they were found.
 #[derive(Debug)]
 pub struct SampledVideo {
+    /// The container's and stream's description.
     pub info: VideoInfo,
     /// Candidates in presentation order.
     pub frames: Vec<RgbFrame>,

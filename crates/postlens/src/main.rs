@@ -186,8 +186,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 .context("no models/ directory (run `make models`) and MODEL_DIR is not set")?;
             let detector = postlens_models::YoloxNano::load(&dir.join("yolox-nano"))?;
             let settings = thumbnail_generator::Settings {
-                outputs: thumbnail_generator::OutputSpec::parse_list(&sizes)
-                    .map_err(anyhow::Error::msg)?,
+                outputs: thumbnail_generator::OutputSpec::parse_list(&sizes)?,
                 jpeg_quality,
                 ..thumbnail_generator::Settings::default()
             };

@@ -1,6 +1,7 @@
 //! Scoring a 1,000-word document on one core: rules only (budget without the LM: ≤ 100 ms),
 //! rules plus MiniLM sentence embeddings, and everything with SmolLM2 surprisal over the
 //! first LM_WINDOW_TOKENS tokens (budget with the LM: ≤ 1.5 s).
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use postlens_analysis::slop::ScoreOptions;

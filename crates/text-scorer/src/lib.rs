@@ -18,6 +18,7 @@ use postlens_runtime::store::AllowedObjects;
 use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
 use serde::{Deserialize, Serialize};
 
+/// Names the worker in its events (`text-scored`, keyed by `doc_id`).
 pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
     name: "text-scorer",
     version: env!("CARGO_PKG_VERSION"),
@@ -50,7 +51,9 @@ pub const MAX_REFERENCE_BYTES: usize = 16 * 1024;
 /// confidence drops (the CLI's and tests' rule-only mode).
 #[derive(Clone, Default)]
 pub struct Models {
+    /// MiniLM, for relevance and coherence.
     pub embedder: Option<Arc<SentenceEmbedder>>,
+    /// SmolLM2, for density and fluency.
     pub language_model: Option<Arc<SmolLm2>>,
 }
 
@@ -66,32 +69,48 @@ impl Models {
     }
 }
 
+/// The `error.code`s the text scorer's error events carry.
 pub mod error_codes {
     pub use postlens_runtime::codes::{
         BUCKET_NOT_ALLOWED, OBJECT_NOT_FOUND, S3_URI_INVALID as BAD_S3_URI,
     };
+    /// Neither `text` nor `s3_uri`.
     pub const TEXT_MISSING: &str = "text_missing";
+    /// Both `text` and `s3_uri`.
     pub const TEXT_AMBIGUOUS: &str = "text_and_s3_uri";
+    /// Text over [`MAX_TEXT_BYTES`] (after decompression).
     pub const TEXT_TOO_LARGE: &str = "text_too_large";
+    /// An S3 object over [`MAX_OBJECT_BYTES`].
     pub const OBJECT_TOO_LARGE: &str = "object_too_large";
+    /// The document is not UTF-8.
     pub const NOT_UTF8: &str = "text_not_utf8";
+    /// Gzip-compressed text that does not decompress.
     pub const BAD_GZIP: &str = "gzip_invalid";
+    /// `options` that do not parse.
     pub const BAD_OPTIONS: &str = "options_invalid";
 }
 
+/// The `text-submitted` event.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TextSubmitted {
+    /// The document's id (the event's subject).
     pub doc_id: String,
+    /// The domain whose axis weights apply; `general` by default.
     #[serde(default = "default_domain")]
     pub domain: String,
+    /// The document inline; exclusive with `s3_uri`.
     #[serde(default)]
     pub text: Option<String>,
+    /// `s3://bucket/key` of the document (plain or gzip-compressed UTF-8).
     #[serde(default)]
     pub s3_uri: Option<String>,
+    /// What the document was asked to answer, for relevance.
     #[serde(default)]
     pub prompt: Option<String>,
+    /// Texts the document is compared against, for relevance.
     #[serde(default)]
     pub references: Vec<String>,
+    /// Score options ([`ScoreOptions`]: thresholds, axes), as JSON.
     #[serde(default)]
     pub options: Option<serde_json::Value>,
 }
@@ -135,11 +154,14 @@ fn default_domain() -> String {
 /// The `text-scored` result: Sloposcope's fields plus where the time went.
 #[derive(Debug, Clone, Serialize)]
 pub struct TextScored {
+    /// The scores, axes and spans.
     #[serde(flatten)]
     pub result: SlopResult,
+    /// Milliseconds per stage.
     pub timings_ms: BTreeMap<String, f64>,
 }
 
+/// The text-scorer [`Worker`].
 pub struct TextScorer {
     models: Models,
     /// Where `s3_uri` documents may be read (`DOCUMENT_BUCKETS`).
@@ -159,6 +181,7 @@ pub struct TextScorerConfig {
 }
 
 impl TextScorerConfig {
+    /// Reads the settings through `lookup` (the process environment in the Lambda).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         Self {
             document_buckets: name_list(&lookup("DOCUMENT_BUCKETS").unwrap_or_default()),

@@ -1,3 +1,6 @@
+//! The `text-scorer` Lambda (the `bootstrap` cargo-lambda builds): reads its settings, loads
+//! what it needs once, and hands SQS batches to the shared runtime.
+
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -2,6 +2,7 @@
 //! 150 ms for a 1080p JPEG), and the costs inside: H.264 decoding per frame, the detector
 //! per frame and encoding one crop. Needs `make models` and `scripts/make_bench_media.sh`
 //! (ffmpeg); run with `make bench` (pinned to one core).
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use std::path::PathBuf;
 use std::time::Duration;

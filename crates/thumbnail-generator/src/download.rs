@@ -163,6 +163,7 @@ fn embedded_ipv4(a: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     None
 }
 
+/// Fetches `video_url`s over HTTPS within a [`UrlPolicy`].
 pub struct Downloader {
     policy: UrlPolicy,
     tls: TlsConnector,
@@ -179,6 +180,7 @@ impl Downloader {
         Self::with_roots(policy, roots)
     }
 
+    /// With `roots` as the trusted certificates (tests use a local CA).
     pub fn with_roots(policy: UrlPolicy, roots: RootCertStore) -> Self {
         let config = rustls::ClientConfig::builder()
             .with_root_certificates(roots)
@@ -189,6 +191,7 @@ impl Downloader {
         }
     }
 
+    /// The hosts and limits downloads keep to.
     pub fn policy(&self) -> &UrlPolicy {
         &self.policy
     }

@@ -28,9 +28,12 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 pub use download::{Downloader, UrlPolicy};
-pub use pipeline::{generate, Generated, Media, OutputSpec, Settings, ThumbnailError};
+pub use pipeline::{
+    generate, Generated, Media, OutputSpec, OutputSpecError, Settings, ThumbnailError,
+};
 use pipeline::{FrameCounts, SourceInfo};
 
+/// Names the worker in its events (`thumbnail-generated`, keyed by `video_id`).
 pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
     name: "thumbnail-generator",
     version: env!("CARGO_PKG_VERSION"),
@@ -38,13 +41,18 @@ pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
     subject_key: "video_id",
 };
 
+/// The `error.code`s the thumbnail generator's error events carry.
 pub mod error_codes {
     pub use postlens_runtime::codes::{
         BUCKET_NOT_ALLOWED, OBJECT_NOT_FOUND, S3_URI_INVALID as BAD_S3_URI,
     };
+    /// Neither `video_s3_uri`, `video_url` nor `image_s3_uris`.
     pub const MEDIA_MISSING: &str = "media_missing";
+    /// `video_url` names a host outside `VIDEO_URL_HOSTS`.
     pub const URL_NOT_ALLOWED: &str = "url_not_allowed";
+    /// The thumbnail bucket could not be written.
     pub const OUTPUT_UNAVAILABLE: &str = "thumbnail_store_unavailable";
+    /// `video_path` or `image_path` outside `postlens thumbnail --out`.
     pub const LOCAL_PATH_NOT_ALLOWED: &str = "local_path_not_allowed";
     /// Media over the byte cap, however it arrives (S3, URL): the decoder's own code.
     pub use postlens_media::codes::MEDIA_TOO_LARGE;
@@ -63,21 +71,29 @@ pub mod error_codes {
 pub struct ThumbnailEntry {
     /// Where it is: `s3://…` from the Lambda, a file path from `postlens thumbnail`.
     pub uri: String,
+    /// The same as `uri` when stored in S3.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_uri: Option<String>,
+    /// Pixels across.
     pub width: u32,
+    /// Pixels down.
     pub height: u32,
+    /// `jpeg`.
     pub format: &'static str,
+    /// File size.
     pub bytes: usize,
     /// `w:h`
     pub aspect: String,
+    /// The crop it was made from, in source pixels.
     pub crop: CropRect,
 }
 
 /// The `thumbnail-generated` result.
 #[derive(Debug, Clone, Serialize)]
 pub struct ThumbnailGenerated {
+    /// One per configured output, in `THUMBNAIL_SIZES` order.
     pub thumbnails: Vec<ThumbnailEntry>,
+    /// The media and the frame chosen.
     pub source: SourceInfo,
     /// The first output's crop, in source pixels.
     pub crop: CropRect,
@@ -85,8 +101,11 @@ pub struct ThumbnailGenerated {
     pub detections: Vec<ObjectBox>,
     /// The detection the crops are centred on; none means the smart-crop fallback.
     pub subject: Option<ObjectBox>,
+    /// How sharp, bright and busy the chosen frame is.
     pub quality: FrameQuality,
+    /// Frames considered at each stage.
     pub frames: FrameCounts,
+    /// Milliseconds per stage.
     pub timings_ms: BTreeMap<String, f64>,
 }
 
@@ -177,10 +196,13 @@ pub fn key_segment(video_id: &str) -> String {
 /// The `new-video-posted` event, plus local paths that only `postlens thumbnail` honours.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ThumbnailRequest {
+    /// The post as published.
     #[serde(flatten)]
     pub post: NewVideoPosted,
+    /// A local video, instead of the post's media (`postlens thumbnail` only).
     #[serde(default)]
     pub video_path: Option<PathBuf>,
+    /// A local image, instead of the post's media (`postlens thumbnail` only).
     #[serde(default)]
     pub image_path: Option<PathBuf>,
 }
@@ -189,7 +211,9 @@ pub struct ThumbnailRequest {
 pub enum Destination {
     /// `s3://{bucket}/thumbnails/…` (the Lambda).
     S3 {
+        /// Where writes go.
         store: Arc<dyn ObjectStore>,
+        /// The bucket (`THUMBNAIL_BUCKET`).
         bucket: String,
     },
     /// `{dir}/{video id}/…` on local disk (`postlens thumbnail --out DIR`); local input
@@ -197,6 +221,7 @@ pub enum Destination {
     Directory(PathBuf),
 }
 
+/// The thumbnail-generator [`Worker`].
 pub struct ThumbnailGenerator {
     detector: Arc<YoloxNano>,
     /// Where `s3://` media may be read (`MEDIA_BUCKETS`).
@@ -226,8 +251,10 @@ pub struct ThumbnailConfig {
 /// A setting the function cannot start with.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A required setting is unset.
     #[error("{0} is not set")]
     Missing(&'static str),
+    /// A setting does not parse.
     #[error("{0}")]
     Invalid(String),
 }
@@ -299,6 +326,7 @@ impl ThumbnailGenerator {
         self
     }
 
+    /// Sizes, quality and limits (`THUMBNAIL_SIZES`, `JPEG_QUALITY`, `MAX_MEDIA_BYTES`).
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.media_slots = Arc::new(tokio::sync::Semaphore::new(settings.media_slots.max(1)));
         self.cpu = settings
@@ -423,8 +451,8 @@ impl Worker for ThumbnailGenerator {
             })
             .await?;
         let generated = generated.map_err(|e| match e {
-            ThumbnailError::Detector(message) => {
-                RecordError::transient(codes::INFERENCE_FAILED, message)
+            ThumbnailError::Detector(error) => {
+                RecordError::transient(codes::INFERENCE_FAILED, error.to_string())
             }
             other => RecordError::permanent(other.code(), other.to_string()),
         })?;

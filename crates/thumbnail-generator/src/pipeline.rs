@@ -10,7 +10,7 @@ use postlens_analysis::thumbnail::{
 use postlens_media::{
     decode_image, encode_crop, sample_video, MediaError, MediaLimits, RgbFrame, SamplingPlan,
 };
-use postlens_models::{DetectorSettings, RgbView, YoloxNano};
+use postlens_models::{DetectorSettings, ModelError, RgbView, YoloxNano};
 use postlens_runtime::metrics::elapsed_ms;
 use serde::Serialize;
 
@@ -19,29 +19,35 @@ use serde::Serialize;
 pub struct OutputSpec {
     /// `1x1`, `4x5`, ...: used in the object key.
     pub name: String,
+    /// `(w, h)`.
     pub aspect: (u32, u32),
+    /// Output width in pixels; the height follows from the aspect.
     pub width: u32,
 }
 
 impl OutputSpec {
     /// Parses `1:1@720,4:5@720` (aspect `w:h`, `@` width in pixels).
-    pub fn parse_list(text: &str) -> Result<Vec<Self>, String> {
-        text.split(',')
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, OutputSpecError> {
+        let specs = text
+            .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|item| {
                 let (aspect, width) = item
                     .split_once('@')
-                    .ok_or_else(|| format!("{item}: expected ASPECT@WIDTH, e.g. 4:5@720"))?;
+                    .ok_or_else(|| OutputSpecError::NoWidth(item.to_owned()))?;
                 let (w, h) = aspect
                     .split_once(':')
-                    .ok_or_else(|| format!("{item}: expected an aspect like 4:5"))?;
+                    .ok_or_else(|| OutputSpecError::NoAspect(item.to_owned()))?;
                 let parse = |v: &str| {
                     v.trim()
                         .parse::<u32>()
                         .ok()
                         .filter(|n| (1..=4096).contains(n))
-                        .ok_or_else(|| format!("{item}: {v} is not a number from 1 to 4096"))
+                        .ok_or_else(|| OutputSpecError::OutOfRange {
+                            item: item.to_owned(),
+                            value: v.to_owned(),
+                        })
                 };
                 let (w, h, width) = (parse(w)?, parse(h)?, parse(width)?);
                 Ok(Self {
@@ -50,23 +56,48 @@ impl OutputSpec {
                     width,
                 })
             })
-            .collect::<Result<Vec<_>, _>>()
-            .and_then(|specs| {
-                if specs.is_empty() {
-                    Err("no thumbnail sizes given".to_owned())
-                } else {
-                    Ok(specs)
-                }
-            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if specs.is_empty() {
+            return Err(OutputSpecError::Empty);
+        }
+        Ok(specs)
     }
 }
 
+/// Why a `THUMBNAIL_SIZES` list (`1:1@720,4:5@720`) does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutputSpecError {
+    /// An item without `@WIDTH`.
+    #[error("{0}: expected ASPECT@WIDTH, e.g. 4:5@720")]
+    NoWidth(String),
+    /// An item whose aspect is not `w:h`.
+    #[error("{0}: expected an aspect like 4:5")]
+    NoAspect(String),
+    /// A side or width that is not a whole number from 1 to 4096.
+    #[error("{item}: {value} is not a number from 1 to 4096")]
+    OutOfRange {
+        /// The whole item.
+        item: String,
+        /// The number as written.
+        value: String,
+    },
+    /// No item at all.
+    #[error("no thumbnail sizes given")]
+    Empty,
+}
+
+/// How thumbnails are made (defaults as DESIGN.md states them).
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The thumbnails made per post.
     pub outputs: Vec<OutputSpec>,
+    /// JPEG quality, 1-100.
     pub jpeg_quality: u8,
+    /// Bytes, pixels and lengths media may have.
     pub limits: MediaLimits,
+    /// Which frames of a video are candidates.
     pub sampling: SamplingPlan,
+    /// YOLOX-Nano's thresholds.
     pub detector: DetectorSettings,
     /// The detector runs on this many of the best-looking candidates.
     pub detected_frames: usize,
@@ -113,7 +144,8 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut settings = Self::default();
         if let Some(sizes) = lookup("THUMBNAIL_SIZES") {
-            settings.outputs = OutputSpec::parse_list(&sizes)?;
+            settings.outputs =
+                OutputSpec::parse_list(&sizes).map_err(|e| format!("THUMBNAIL_SIZES: {e}"))?;
         }
         if let Some(quality) = lookup("JPEG_QUALITY") {
             settings.jpeg_quality = quality
@@ -150,22 +182,30 @@ impl Settings {
     }
 }
 
+/// The media of one post.
 pub enum Media<'a> {
+    /// An MP4/MOV file.
     Video(&'a [u8]),
+    /// Stills, in the post's order (the best one is chosen).
     Images(Vec<&'a [u8]>),
 }
 
+/// Why no thumbnail could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ThumbnailError {
+    /// The media was refused or could not be decoded.
     #[error(transparent)]
     Media(#[from] MediaError),
+    /// Every candidate frame was black or blank.
     #[error("every candidate frame is black or blank")]
     NoUsableFrame,
+    /// The object detector failed.
     #[error("detector: {0}")]
-    Detector(String),
+    Detector(#[source] ModelError),
 }
 
 impl ThumbnailError {
+    /// The `error.code` for the error event.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Media(e) => e.code(),
@@ -175,53 +215,75 @@ impl ThumbnailError {
     }
 }
 
+/// The media and the frame the thumbnails come from.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceInfo {
     /// `video` or `image`.
     pub kind: &'static str,
+    /// Where the frame is in the video; 0 for stills.
     pub frame_time_ms: u64,
     /// RFC 6381 codec string for video; none for still images.
     pub codec: Option<String>,
     /// The media's own size, as displayed (EXIF orientation applied).
     pub width: u32,
+    /// Pixels down, as displayed.
     pub height: u32,
     /// The picture `crop` and the detection boxes are in: the media decoded at a reduced
     /// scale when it is larger than the thumbnails need (a phone photo, a 4K frame).
     pub frame_width: u32,
+    /// Pixels down of that picture.
     pub frame_height: u32,
+    /// The video's length; none for stills.
     pub duration_ms: Option<u64>,
     /// Index of the chosen image among `image_s3_uris`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_index: Option<usize>,
 }
 
+/// Frames at each stage of the choice.
 #[derive(Debug, Clone, Serialize)]
 pub struct FrameCounts {
+    /// Frames sampled from the video (or stills given).
     pub candidates: usize,
+    /// Frames the decoder produced to get them.
     pub decoded: usize,
+    /// Candidates neither black nor blank.
     pub usable: usize,
+    /// Candidates the detector ran on.
     pub detected: usize,
 }
 
 /// One encoded thumbnail, before it is stored anywhere.
 #[derive(Debug, Clone)]
 pub struct Thumbnail {
+    /// The output it was made for.
     pub spec: OutputSpec,
+    /// The crop, in the source picture's pixels.
     pub crop: CropRect,
+    /// Pixels across.
     pub width: u32,
+    /// Pixels down.
     pub height: u32,
+    /// The JPEG file.
     pub jpeg: Vec<u8>,
 }
 
+/// What [`generate`] made for one post.
 #[derive(Debug, Clone)]
 pub struct Generated {
+    /// The media and the frame chosen.
     pub source: SourceInfo,
+    /// How sharp, bright and busy the chosen frame is.
     pub quality: FrameQuality,
+    /// Objects in the chosen frame, best first.
     pub detections: Vec<ObjectBox>,
     /// The detection the crops are centred on, if any.
     pub subject: Option<ObjectBox>,
+    /// Frames considered at each stage.
     pub frames: FrameCounts,
+    /// One per output, in the settings' order.
     pub thumbnails: Vec<Thumbnail>,
+    /// Milliseconds per stage.
     pub timings_ms: Vec<(&'static str, f64)>,
 }
 
@@ -301,7 +363,7 @@ pub fn generate(
         let _forward = tracing::info_span!("model.forward", model = "yolox-nano").entered();
         let found = detector
             .detect(view, &settings.detector)
-            .map_err(|e| ThumbnailError::Detector(e.to_string()))?;
+            .map_err(ThumbnailError::Detector)?;
         candidate.detections = Some(
             found
                 .into_iter()
@@ -456,8 +518,19 @@ mod tests {
             let error = Settings::from_lookup(|n| (n == name).then(|| value.to_owned()));
             assert!(error.is_err(), "{name}={value}");
         }
-        for bad in ["", "1:1", "1x1@720", "0:1@720", "1:1@99999", "a:b@1"] {
-            assert!(OutputSpec::parse_list(bad).is_err(), "{bad}");
+        let out_of_range = |item: &str, value: &str| OutputSpecError::OutOfRange {
+            item: item.to_owned(),
+            value: value.to_owned(),
+        };
+        for (bad, expected) in [
+            ("", OutputSpecError::Empty),
+            ("1:1", OutputSpecError::NoWidth("1:1".to_owned())),
+            ("1x1@720", OutputSpecError::NoAspect("1x1@720".to_owned())),
+            ("0:1@720", out_of_range("0:1@720", "0")),
+            ("1:1@99999", out_of_range("1:1@99999", "99999")),
+            ("a:b@1", out_of_range("a:b@1", "a")),
+        ] {
+            assert_eq!(OutputSpec::parse_list(bad), Err(expected), "{bad}");
         }
     }
 }

@@ -12,8 +12,11 @@ CATEGORY_INDEX := models/taxonomy/category-embeddings.safetensors
 .PHONY: models demo test venv fmt-check clippy deny deny-advisories unit template infra-check bench bench-growth bench-compare fuzz fuzz-coverage lambda-build lambda-smoke test-arm64 models-layer deploy
 
 # The README's "run it" command: the local fan-out on moto (see `postlens demo --help`).
+# Cargo's own progress is shown (issue 32: a first run used to sit silent behind --quiet
+# through a 10-20 minute build).
 demo: venv $(CATEGORY_INDEX)
-	cargo run --quiet -p postlens -- demo
+	@echo "make demo: building postlens (dev profile); a fresh clone compiles several hundred crates first (10-20 min on 2 cores)" >&2
+	cargo run -p postlens -- demo
 
 test: venv $(CATEGORY_INDEX) fmt-check clippy deny infra-check unit
 
@@ -53,7 +56,8 @@ $(MODELS): scripts/models.py
 
 # The auto-tagger's category embeddings, built from the MiniLM weights (cached by checksum).
 $(CATEGORY_INDEX): $(MODELS) data/shopify-taxonomy/categories.txt
-	cargo run --quiet -p postlens -- category-index
+	@echo "category index: building postlens (dev profile) to embed 10,281 categories" >&2
+	cargo run -p postlens -- category-index
 
 # infra/template.yaml is rendered from infra/template.yaml.in, infra/worker.yaml.in and the
 # worker list infra/workers.toml; edit those and run `make template`.

@@ -109,7 +109,7 @@ async fn a_batch_shares_one_forward_pass_and_matches_single_records() {
         max_concurrency: 10,
         ..EngineConfig::default()
     };
-    let engine = BatchEngine::new(worker, sink.clone(), None, config);
+    let engine = BatchEngine::new(worker, sink.clone()).with_config(config);
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(outcome.report.ok, 10, "{:?}", outcome.report);
     assert_eq!(

@@ -1,12 +1,13 @@
 //! One 10-record SQS batch through the real handler path, publishing to memory
 //! (budget: ≤ 5 ms per batch end to end, excluding the network).
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use caption_parser::CaptionParser;
 use criterion::{criterion_group, criterion_main, Criterion};
-use postlens_runtime::{BatchEngine, EngineConfig, MemorySink};
+use postlens_runtime::{BatchEngine, MemorySink};
 
 fn ten_records() -> SqsEvent {
     let path = concat!(
@@ -31,12 +32,7 @@ fn bench(c: &mut Criterion) {
         .expect("runtime");
     let event = ten_records();
     let sink = Arc::new(MemorySink::default());
-    let engine = BatchEngine::new(
-        CaptionParser::new(),
-        sink.clone(),
-        None,
-        EngineConfig::default(),
-    );
+    let engine = BatchEngine::new(CaptionParser::new(), sink.clone());
     c.bench_function("caption_parser_batch_of_10", |b| {
         b.iter(|| {
             runtime.block_on(engine.process_batch(&event.records, None));

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::SqsMessage;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use caption_parser::CaptionParser;
-use postlens_local::emulator::{self, Emulator};
-use postlens_local::lambda_record::lambda_record;
+use postlens_local_stack::emulator::{self, Emulator};
+use postlens_local_stack::lambda_record::lambda_record;
 use postlens_runtime::sink::SnsSink;
 use postlens_runtime::store::S3Store;
 use postlens_runtime::{BatchEngine, EngineConfig};
@@ -199,12 +199,12 @@ async fn caption_parser_against_a_local_aws() {
     let engine = BatchEngine::new(
         CaptionParser::new(),
         Arc::new(SnsSink::new(aws.sns.clone(), output_topic.clone())),
-        Some(Arc::new(S3Store::new(aws.s3.clone()))),
-        EngineConfig {
-            claim_check_bucket: Some("claims".to_owned()),
-            ..EngineConfig::default()
-        },
-    );
+    )
+    .with_store(Arc::new(S3Store::new(aws.s3.clone())))
+    .with_config(EngineConfig {
+        claim_check_bucket: Some("claims".to_owned()),
+        ..EngineConfig::default()
+    });
     let outcome = engine.process_batch(&records, None).await;
     assert!(
         outcome.response.batch_item_failures.is_empty(),
@@ -279,8 +279,6 @@ async fn caption_parser_against_a_local_aws() {
             aws.sns.clone(),
             "arn:aws:sns:us-east-1:123456789012:missing",
         )),
-        None,
-        EngineConfig::default(),
     );
     let outcome = broken.process_batch(&records, None).await;
     let mut failed: Vec<String> = outcome

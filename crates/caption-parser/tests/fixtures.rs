@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use caption_parser::CaptionParser;
-use postlens_local::run_event_file;
+use postlens_local_stack::run_event_file;
 use postlens_runtime::{OutputEvent, Status};
 
 async fn run(name: &str) -> (Vec<String>, Vec<OutputEvent>) {

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use language_detector::LanguageDetector;
-use postlens_local::emulator::Emulator;
-use postlens_local::WorkerFixture;
+use postlens_local_stack::emulator::Emulator;
+use postlens_local_stack::WorkerFixture;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

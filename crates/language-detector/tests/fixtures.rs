@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use language_detector::LanguageDetector;
-use postlens_local::run_event_file;
+use postlens_local_stack::run_event_file;
 use postlens_runtime::OutputEvent;
 use serde_json::Value;
 

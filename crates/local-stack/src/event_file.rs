@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use postlens_runtime::sink::PublishCall;
-use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, OutputEvent, PublishEntry, Worker};
+use postlens_runtime::{BatchEngine, MemorySink, OutputEvent, PublishEntry, Worker};
 
 /// What one in-process invocation answered and published.
 #[derive(Debug)]
@@ -23,7 +23,7 @@ pub struct InMemoryInvocation {
 /// Runs `event` through `worker` with the default engine settings and an in-memory SNS.
 pub async fn invoke_in_memory<W: Worker>(worker: W, event: &SqsEvent) -> InMemoryInvocation {
     let sink = Arc::new(MemorySink::default());
-    let engine = BatchEngine::new(worker, sink.clone(), None, EngineConfig::default());
+    let engine = BatchEngine::new(worker, sink.clone());
     let outcome = engine.process_batch(&event.records, None).await;
     InMemoryInvocation {
         response: outcome.response,

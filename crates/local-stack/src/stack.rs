@@ -347,16 +347,19 @@ impl LocalStack {
             worker_config.engine.idempotency.as_ref(),
             config,
         );
-        Ok(BatchEngine::new(
+        let engine = BatchEngine::new(
             worker,
             Arc::new(SnsSink::new(
                 aws_sdk_sns::Client::new(config),
                 worker_config.output_topic_arn,
             )),
-            Some(Arc::new(S3Store::new(crate::emulator::s3_client(config)))),
-            worker_config.engine,
         )
-        .with_idempotency(idempotency))
+        .with_store(Arc::new(S3Store::new(crate::emulator::s3_client(config))))
+        .with_config(worker_config.engine);
+        Ok(match idempotency {
+            Some(store) => engine.with_idempotency(store),
+            None => engine,
+        })
     }
 }
 

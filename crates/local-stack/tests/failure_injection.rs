@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use caption_parser::CaptionParser;
 use futures::future::BoxFuture;
-use postlens_local::emulator::{s3_client, Emulator};
-use postlens_local::{
+use postlens_local_stack::emulator::{s3_client, Emulator};
+use postlens_local_stack::{
     find_template, run_until_drained, DrainOptions, EngineFunction, EventSourceMapping, LocalStack,
     MappingSettings, Tap, Topology,
 };
@@ -294,12 +294,9 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
         seen: Mutex::new(HashSet::new()),
         failed_reads: AtomicUsize::new(0),
     });
-    let engine = BatchEngine::new(
-        SharedWorker(chaos.clone()),
-        sink.clone(),
-        Some(store.clone()),
-        worker_config.engine,
-    );
+    let engine = BatchEngine::new(SharedWorker(chaos.clone()), sink.clone())
+        .with_store(store.clone())
+        .with_config(worker_config.engine);
     let (source, dead_letter) = stack.source_queues(&function);
     let source = source.expect("source queue").clone();
     let dead_letter = dead_letter.expect("dlq").clone();

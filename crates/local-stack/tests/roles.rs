@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use postlens_local::emulator::{s3_client, Emulator};
-use postlens_local::{find_template, LocalStack, Topology};
+use postlens_local_stack::emulator::{s3_client, Emulator};
+use postlens_local_stack::{find_template, LocalStack, Topology};
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::store::S3Store;
 use postlens_runtime::{ObjectStore, StoreError};

@@ -154,12 +154,9 @@ pub async fn run<W: Worker>(
     })?;
     let sink = Arc::new(MemorySink::default());
     let store_dyn: Arc<dyn ObjectStore> = store.clone();
-    let engine = BatchEngine::new(
-        worker(store_dyn.clone())?,
-        sink.clone(),
-        Some(store_dyn),
-        config.engine,
-    );
+    let engine = BatchEngine::new(worker(store_dyn.clone())?, sink.clone())
+        .with_store(store_dyn)
+        .with_config(config.engine);
     let (cases, records): (Vec<Case>, Vec<SqsMessage>) = cases.into_iter().unzip();
     let mut outcomes = Vec::with_capacity(records.len());
     // Batches of ten, as the event source mapping delivers them by default.

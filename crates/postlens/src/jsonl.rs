@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, RecordOutcome, Worker};
+use postlens_runtime::{BatchEngine, MemorySink, RecordOutcome, Worker};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
@@ -35,7 +35,7 @@ pub async fn run<W: Worker>(
     mut output: impl AsyncWrite + Unpin,
 ) -> anyhow::Result<Summary> {
     let sink = Arc::new(MemorySink::default());
-    let engine = BatchEngine::new(worker, sink.clone(), None, EngineConfig::default());
+    let engine = BatchEngine::new(worker, sink.clone());
     let mut lines = BufReader::new(input).lines();
     let mut summary = Summary::default();
     let mut batch = Vec::with_capacity(BATCH_LINES);
@@ -77,7 +77,7 @@ pub async fn run<W: Worker>(
 /// Runs the handler on an SQS event (the `cargo lambda invoke --data-file` format).
 pub async fn invoke<W: Worker>(worker: W, event_json: &str) -> anyhow::Result<Value> {
     let event: SqsEvent = serde_json::from_str(event_json)?;
-    let invocation = postlens_local::invoke_in_memory(worker, &event).await;
+    let invocation = postlens_local_stack::invoke_in_memory(worker, &event).await;
     let published: Vec<Value> = invocation
         .published
         .into_iter()

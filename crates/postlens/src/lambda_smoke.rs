@@ -11,8 +11,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use postlens_local::emulator::Emulator;
-use postlens_local::{
+use postlens_local_stack::emulator::Emulator;
+use postlens_local_stack::{
     FunctionSpec, InvocationOutcome, LocalStack, RuntimeApi, RuntimeApiError, Tap, Topology,
 };
 use serde::Serialize;
@@ -65,8 +65,9 @@ pub async fn run(options: &SmokeOptions) -> anyhow::Result<Vec<SmokeCase>> {
     let config = emulator.sdk_config().await;
     let stack = LocalStack::create(Topology::from_file(&options.template)?, &config).await?;
     if let Some(bucket) = stack.buckets.get("MediaBucket") {
-        let store =
-            postlens_runtime::store::S3Store::new(postlens_local::emulator::s3_client(&config));
+        let store = postlens_runtime::store::S3Store::new(
+            postlens_local_stack::emulator::s3_client(&config),
+        );
         crate::demo::upload_media(&store, bucket, Path::new("fixtures")).await?;
     }
     std::fs::create_dir_all(&options.out_dir)

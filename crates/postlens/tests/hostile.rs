@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use postlens_local::topology::{EnvValue, Topology};
+use postlens_local_stack::topology::{EnvValue, Topology};
 use serde_json::Value;
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup/memory";

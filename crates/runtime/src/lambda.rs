@@ -49,13 +49,13 @@ pub async fn engine_from_env<W: Worker>(
     let (sns, s3) = clients_for(&shared);
     let idempotency =
         crate::idempotency::dynamodb_store(config.engine.idempotency.as_ref(), &shared);
-    Ok(BatchEngine::new(
-        worker,
-        Arc::new(SnsSink::new(sns, config.output_topic_arn)),
-        Some(Arc::new(S3Store::new(s3))),
-        config.engine,
-    )
-    .with_idempotency(idempotency))
+    let engine = BatchEngine::new(worker, Arc::new(SnsSink::new(sns, config.output_topic_arn)))
+        .with_store(Arc::new(S3Store::new(s3)))
+        .with_config(config.engine);
+    Ok(match idempotency {
+        Some(store) => engine.with_idempotency(store),
+        None => engine,
+    })
 }
 
 /// Serves SQS batches until the runtime stops. `process_started` measures the cold start.

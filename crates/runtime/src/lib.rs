@@ -2,8 +2,6 @@
 //!
 //! Knows envelopes, error classes, SNS/S3 and Lambda; knows nothing about analysis.
 
-#![warn(missing_docs)]
-
 pub mod config;
 pub mod contracts;
 pub mod cpu;
@@ -22,9 +20,6 @@ pub mod sink;
 pub mod sqs_text;
 pub mod store;
 pub mod xray;
-
-#[cfg(test)]
-mod engine_tests;
 
 pub use config::{AllFailedMode, EngineConfig, FifoFailureMode, WorkerConfig};
 pub use cpu::CpuPool;

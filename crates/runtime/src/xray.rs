@@ -332,7 +332,7 @@ pub const OUR_CRATES: [&str; 11] = [
     "postlens_analysis",
     "postlens_models",
     "postlens_media",
-    "postlens_local",
+    "postlens_local_stack",
     "caption_parser",
     "auto_tagger",
     "text_scorer",

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
-use postlens_local::emulator::Emulator;
+use postlens_local_stack::emulator::Emulator;
 use postlens_runtime::event::{ContentDigest, WorkerDescriptor};
 use postlens_runtime::idempotency::{item_key, DynamoDbStore, IdempotencyConfig};
 use postlens_runtime::{
@@ -128,11 +128,12 @@ impl Fixture {
             idempotency: Some(settings.clone()),
             ..EngineConfig::default()
         };
-        let engine = BatchEngine::new(CountingWorker::default(), sink.clone(), None, config)
-            .with_idempotency(Some(Arc::new(DynamoDbStore::new(
+        let engine = BatchEngine::new(CountingWorker::default(), sink.clone())
+            .with_config(config)
+            .with_idempotency(Arc::new(DynamoDbStore::new(
                 self.dynamodb.clone(),
                 &settings,
-            ))));
+            )));
         (engine, sink)
     }
 

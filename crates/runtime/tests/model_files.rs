@@ -2,7 +2,7 @@
 //! the manifest's sha256, and a tampered file is refused.
 
 use aws_sdk_s3::primitives::ByteStream;
-use postlens_local::emulator::{s3_client, Emulator};
+use postlens_local_stack::emulator::{s3_client, Emulator};
 use postlens_runtime::model_files::{fetch, ModelFetchError};
 use sha2::{Digest, Sha256};
 

@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{event_for, gzip, score_of};
-use postlens_local::emulator::{s3_client, Emulator};
-use postlens_local::WorkerFixture;
+use postlens_local_stack::emulator::{s3_client, Emulator};
+use postlens_local_stack::WorkerFixture;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::store::S3Store;
 use postlens_runtime::ObjectStore;

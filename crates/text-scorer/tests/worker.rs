@@ -7,7 +7,7 @@ use std::sync::Arc;
 use common::{event_for, gzip, score_of};
 use postlens_analysis::slop::ScoreOptions;
 use postlens_runtime::envelope::S3Location;
-use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, MemoryStore, ObjectStore};
+use postlens_runtime::{BatchEngine, MemorySink, MemoryStore, ObjectStore};
 use serde_json::{json, Value};
 use text_scorer::{decode_document, TextScorer, MAX_TEXT_BYTES};
 
@@ -62,7 +62,7 @@ async fn inputs_from_text_and_s3_score_and_bad_ones_become_error_events() {
     let models = text_scorer::Models::load(&dir).expect("MiniLM and SmolLM2");
     let scorer = TextScorer::new(models).with_documents(store, vec!["docs".to_owned()]);
     let sink = Arc::new(MemorySink::default());
-    let engine = BatchEngine::new(scorer, sink.clone(), None, EngineConfig::default());
+    let engine = BatchEngine::new(scorer, sink.clone());
     let records = vec![
         record(
             0,
@@ -157,7 +157,7 @@ async fn the_invoke_fixture_gives_the_documented_events() {
     let dir = postlens_models::model_dir().expect("models/ (make models)");
     let scorer = TextScorer::new(text_scorer::Models::load(&dir).expect("models"));
     let sink = Arc::new(MemorySink::default());
-    let engine = BatchEngine::new(scorer, sink.clone(), None, EngineConfig::default());
+    let engine = BatchEngine::new(scorer, sink.clone());
     let outcome = engine.process_batch(&event.records, None).await;
     assert!(outcome.response.batch_item_failures.is_empty());
     let events: Vec<Value> = sink

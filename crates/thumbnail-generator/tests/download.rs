@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use postlens_models::{model_dir, YoloxNano};
-use postlens_runtime::{BatchEngine, EngineConfig, MemorySink, MemoryStore};
+use postlens_runtime::{BatchEngine, MemorySink, MemoryStore};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use thumbnail_generator::{Destination, Downloader, ThumbnailGenerator, UrlPolicy};
@@ -159,7 +159,7 @@ async fn a_post_with_a_video_url_becomes_thumbnails() {
     )
     .with_downloader(downloader(true));
     let sink = Arc::new(MemorySink::default());
-    let engine = BatchEngine::new(worker, sink.clone(), None, EngineConfig::default());
+    let engine = BatchEngine::new(worker, sink.clone());
     let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
     record.message_id = Some("m1".to_owned());
     record.body = Some(

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use postlens_local::emulator::{s3_client, Emulator};
-use postlens_local::WorkerFixture;
+use postlens_local_stack::emulator::{s3_client, Emulator};
+use postlens_local_stack::WorkerFixture;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::store::S3Store;
 use postlens_runtime::ObjectStore;

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use postlens_local::emulator::Emulator;
-use postlens_local::{
+use postlens_local_stack::emulator::Emulator;
+use postlens_local_stack::{
     run_until_drained, DrainOptions, EventSourceMapping, LocalStack, MappingSettings, Tap, Topology,
 };
 
@@ -97,7 +97,8 @@ async fn run_on(emulator: &Emulator, options: &DemoOptions) -> anyhow::Result<()
         });
     }
 
-    let store = postlens_runtime::store::S3Store::new(postlens_local::emulator::s3_client(&config));
+    let store =
+        postlens_runtime::store::S3Store::new(postlens_local_stack::emulator::s3_client(&config));
     if let Some(bucket) = stack.buckets.get("MediaBucket") {
         let uploaded = upload_media(&store, bucket, &options.media_dir).await?;
         eprintln!(
@@ -161,7 +162,7 @@ async fn run_on(emulator: &Emulator, options: &DemoOptions) -> anyhow::Result<()
     for worker in &workers {
         let events = worker.tap.drain().await?;
         let dead = match &worker.dead_letter_url {
-            Some(url) => postlens_local::queue_depth(&sqs, url).await?.total(),
+            Some(url) => postlens_local_stack::queue_depth(&sqs, url).await?.total(),
             None => 0,
         };
         print_worker(worker, &events, dead);

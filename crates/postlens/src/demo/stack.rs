@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use postlens_local::emulator::Emulator;
-use postlens_local::{LocalStack, Topology};
+use postlens_local_stack::emulator::Emulator;
+use postlens_local_stack::{LocalStack, Topology};
 
 use super::media::upload_media;
 
@@ -13,7 +13,7 @@ use super::media::upload_media;
 /// credentials, and MODEL_DIR pointing at ./models instead of the layer's /opt/models.
 pub(crate) fn local_environment(
     stack: &LocalStack,
-    function: &postlens_local::FunctionSpec,
+    function: &postlens_local_stack::FunctionSpec,
     endpoint: &str,
 ) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     let mut environment = stack.environment(function)?;
@@ -26,7 +26,7 @@ pub(crate) fn local_environment(
         ("AWS_ENDPOINT_URL", endpoint),
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", postlens_local::emulator::REGION),
+        ("AWS_REGION", postlens_local_stack::emulator::REGION),
     ] {
         environment.insert(name.to_owned(), value.to_owned());
     }
@@ -66,8 +66,9 @@ pub async fn serve(template: &Path, out_dir: &Path) -> anyhow::Result<()> {
         println!("  topic {id:<24} {arn}");
     }
     if let Some(bucket) = stack.buckets.get("MediaBucket") {
-        let store =
-            postlens_runtime::store::S3Store::new(postlens_local::emulator::s3_client(&config));
+        let store = postlens_runtime::store::S3Store::new(
+            postlens_local_stack::emulator::s3_client(&config),
+        );
         let uploaded = upload_media(&store, bucket, Path::new("fixtures")).await?;
         println!("  uploaded {uploaded} fixture media files to s3://{bucket}/ (videos/, images/)");
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use postlens_local::{EventSourceMapping, FunctionSpec, MappingStats, QueueDepth, Tap};
+use postlens_local_stack::{EventSourceMapping, FunctionSpec, MappingStats, QueueDepth, Tap};
 use serde_json::Value;
 
 pub(super) struct Worker {

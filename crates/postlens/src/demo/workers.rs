@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use postlens_local::{EngineFunction, FunctionSpec, LocalFunction, LocalStack};
+use postlens_local_stack::{EngineFunction, FunctionSpec, LocalFunction, LocalStack};
 use postlens_runtime::ObjectStore;
 
 /// The handler behind each binary the template names; `None` when its models are missing.
@@ -56,7 +56,7 @@ pub(super) fn local_function(
             // The worker's own reads go through the function's role, as its engine's do.
             let (role, _) = stack.role_config(function, config)?;
             let store = Arc::new(postlens_runtime::store::S3Store::new(
-                postlens_local::emulator::s3_client(&role),
+                postlens_local_stack::emulator::s3_client(&role),
             ));
             Arc::new(EngineFunction::new(stack.engine(
                 text_scorer::TextScorer::from_config(models, store, settings),
@@ -76,7 +76,7 @@ pub(super) fn local_function(
             })?;
             let (role, _) = stack.role_config(function, config)?;
             let store: Arc<dyn ObjectStore> = Arc::new(postlens_runtime::store::S3Store::new(
-                postlens_local::emulator::s3_client(&role),
+                postlens_local_stack::emulator::s3_client(&role),
             ));
             Arc::new(EngineFunction::new(stack.engine(
                 thumbnail_generator::ThumbnailGenerator::from_config(detector, store, settings),

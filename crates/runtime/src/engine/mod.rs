@@ -8,6 +8,8 @@
 //! - `publish`: prepared events to SNS in PublishBatch calls within its limits.
 //! - `fifo`: the ordering rules of FIFO queues and topics.
 
+#[cfg(test)]
+mod batch_tests;
 mod fifo;
 pub mod outcome;
 mod publish;
@@ -89,7 +91,7 @@ use record::Stage;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let sink = Arc::new(MemorySink::default());
-/// let engine = BatchEngine::new(WordCounter, sink.clone(), None, EngineConfig::default());
+/// let engine = BatchEngine::new(WordCounter, sink.clone());
 /// let record = |id: &str, body: &str| {
 ///     let mut message = SqsMessage::default();
 ///     message.message_id = Some(id.into());
@@ -117,26 +119,35 @@ pub struct BatchEngine<W: Worker> {
 }
 
 impl<W: Worker> BatchEngine<W> {
-    /// An engine that runs `worker` on each record and publishes through `sink`; `store` reads claim checks and writes oversized results (none: those become error events).
-    pub fn new(
-        worker: W,
-        sink: Arc<dyn EventSink>,
-        store: Option<Arc<dyn ObjectStore>>,
-        config: EngineConfig,
-    ) -> Self {
+    /// An engine that runs `worker` on each record and publishes through `sink`, with the
+    /// default [`EngineConfig`], no object store (claim checks and oversized results become
+    /// error events) and no idempotency claims.
+    pub fn new(worker: W, sink: Arc<dyn EventSink>) -> Self {
         Self {
             worker: Arc::new(worker),
             sink,
-            store,
+            store: None,
             idempotency: None,
-            config,
+            config: EngineConfig::default(),
         }
     }
 
+    /// Runs with `config` instead of the default.
+    pub fn with_config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Reads claim checks from `store` and writes oversized results to it.
+    pub fn with_store(mut self, store: Arc<dyn ObjectStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// Claims each record in `store` before analysing it (see [`crate::idempotency`]);
-    /// the key is built from `config.idempotency`'s key fields. `None` leaves it off.
-    pub fn with_idempotency(mut self, store: Option<Arc<dyn IdempotencyStore>>) -> Self {
-        self.idempotency = store;
+    /// the key is built from `config.idempotency`'s key fields.
+    pub fn with_idempotency(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
+        self.idempotency = Some(store);
         self
     }
 

@@ -170,12 +170,11 @@ fn engine_with(
     store: Option<Arc<MemoryStore>>,
     config: EngineConfig,
 ) -> BatchEngine<TestWorker> {
-    BatchEngine::new(
-        TestWorker::default(),
-        sink,
-        store.map(|s| s as Arc<dyn crate::store::ObjectStore>),
-        config,
-    )
+    let engine = BatchEngine::new(TestWorker::default(), sink).with_config(config);
+    match store {
+        Some(store) => engine.with_store(store),
+        None => engine,
+    }
 }
 
 fn failed_ids(outcome: &crate::engine::BatchOutcome) -> Vec<String> {
@@ -951,7 +950,7 @@ fn f32_results_are_written_in_their_shortest_form() {
         confidence: f32,
         scores: Vec<f32>,
     }
-    let value = super::engine::result_value(&Scores {
+    let value = super::result_value(&Scores {
         confidence: 0.8,
         scores: vec![0.95, 0.1, 1.0],
     })

@@ -3,8 +3,8 @@
 //!
 //! candle-transformers' `quantized_llama` keeps only the last position's logits (it is a
 //! generator), so this is the same Llama block written for scoring: no KV cache, a causal
-//! mask, and the output head applied to every position in slices so that a 256-token
-//! window never holds 256 x 49,152 logits at once.
+//! mask, and the output head applied to every position in slices of 128 so that a
+//! 256-token window never holds 256 x 49,152 logits at once.
 //!
 //! The Q4_1 weights are dequantized to f32 once, at load (about 660 MB resident with the
 //! output head's transposed copy of the token table; see
@@ -39,7 +39,7 @@ pub struct Token {
 }
 
 /// Output-head rows computed at once (each slice is rows x 49,152 logits).
-const OUTPUT_SLICE: usize = 64;
+const OUTPUT_SLICE: usize = 128;
 
 #[derive(Debug, Clone)]
 struct Config {
@@ -96,6 +96,7 @@ impl SmolLm2 {
     /// own vocabulary) from `dir`.
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
         crate::init_kernel_threads();
+        crate::keep_freed_buffers();
         let weights_path = dir.join("model.gguf");
         let tokenizer_path = dir.join("tokenizer.json");
         let load_error = |path: &Path, message: String| ModelError::Load {

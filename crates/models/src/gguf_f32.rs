@@ -66,36 +66,35 @@ impl MappedGguf {
 
     /// Tensor `name` as f32, in candle's dimension order.
     pub fn f32_tensor(&self, name: &str, device: &Device) -> Result<Tensor, ModelError> {
-        let info = self
-            .content
-            .tensor_infos
-            .get(name)
-            .ok_or_else(|| self.error(format!("no tensor {name}")))?;
-        let values = self
-            .dequantize(info)
-            .map_err(|message| self.error(format!("{name}: {message}")))?;
+        let (info, values) = self.f32_values(name)?;
         Ok(Tensor::from_vec(values, info.shape.clone(), device)?)
     }
 
     /// Matrix `name` as f32, transposed: (columns, rows) of candle's (rows, columns), for
     /// weights a product reads column by column.
     pub fn f32_matrix_transposed(&self, name: &str, device: &Device) -> Result<Tensor, ModelError> {
-        let info = self
-            .content
-            .tensor_infos
-            .get(name)
-            .ok_or_else(|| self.error(format!("no tensor {name}")))?;
+        let (info, values) = self.f32_values(name)?;
         let &[rows, columns] = info.shape.dims() else {
             return Err(self.error(format!("{name}: {:?} is not a matrix", info.shape)));
         };
-        let values = self
-            .dequantize(info)
-            .map_err(|message| self.error(format!("{name}: {message}")))?;
         Ok(Tensor::from_vec(
             transpose(&values, rows, columns),
             (columns, rows),
             device,
         )?)
+    }
+
+    /// Tensor `name`'s directory entry and its values as f32, in file order.
+    fn f32_values(&self, name: &str) -> Result<(&TensorInfo, Vec<f32>), ModelError> {
+        let info = self
+            .content
+            .tensor_infos
+            .get(name)
+            .ok_or_else(|| self.error(format!("no tensor {name}")))?;
+        let values = self
+            .dequantize(info)
+            .map_err(|message| self.error(format!("{name}: {message}")))?;
+        Ok((info, values))
     }
 
     fn dequantize(&self, info: &TensorInfo) -> Result<Vec<f32>, String> {

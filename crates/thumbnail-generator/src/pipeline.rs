@@ -9,6 +9,7 @@ use postlens_analysis::thumbnail::{
 };
 use postlens_media::{
     decode_image, encode_crop, sample_video, MediaError, MediaLimits, RgbFrame, SamplingPlan,
+    VideoInfo,
 };
 use postlens_models::{DetectorSettings, ModelError, RgbView, YoloxNano};
 use postlens_runtime::metrics::elapsed_ms;
@@ -309,28 +310,79 @@ pub fn generate(
         clock = Instant::now();
     };
 
-    let (frames, decoded, video_info) = match media {
+    let decoded = decode(media, settings)?;
+    lap("decode", &mut timings);
+
+    let candidate_count = decoded.frames.len();
+    let mut candidates = usable_candidates(decoded.frames);
+    let usable = candidates.len();
+    if candidates.is_empty() {
+        return Err(ThumbnailError::NoUsableFrame);
+    }
+    lap("quality", &mut timings);
+
+    let detected = settings.detected_frames.min(candidates.len());
+    detect_objects(&mut candidates[..detected], detector, settings)?;
+    lap("detect", &mut timings);
+
+    let best = best_detected(&candidates[..detected]).ok_or(ThumbnailError::NoUsableFrame)?;
+    let detections = best.detections.clone().unwrap_or_default();
+    let subject = main_subject(&detections, best.frame.width, best.frame.height).cloned();
+    let thumbnails = encode_thumbnails(best, subject.as_ref(), settings)?;
+    lap("encode", &mut timings);
+
+    Ok(Generated {
+        source: source_info(decoded.video_info.as_ref(), best),
+        quality: best.quality,
+        detections,
+        subject,
+        frames: FrameCounts {
+            candidates: candidate_count,
+            decoded: decoded.decoded_frames,
+            usable,
+            detected,
+        },
+        thumbnails,
+        timings_ms: timings,
+    })
+}
+
+/// The candidate frames of one post's media.
+struct Decoded {
+    /// Each frame, with its index among the post's stills (none for video frames).
+    frames: Vec<(RgbFrame, Option<usize>)>,
+    /// Frames the decoder produced to get them.
+    decoded_frames: usize,
+    /// The container's description, for video.
+    video_info: Option<VideoInfo>,
+}
+
+fn decode(media: Media, settings: &Settings) -> Result<Decoded, ThumbnailError> {
+    Ok(match media {
         Media::Video(bytes) => {
             let sampled = sample_video(bytes, &settings.limits, &settings.sampling)?;
-            let frames = sampled
-                .frames
-                .into_iter()
-                .map(|f| (f, None))
-                .collect::<Vec<_>>();
-            (frames, sampled.decoded_frames, Some(sampled.info))
+            Decoded {
+                frames: sampled.frames.into_iter().map(|f| (f, None)).collect(),
+                decoded_frames: sampled.decoded_frames,
+                video_info: Some(sampled.info),
+            }
         }
         Media::Images(images) => {
             let mut frames = Vec::new();
             for (index, bytes) in images.into_iter().take(settings.max_images).enumerate() {
                 frames.push((decode_image(bytes, &settings.limits)?, Some(index)));
             }
-            let count = frames.len();
-            (frames, count, None)
+            Decoded {
+                decoded_frames: frames.len(),
+                frames,
+                video_info: None,
+            }
         }
-    };
-    lap("decode", &mut timings);
+    })
+}
 
-    let candidate_count = frames.len();
+/// The frames neither black nor blank, best-looking first.
+fn usable_candidates(frames: Vec<(RgbFrame, Option<usize>)>) -> Vec<Candidate> {
     let mut candidates: Vec<Candidate> = frames
         .into_iter()
         .map(|(frame, image_index)| {
@@ -346,15 +398,16 @@ pub fn generate(
         })
         .filter(|c| !c.quality.black && !c.quality.blank)
         .collect();
-    let usable = candidates.len();
-    if candidates.is_empty() {
-        return Err(ThumbnailError::NoUsableFrame);
-    }
     candidates.sort_by(|a, b| quality_score(&b.quality).total_cmp(&quality_score(&a.quality)));
-    lap("quality", &mut timings);
+    candidates
+}
 
-    let detected = settings.detected_frames.min(candidates.len());
-    for candidate in candidates.iter_mut().take(detected) {
+fn detect_objects(
+    candidates: &mut [Candidate],
+    detector: &YoloxNano,
+    settings: &Settings,
+) -> Result<(), ThumbnailError> {
+    for candidate in candidates {
         let view = RgbView {
             width: candidate.frame.width as usize,
             height: candidate.frame.height as usize,
@@ -375,31 +428,37 @@ pub fn generate(
                 .collect(),
         );
     }
-    lap("detect", &mut timings);
+    Ok(())
+}
 
-    let best = candidates
-        .iter()
-        .take(detected)
-        .max_by(|a, b| {
-            let score = |c: &Candidate| {
-                let objects = c.detections.as_deref().unwrap_or_default();
-                frame_score(
-                    &c.quality,
-                    main_subject(objects, c.frame.width, c.frame.height),
-                )
-            };
-            score(a).total_cmp(&score(b))
-        })
-        .ok_or(ThumbnailError::NoUsableFrame)?;
+/// The detected candidate with the best frame score (quality and main subject together).
+fn best_detected(detected: &[Candidate]) -> Option<&Candidate> {
+    detected.iter().max_by(|a, b| {
+        let score = |c: &Candidate| {
+            let objects = c.detections.as_deref().unwrap_or_default();
+            frame_score(
+                &c.quality,
+                main_subject(objects, c.frame.width, c.frame.height),
+            )
+        };
+        score(a).total_cmp(&score(b))
+    })
+}
+
+/// One crop of `best` per output, around `subject` (else the detail centre), inside the
+/// active picture.
+fn encode_thumbnails(
+    best: &Candidate,
+    subject: Option<&ObjectBox>,
+    settings: &Settings,
+) -> Result<Vec<Thumbnail>, ThumbnailError> {
     let frame = &best.frame;
-    let detections = best.detections.clone().unwrap_or_default();
-    let subject = main_subject(&detections, frame.width, frame.height).cloned();
     let focus = detail_centre(&best.luma, frame.width as usize, frame.height as usize);
     // Crops stay inside the picture: letterbox and pillarbox bars are left out.
     let active = active_picture(&best.luma, frame.width as usize, frame.height as usize);
     let (ax, ay) = (active.x as f32, active.y as f32);
     let inside = |v: f32, low: f32, size: u32| (v - low).clamp(0.0, size as f32);
-    let subject_inside = subject.as_ref().map(|s| {
+    let subject_inside = subject.map(|s| {
         let [x0, y0, x1, y1] = s.bbox;
         [
             inside(x0, ax, active.w),
@@ -449,9 +508,12 @@ pub fn generate(
             jpeg: encoded.jpeg,
         });
     }
-    lap("encode", &mut timings);
+    Ok(thumbnails)
+}
 
-    let source = match &video_info {
+fn source_info(video_info: Option<&VideoInfo>, best: &Candidate) -> SourceInfo {
+    let frame = &best.frame;
+    match video_info {
         Some(info) => SourceInfo {
             kind: "video",
             frame_time_ms: frame.time_ms,
@@ -474,21 +536,7 @@ pub fn generate(
             duration_ms: None,
             image_index: best.image_index,
         },
-    };
-    Ok(Generated {
-        source,
-        quality: best.quality,
-        detections,
-        subject,
-        frames: FrameCounts {
-            candidates: candidate_count,
-            decoded,
-            usable,
-            detected,
-        },
-        thumbnails,
-        timings_ms: timings,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -73,15 +73,36 @@ impl MappedGguf {
     /// Matrix `name` as f32, transposed: (columns, rows) of candle's (rows, columns), for
     /// weights a product reads column by column.
     pub fn f32_matrix_transposed(&self, name: &str, device: &Device) -> Result<Tensor, ModelError> {
-        let (info, values) = self.f32_values(name)?;
-        let &[rows, columns] = info.shape.dims() else {
-            return Err(self.error(format!("{name}: {:?} is not a matrix", info.shape)));
-        };
+        let (values, rows, columns) = self.f32_matrix_values(name)?;
         Ok(Tensor::from_vec(
             transpose(&values, rows, columns),
             (columns, rows),
             device,
         )?)
+    }
+
+    /// Matrix `name` as f32 both ways, (rows, columns) and transposed, from one
+    /// dequantization: a table read by rows that is also a weight read by columns.
+    pub fn f32_matrix_and_transpose(
+        &self,
+        name: &str,
+        device: &Device,
+    ) -> Result<(Tensor, Tensor), ModelError> {
+        let (values, rows, columns) = self.f32_matrix_values(name)?;
+        let transposed = transpose(&values, rows, columns);
+        Ok((
+            Tensor::from_vec(values, (rows, columns), device)?,
+            Tensor::from_vec(transposed, (columns, rows), device)?,
+        ))
+    }
+
+    /// Matrix `name`'s values as f32, row-major, with its rows and columns.
+    fn f32_matrix_values(&self, name: &str) -> Result<(Vec<f32>, usize, usize), ModelError> {
+        let (info, values) = self.f32_values(name)?;
+        let &[rows, columns] = info.shape.dims() else {
+            return Err(self.error(format!("{name}: {:?} is not a matrix", info.shape)));
+        };
+        Ok((values, rows, columns))
     }
 
     /// Tensor `name`'s directory entry and its values as f32, in file order.

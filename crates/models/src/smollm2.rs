@@ -145,15 +145,18 @@ impl SmolLm2 {
         };
 
         let dequantized = |name: &str| gguf.f32_tensor(name, &device);
-        let token_table = dequantized("token_embd.weight")?;
-        // SmolLM2 ties its output head to the embeddings; a file with its own head uses it.
-        // (The transposed head is a second copy of the table, 113 MB: rows by id for the
-        // lookup, columns for the head.)
         let transposed = |name: &str| gguf.f32_matrix_transposed(name, &device).map(Projection);
-        let output = if gguf.has("output.weight") {
-            transposed("output.weight")?
+        // SmolLM2 ties its output head to the embeddings; a file with its own head uses it.
+        // A tied head is a second, transposed copy of the table (113 MB): rows by id for the
+        // lookup, columns for the head, both from one dequantization.
+        let (token_table, output) = if gguf.has("output.weight") {
+            (
+                dequantized("token_embd.weight")?,
+                transposed("output.weight")?,
+            )
         } else {
-            transposed("token_embd.weight")?
+            let (table, head) = gguf.f32_matrix_and_transpose("token_embd.weight", &device)?;
+            (table, Projection(head))
         };
         let mut blocks = Vec::with_capacity(config.layers);
         for layer in 0..config.layers {
@@ -336,6 +339,26 @@ const LANES: usize = 16;
 /// scalar libm `expf` and f64 adds each (10 % of a scoring pass in perf).
 const SUM_BLOCK: usize = 1024;
 
+/// One block's running sums, lane by lane (see [`DistributionSums`]).
+struct LaneSums {
+    z: [f32; LANES],
+    sum_x: [f32; LANES],
+    sum_xx: [f32; LANES],
+    above: [u32; LANES],
+}
+
+impl LaneSums {
+    #[inline(always)]
+    fn add(&mut self, lane: usize, logit: f32, max: f32, observed: f32) {
+        let x = logit - max;
+        let e = exp(x);
+        self.z[lane] += e;
+        self.sum_x[lane] = e.mul_add(x, self.sum_x[lane]);
+        self.sum_xx[lane] = (e * x).mul_add(x, self.sum_xx[lane]);
+        self.above[lane] += u32::from(logit > observed);
+    }
+}
+
 crate::simd::simd_dispatch! {
     /// [`DistributionSums`] of `logits`, vectorised.
     fn distribution_sums(logits: &[f32], observed: f32) -> DistributionSums => distribution_sums_body
@@ -363,33 +386,27 @@ fn distribution_sums_body(logits: &[f32], observed: f32) -> DistributionSums {
         above: 0,
     };
     for block in logits.chunks(SUM_BLOCK) {
-        let (mut z, mut sum_x, mut sum_xx) = ([0f32; LANES], [0f32; LANES], [0f32; LANES]);
-        let mut above = [0u32; LANES];
+        let mut lanes = LaneSums {
+            z: [0.0; LANES],
+            sum_x: [0.0; LANES],
+            sum_xx: [0.0; LANES],
+            above: [0; LANES],
+        };
         let chunks = block.chunks_exact(LANES);
         let tail = chunks.remainder();
         for chunk in chunks {
-            for l in 0..LANES {
-                let x = chunk[l] - max;
-                let e = exp(x);
-                z[l] += e;
-                sum_x[l] = e.mul_add(x, sum_x[l]);
-                sum_xx[l] = (e * x).mul_add(x, sum_xx[l]);
-                above[l] += u32::from(chunk[l] > observed);
+            for (lane, &logit) in chunk.iter().enumerate() {
+                lanes.add(lane, logit, max, observed);
             }
         }
-        for (l, &v) in tail.iter().enumerate() {
-            let x = v - max;
-            let e = exp(x);
-            z[l] += e;
-            sum_x[l] = e.mul_add(x, sum_x[l]);
-            sum_xx[l] = (e * x).mul_add(x, sum_xx[l]);
-            above[l] += u32::from(v > observed);
+        for (lane, &logit) in tail.iter().enumerate() {
+            lanes.add(lane, logit, max, observed);
         }
         let total = |lanes: &[f32; LANES]| lanes.iter().map(|&v| f64::from(v)).sum::<f64>();
-        sums.z += total(&z);
-        sums.sum_x += total(&sum_x);
-        sums.sum_xx += total(&sum_xx);
-        sums.above += above.iter().sum::<u32>();
+        sums.z += total(&lanes.z);
+        sums.sum_x += total(&lanes.sum_x);
+        sums.sum_xx += total(&lanes.sum_xx);
+        sums.above += lanes.above.iter().sum::<u32>();
     }
     sums
 }

@@ -9,8 +9,6 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use postlens_runtime::sink::SnsSink;
-use postlens_runtime::store::S3Store;
 use postlens_runtime::{BatchEngine, Worker, WorkerConfig};
 
 use crate::drain::{run_until_drained, DrainOptions, DrainReport};
@@ -342,24 +340,13 @@ impl LocalStack {
         // The function's clients act under its role, as in Lambda; the event source
         // mapping (the Lambda service) keeps the caller's `config`.
         let (config, _) = self.role_config(function, config)?;
-        let config = &config;
-        let idempotency = postlens_runtime::idempotency::dynamodb_store(
-            worker_config.engine.idempotency.as_ref(),
-            config,
-        );
-        let engine = BatchEngine::new(
+        let s3 = crate::emulator::s3_client(&config);
+        Ok(postlens_runtime::lambda::wired_engine(
             worker,
-            Arc::new(SnsSink::new(
-                aws_sdk_sns::Client::new(config),
-                worker_config.output_topic_arn,
-            )),
-        )
-        .with_store(Arc::new(S3Store::new(crate::emulator::s3_client(config))))
-        .with_config(worker_config.engine);
-        Ok(match idempotency {
-            Some(store) => engine.with_idempotency(store),
-            None => engine,
-        })
+            worker_config,
+            &config,
+            s3,
+        ))
     }
 }
 

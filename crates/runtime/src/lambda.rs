@@ -46,16 +46,30 @@ pub async fn engine_from_env<W: Worker>(
     let config = WorkerConfig::from_env()?;
     // One AWS config for every client: loading it resolves credentials and region.
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let (sns, s3) = clients_for(&shared);
+    let (_, s3) = clients_for(&shared);
+    Ok(wired_engine(worker, config, &shared, s3))
+}
+
+/// `worker`'s engine as `config` describes it: publishing to SNS, claim checks and
+/// oversized results in S3 through `s3`, idempotency claims in DynamoDB when configured,
+/// every client from `shared`. The Lambda and the local stack (under the function's role)
+/// wire it the same way.
+pub fn wired_engine<W: Worker>(
+    worker: W,
+    config: WorkerConfig,
+    shared: &aws_config::SdkConfig,
+    s3: aws_sdk_s3::Client,
+) -> BatchEngine<W> {
     let idempotency =
-        crate::idempotency::dynamodb_store(config.engine.idempotency.as_ref(), &shared);
+        crate::idempotency::dynamodb_store(config.engine.idempotency.as_ref(), shared);
+    let sns = aws_sdk_sns::Client::new(shared);
     let engine = BatchEngine::new(worker, Arc::new(SnsSink::new(sns, config.output_topic_arn)))
         .with_store(Arc::new(S3Store::new(s3)))
         .with_config(config.engine);
-    Ok(match idempotency {
+    match idempotency {
         Some(store) => engine.with_idempotency(store),
         None => engine,
-    })
+    }
 }
 
 /// Serves SQS batches until the runtime stops. `process_started` measures the cold start.

@@ -245,7 +245,7 @@ fn read_candidate(text: &Text, start: usize, raw: &str, region: Option<Region>) 
         None => false,
     };
     let context_start = before.char_indices().rev().nth(30).map_or(0, |(i, _)| i);
-    let context = super::text::fold(&text.norm[context_start..start]);
+    let context = crate::fold::fold(&text.norm[context_start..start]);
     let context_words: Vec<&str> = context
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -213,8 +213,9 @@ pub fn parse_caption(caption: &str, market: Option<&str>) -> CaptionParse {
         })
         .collect::<Vec<_>>();
 
-    let price_on_request =
-        price.is_none() && offers.is_empty() && money::asks_for_price(&text::fold(&text.norm));
+    let price_on_request = price.is_none()
+        && offers.is_empty()
+        && money::asks_for_price(&crate::fold::fold(&text.norm));
     let colors = colours::find_colours(&text);
     let condition = condition::find_condition(&text);
     // The language detector's rules (no model here): the caption-parsed and

@@ -1,7 +1,7 @@
 //! Words that name products, for telling the product phrase from the hype around it
 //! ("Flash sale!! 🔥 Linen co-ord set": the second segment names something sold).
 //!
-//! Two sources, both the auto-tagger's: its product lexicon (nouns, slang and brands in the
+//! Two sources, both in `crate::products`: the product lexicon (nouns, slang and brands in the
 //! languages sellers write in), and the head noun of every Shopify taxonomy category (the
 //! last word of "Coffee Mugs", "Pressure Cookers"). Lexicon words are strong evidence;
 //! taxonomy head nouns are weaker (a few are everyday words too, like "set" or "pieces").
@@ -9,9 +9,8 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use super::text::fold;
-use crate::tags::lexicon::PRODUCT_TERMS;
-use crate::tags::SHOPIFY_TAXONOMY;
+use crate::fold::fold;
+use crate::products::{PRODUCT_TERMS, SHOPIFY_TAXONOMY};
 
 /// How strongly a word says "this segment names the product".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

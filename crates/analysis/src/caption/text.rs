@@ -48,7 +48,7 @@ impl Text {
             .iter()
             .map(|t| match t.kind {
                 Kind::Space | Kind::Newline => String::new(),
-                _ => fold(&norm[t.start..t.end]),
+                _ => crate::fold::fold(&norm[t.start..t.end]),
             })
             .collect();
         Self {
@@ -331,32 +331,6 @@ fn starts_url(bytes: &[u8]) -> bool {
         || lower(5).is_some_and(|b| b == b"wa.me")
 }
 
-/// Lower-case and strip Latin accents, so "Négro", "NEGRO" and "negro" compare equal.
-pub(crate) fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        for l in c.to_lowercase() {
-            out.push(match l {
-                'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-                'ç' => 'c',
-                'è' | 'é' | 'ê' | 'ë' => 'e',
-                'ì' | 'í' | 'î' | 'ï' => 'i',
-                'ñ' => 'n',
-                'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
-                'ù' | 'ú' | 'û' | 'ü' => 'u',
-                // Turkish letters, as the word lists spell them ("kirmizi", "siparis").
-                'ı' => 'i',
-                'ş' => 's',
-                'ğ' => 'g',
-                'ё' => 'е',
-                '\u{0300}'..='\u{036F}' => continue,
-                other => other,
-            });
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,11 +381,5 @@ mod tests {
     fn email_at_sign_is_not_a_mention() {
         let text = Text::new("mail shop@gmail.com");
         assert!(!text.tokens.iter().any(|t| t.kind == Kind::Mention));
-    }
-
-    #[test]
-    fn fold_strips_accents() {
-        assert_eq!(fold("Négro"), "negro");
-        assert_eq!(fold("DORADÉ"), "dorade");
     }
 }

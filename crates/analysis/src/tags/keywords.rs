@@ -4,7 +4,7 @@
 
 use super::lexicon::{GENERIC_HASHTAGS, STOPWORDS};
 use super::{EncodedText, TokenVector};
-use crate::caption::text::fold;
+use crate::fold::fold;
 use crate::vector::dot;
 
 #[derive(Debug, Clone, PartialEq)]

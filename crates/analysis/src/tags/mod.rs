@@ -15,9 +15,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::caption::text::fold;
 use crate::caption::{CaptionParse, Condition};
-pub use taxonomy::{Category, Taxonomy, TaxonomyError, SHOPIFY_TAXONOMY};
+use crate::fold::fold;
+pub use crate::products::SHOPIFY_TAXONOMY;
+pub use taxonomy::{Category, Taxonomy, TaxonomyError};
 
 /// A caption encoded by a sentence model: the pooled, unit-length embedding and each
 /// token's contextual vector with its byte range in the encoded text.
@@ -181,7 +182,7 @@ impl Tagger {
         }
         let mut terms = HashMap::new();
         let mut longest_term = 1;
-        for (variants, path, weight) in lexicon::PRODUCT_TERMS {
+        for (variants, path, weight) in crate::products::PRODUCT_TERMS {
             let category = taxonomy
                 .find_path(path)
                 .ok_or_else(|| TaggerError::UnknownPath {

@@ -1,9 +1,5 @@
 //! The Shopify Product Taxonomy (2024-07, MIT): categories with their paths and tree.
 
-/// The Shopify Product Taxonomy 2024-07 (MIT, see data/shopify-taxonomy/LICENSE), shipped
-/// inside the binary so the tagger needs no data file besides its embeddings.
-pub const SHOPIFY_TAXONOMY: &str = include_str!("../../../../data/shopify-taxonomy/categories.txt");
-
 /// One category: `gid://shopify/TaxonomyCategory/aa-8-10`, `Apparel & Accessories > Shoes > Heels`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Category {
@@ -166,7 +162,7 @@ mod tests {
 
     #[test]
     fn the_shipped_taxonomy_parses() {
-        let text = SHOPIFY_TAXONOMY;
+        let text = crate::products::SHOPIFY_TAXONOMY;
         let taxonomy = Taxonomy::parse(text).expect("parses");
         assert_eq!(taxonomy.len(), 10_281);
     }

@@ -9,7 +9,7 @@ use postlens_runtime::logging::{self, LogTarget};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let started = Instant::now();
-    logging::init(LogTarget::Stdout, "info");
+    logging::init(LogTarget::Stdout, "info")?;
     let model_dir = postlens_runtime::model_files::model_dir(
         &["minilm-l6-v2", "taxonomy"],
         postlens_models::model_dir,

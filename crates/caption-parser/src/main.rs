@@ -8,6 +8,6 @@ use postlens_runtime::logging::{self, LogTarget};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let started = Instant::now();
-    logging::init(LogTarget::Stdout, "info");
+    logging::init(LogTarget::Stdout, "info")?;
     postlens_runtime::lambda::run(caption_parser::CaptionParser::new(), started).await
 }

@@ -19,7 +19,7 @@ use aws_sdk_sqs::types::{
 };
 use futures::future::BoxFuture;
 use lambda_runtime::{Context, LambdaEvent};
-use postlens_runtime::{BatchEngine, Worker};
+use postlens_runtime::{AllFailedMode, BatchEngine, InvocationSettings, Worker};
 
 use crate::queue::LocalQueue;
 use crate::topology::FunctionSpec;
@@ -36,6 +36,7 @@ pub trait LocalFunction: Send + Sync {
 /// A worker's batch engine behind the same entry point the Lambda binary uses.
 pub struct EngineFunction<W: Worker> {
     engine: Arc<BatchEngine<W>>,
+    all_failed_mode: AllFailedMode,
 }
 
 impl<W: Worker> EngineFunction<W> {
@@ -43,7 +44,14 @@ impl<W: Worker> EngineFunction<W> {
     pub fn new(engine: BatchEngine<W>) -> Self {
         Self {
             engine: Arc::new(engine),
+            all_failed_mode: AllFailedMode::Report,
         }
+    }
+
+    /// Answers a batch whose every record failed as `invocation` says (`ALL_FAILED_MODE`).
+    pub fn with_invocation(mut self, invocation: &InvocationSettings) -> Self {
+        self.all_failed_mode = invocation.all_failed_mode;
+        self
     }
 }
 
@@ -55,8 +63,8 @@ impl<W: Worker> LocalFunction for EngineFunction<W> {
         // The future owns its engine handle, as in `lambda::run`: borrowing `self` across
         // the await trips a higher-ranked Send check on the worker's future.
         let engine = self.engine.clone();
+        let mode = self.all_failed_mode;
         Box::pin(async move {
-            let mode = engine.config().all_failed_mode;
             postlens_runtime::lambda::handle_batch(&engine, event, mode, false)
                 .await
                 .0

@@ -168,7 +168,7 @@ enum HostileWorker {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
-    postlens_runtime::logging::init(postlens_runtime::logging::LogTarget::Stderr, "warn");
+    postlens_runtime::logging::init(postlens_runtime::logging::LogTarget::Stderr, "warn")?;
     let cli = Cli::parse();
     match cli.command {
         Command::Caption => {

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::settings::{ConfigError, Env};
+
 /// What a failed record does to the later records of a FIFO batch (`FIFO_FAILURE_MODE`), which must not overtake it.
 ///
 /// The default is [`SkipGroup`](Self::SkipGroup): order is kept per message group, and a
@@ -35,8 +37,6 @@ pub struct EngineConfig {
     pub deadline_margin: Duration,
     /// See [`FifoFailureMode`].
     pub fifo_failure_mode: FifoFailureMode,
-    /// See [`AllFailedMode`].
-    pub all_failed_mode: AllFailedMode,
     /// Bucket for results too large for SNS; without one such results become error events.
     pub claim_check_bucket: Option<String>,
     /// Cap on a claim-checked input payload.
@@ -48,8 +48,6 @@ pub struct EngineConfig {
     /// as a permanent `internal_error` event instead of returned for a retry that would move
     /// it to the DLQ unseen. `None` (unknown) always retries.
     pub max_receive_count: Option<u32>,
-    /// Where the EMF metrics go and which stack they belong to.
-    pub metrics: crate::metrics::MetricsConfig,
     /// The idempotency store's settings; `None` (no `IDEMPOTENCY_TABLE`) turns it off.
     pub idempotency: Option<crate::idempotency::IdempotencyConfig>,
 }
@@ -60,33 +58,13 @@ impl Default for EngineConfig {
             max_concurrency: 8,
             deadline_margin: Duration::from_millis(2_000),
             fifo_failure_mode: FifoFailureMode::SkipGroup,
-            all_failed_mode: AllFailedMode::Report,
             claim_check_bucket: None,
             max_claim_check_bytes: 4 * 1024 * 1024,
             output_is_fifo: false,
             max_receive_count: None,
-            metrics: crate::metrics::MetricsConfig::default(),
             idempotency: None,
         }
     }
-}
-
-/// Why the environment could not be read as a configuration.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    /// A required variable is unset or blank.
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    /// A variable is set to something unusable.
-    #[error("environment variable {name} has an invalid value {value:?}: {expected}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// Its value.
-        value: String,
-        /// What it should have been.
-        expected: &'static str,
-    },
 }
 
 /// Everything a Lambda worker needs from its environment.
@@ -96,6 +74,81 @@ pub struct WorkerConfig {
     pub output_topic_arn: String,
     /// The engine's settings.
     pub engine: EngineConfig,
+    /// What the Lambda does around the engine.
+    pub invocation: InvocationSettings,
+}
+
+/// What the Lambda does with a batch's outcome, beside the engine: how an all-failed batch
+/// is answered and where the EMF metrics go. The engine never reads these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvocationSettings {
+    /// See [`AllFailedMode`].
+    pub all_failed_mode: AllFailedMode,
+    /// Where the EMF metrics go and which stack they belong to.
+    pub metrics: crate::metrics::MetricsConfig,
+}
+
+impl Default for InvocationSettings {
+    fn default() -> Self {
+        Self {
+            all_failed_mode: AllFailedMode::Report,
+            metrics: crate::metrics::MetricsConfig::default(),
+        }
+    }
+}
+
+impl InvocationSettings {
+    /// Reads `ALL_FAILED_MODE` and the metrics settings.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            all_failed_mode: env.choice(
+                "ALL_FAILED_MODE",
+                &[
+                    ("report", AllFailedMode::Report),
+                    ("error", AllFailedMode::Error),
+                ],
+                "report or error",
+                AllFailedMode::Report,
+            )?,
+            metrics: crate::metrics::MetricsConfig::from_env(env)?,
+        })
+    }
+}
+
+impl EngineConfig {
+    /// Reads the engine's settings; `output_topic_arn` tells whether the topic is FIFO.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+        output_topic_arn: &str,
+    ) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        Ok(Self {
+            max_concurrency: env.positive("MAX_CONCURRENCY", defaults.max_concurrency)?,
+            deadline_margin: Duration::from_millis(env.positive(
+                "DEADLINE_MARGIN_MS",
+                defaults.deadline_margin.as_millis() as u64,
+            )?),
+            fifo_failure_mode: env.choice(
+                "FIFO_FAILURE_MODE",
+                &[
+                    ("stop", FifoFailureMode::StopAll),
+                    ("skip_group", FifoFailureMode::SkipGroup),
+                ],
+                "stop or skip_group",
+                defaults.fifo_failure_mode,
+            )?,
+            claim_check_bucket: env.text("CLAIM_CHECK_BUCKET"),
+            max_claim_check_bytes: env
+                .positive("MAX_CLAIM_CHECK_BYTES", defaults.max_claim_check_bytes)?,
+            output_is_fifo: output_topic_arn.ends_with(".fifo"),
+            max_receive_count: env.parsed(
+                "MAX_RECEIVE_COUNT",
+                "a positive integer",
+                |n: &u32| *n > 0,
+            )?,
+            idempotency: crate::idempotency::IdempotencyConfig::from_env(env)?,
+        })
+    }
 }
 
 impl WorkerConfig {
@@ -106,98 +159,21 @@ impl WorkerConfig {
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let output_topic_arn =
-            get("OUTPUT_TOPIC_ARN").ok_or(ConfigError::Missing("OUTPUT_TOPIC_ARN"))?;
-        let defaults = EngineConfig::default();
-        let number = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
-            match get(name) {
-                None => Ok(default),
-                Some(value) => match value.trim().parse::<usize>() {
-                    Ok(n) if n > 0 => Ok(n),
-                    _ => Err(ConfigError::Invalid {
-                        name,
-                        value,
-                        expected: "a positive integer",
-                    }),
-                },
-            }
-        };
-        let fifo_failure_mode = match get("FIFO_FAILURE_MODE").as_deref() {
-            Some("stop") => FifoFailureMode::StopAll,
-            None | Some("skip_group") => FifoFailureMode::SkipGroup,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "FIFO_FAILURE_MODE",
-                    value: other.to_owned(),
-                    expected: "stop or skip_group",
-                })
-            }
-        };
-        let all_failed_mode = match get("ALL_FAILED_MODE").as_deref() {
-            None | Some("report") => AllFailedMode::Report,
-            Some("error") => AllFailedMode::Error,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "ALL_FAILED_MODE",
-                    value: other.to_owned(),
-                    expected: "report or error",
-                })
-            }
-        };
-        let engine = EngineConfig {
-            max_concurrency: number("MAX_CONCURRENCY", defaults.max_concurrency)?,
-            deadline_margin: std::time::Duration::from_millis(number(
-                "DEADLINE_MARGIN_MS",
-                defaults.deadline_margin.as_millis() as usize,
-            )? as u64),
-            fifo_failure_mode,
-            all_failed_mode,
-            claim_check_bucket: get("CLAIM_CHECK_BUCKET"),
-            max_claim_check_bytes: number("MAX_CLAIM_CHECK_BYTES", defaults.max_claim_check_bytes)?,
-            output_is_fifo: output_topic_arn.ends_with(".fifo"),
-            max_receive_count: match get("MAX_RECEIVE_COUNT") {
-                None => None,
-                Some(_) => Some(number("MAX_RECEIVE_COUNT", 0)? as u32),
-            },
-            metrics: crate::metrics::MetricsConfig::from_lookup(get),
-            idempotency: crate::idempotency::IdempotencyConfig::from_lookup(get),
-        };
+        let env = Env::new(lookup);
+        let output_topic_arn = env.required("OUTPUT_TOPIC_ARN")?;
         Ok(Self {
+            engine: EngineConfig::from_env(&env, &output_topic_arn)?,
+            invocation: InvocationSettings::from_env(&env)?,
             output_topic_arn,
-            engine,
         })
     }
-}
-
-/// A comma-separated list setting (`MEDIA_BUCKETS=a, b`): trimmed, empty entries dropped.
-pub fn name_list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn name_lists_are_trimmed_and_skip_empty_entries() {
-        assert_eq!(name_list(" a, b ,,c "), vec!["a", "b", "c"]);
-        assert!(name_list("").is_empty());
-    }
-    use std::collections::HashMap;
-
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
-    }
+    use crate::settings::lookup_in as lookup;
 
     #[test]
     fn topic_is_required() {
@@ -225,12 +201,12 @@ mod tests {
         .unwrap();
         assert_eq!(config.engine.max_receive_count, Some(5));
         assert_eq!(
-            config.engine.metrics,
+            config.invocation.metrics,
             crate::metrics::MetricsConfig::default()
         );
         assert_eq!(config.engine.max_concurrency, 3);
         assert_eq!(config.engine.fifo_failure_mode, FifoFailureMode::StopAll);
-        assert_eq!(config.engine.all_failed_mode, AllFailedMode::Error);
+        assert_eq!(config.invocation.all_failed_mode, AllFailedMode::Error);
         assert_eq!(
             config.engine.claim_check_bucket.as_deref(),
             Some("big-results")

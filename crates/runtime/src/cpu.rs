@@ -77,7 +77,7 @@ impl CpuPool {
 
 fn panic_message(error: tokio::task::JoinError) -> String {
     match error.try_into_panic() {
-        Ok(payload) => crate::engine::describe_panic(payload.as_ref()),
+        Ok(payload) => crate::error::describe_panic(payload.as_ref()),
         Err(error) => error.to_string(),
     }
 }

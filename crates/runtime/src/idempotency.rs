@@ -22,6 +22,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::event::Status;
+use crate::settings::{ConfigError, Env};
 
 /// How the store is set up: `IDEMPOTENCY_TABLE` turns it on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,26 +38,18 @@ pub struct IdempotencyConfig {
 }
 
 impl IdempotencyConfig {
-    /// Reads the settings through `lookup`; `None` when `IDEMPOTENCY_TABLE` is unset.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
-        let set = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
+    /// Reads the settings; `None` when `IDEMPOTENCY_TABLE` is unset.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let Some(table) = env.text("IDEMPOTENCY_TABLE") else {
+            return Ok(None);
         };
-        let table = set("IDEMPOTENCY_TABLE")?;
-        Some(Self {
+        Ok(Some(Self {
             table,
-            key_fields: set("IDEMPOTENCY_KEY_FIELDS")
-                .map(|v| crate::config::name_list(&v))
-                .unwrap_or_default(),
-            ttl: Duration::from_secs(
-                set("IDEMPOTENCY_TTL_SECONDS")
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .filter(|&s| s > 0)
-                    .unwrap_or(3600),
-            ),
-        })
+            key_fields: env.list("IDEMPOTENCY_KEY_FIELDS"),
+            ttl: Duration::from_secs(env.positive("IDEMPOTENCY_TTL_SECONDS", 3600)?),
+        }))
     }
 }
 
@@ -314,23 +307,36 @@ mod tests {
 
     #[test]
     fn it_is_off_unless_a_table_is_named() {
-        assert_eq!(IdempotencyConfig::from_lookup(|_| None), None);
-        let config = IdempotencyConfig::from_lookup(|name| match name {
-            "IDEMPOTENCY_TABLE" => Some("idem".to_owned()),
-            "IDEMPOTENCY_KEY_FIELDS" => Some("video_id, caption".to_owned()),
-            "IDEMPOTENCY_TTL_SECONDS" => Some("60".to_owned()),
-            _ => None,
-        })
+        let read = |pairs: &[(&str, &str)]| {
+            IdempotencyConfig::from_env(&Env::new(crate::settings::lookup_in(pairs)))
+        };
+        assert_eq!(read(&[]), Ok(None));
+        let config = read(&[
+            ("IDEMPOTENCY_TABLE", "idem"),
+            ("IDEMPOTENCY_KEY_FIELDS", "video_id, caption"),
+            ("IDEMPOTENCY_TTL_SECONDS", "60"),
+        ])
+        .expect("readable")
         .expect("on");
         assert_eq!(config.table, "idem");
         assert_eq!(config.key_fields, ["video_id", "caption"]);
         assert_eq!(config.ttl, Duration::from_secs(60));
-        let defaults = IdempotencyConfig::from_lookup(|name| {
-            (name == "IDEMPOTENCY_TABLE").then(|| "t".into())
-        })
-        .expect("on");
+        let defaults = read(&[("IDEMPOTENCY_TABLE", "t")])
+            .expect("readable")
+            .expect("on");
         assert!(defaults.key_fields.is_empty());
         assert_eq!(defaults.ttl, Duration::from_secs(3600));
+        // A TTL that cannot be read stops the function; it was an hour, silently.
+        assert!(matches!(
+            read(&[
+                ("IDEMPOTENCY_TABLE", "t"),
+                ("IDEMPOTENCY_TTL_SECONDS", "1h")
+            ]),
+            Err(ConfigError::Invalid {
+                name: "IDEMPOTENCY_TTL_SECONDS",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -9,9 +9,9 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Context, LambdaEvent};
 use tracing::{info, info_span, Instrument};
 
-use crate::config::{AllFailedMode, WorkerConfig};
+use crate::config::{AllFailedMode, InvocationSettings, WorkerConfig};
+use crate::emf::{emf_lines, InvocationFacts};
 use crate::engine::{BatchEngine, BatchReport, Worker};
-use crate::metrics::{emf_lines, InvocationFacts};
 use crate::sink::SnsSink;
 use crate::store::S3Store;
 
@@ -39,15 +39,13 @@ fn clients_for(shared: &aws_config::SdkConfig) -> (aws_sdk_sns::Client, aws_sdk_
     )
 }
 
-/// The engine wired to SNS and S3, as every worker binary uses it.
-pub async fn engine_from_env<W: Worker>(
-    worker: W,
-) -> Result<BatchEngine<W>, lambda_runtime::Error> {
-    let config = WorkerConfig::from_env()?;
+/// The engine wired to SNS and S3 with the SDK's default credentials and region, as every
+/// worker binary uses it.
+pub async fn connected_engine<W: Worker>(worker: W, config: WorkerConfig) -> BatchEngine<W> {
     // One AWS config for every client: loading it resolves credentials and region.
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let (_, s3) = clients_for(&shared);
-    Ok(wired_engine(worker, config, &shared, s3))
+    wired_engine(worker, config, &shared, s3)
 }
 
 /// `worker`'s engine as `config` describes it: publishing to SNS, claim checks and
@@ -77,9 +75,10 @@ pub async fn run<W: Worker>(
     worker: W,
     process_started: Instant,
 ) -> Result<(), lambda_runtime::Error> {
-    let engine = Arc::new(engine_from_env(worker).await?);
+    let config = WorkerConfig::from_env()?;
+    let invocation = Arc::new(config.invocation.clone());
+    let engine = Arc::new(connected_engine(worker, config).await);
     let init_ms = crate::metrics::elapsed_ms(process_started);
-    let all_failed_mode = engine.config().all_failed_mode;
     info!(
         init_ms,
         worker = engine.worker().descriptor().name,
@@ -89,12 +88,13 @@ pub async fn run<W: Worker>(
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let engine = engine.clone();
         let cold = cold.clone();
+        let invocation = invocation.clone();
         async move {
             let facts = InvocationFacts {
                 cold_start: cold.swap(false, Ordering::Relaxed),
                 init_ms: Some(init_ms),
             };
-            handle(&engine, event, facts, all_failed_mode).await
+            handle(&engine, event, facts, &invocation).await
         }
     }))
     .await
@@ -105,15 +105,16 @@ pub async fn handle<W: Worker>(
     engine: &BatchEngine<W>,
     event: LambdaEvent<SqsEvent>,
     facts: InvocationFacts,
-    all_failed_mode: AllFailedMode,
+    invocation: &InvocationSettings,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let (answer, report) = handle_batch(engine, event, all_failed_mode, facts.cold_start).await;
+    let (answer, report) =
+        handle_batch(engine, event, invocation.all_failed_mode, facts.cold_start).await;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
     for line in emf_lines(
-        &engine.config().metrics,
+        &invocation.metrics,
         engine.worker().descriptor().name,
         &report,
         facts,

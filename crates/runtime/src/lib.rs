@@ -5,6 +5,7 @@
 pub mod config;
 pub mod contracts;
 pub mod cpu;
+pub mod emf;
 pub mod engine;
 pub mod envelope;
 pub mod error;
@@ -16,15 +17,17 @@ pub mod logging;
 pub mod metrics;
 pub mod model_files;
 pub mod redact;
+pub mod settings;
 pub mod sink;
 pub mod sqs_text;
 pub mod store;
 pub mod xray;
 
-pub use config::{AllFailedMode, EngineConfig, FifoFailureMode, WorkerConfig};
+pub use config::{AllFailedMode, EngineConfig, FifoFailureMode, InvocationSettings, WorkerConfig};
 pub use cpu::CpuPool;
 pub use engine::{BatchEngine, BatchOutcome, BatchReport, RecordOutcome, Worker};
 pub use error::{codes, RecordError};
 pub use event::{OutputEvent, Status, WorkerDescriptor};
+pub use settings::ConfigError;
 pub use sink::{EventSink, MemorySink, PublishEntry};
 pub use store::{MemoryStore, ObjectStore, StoreError};

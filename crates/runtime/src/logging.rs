@@ -16,6 +16,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{filter, EnvFilter, Layer};
 
+use crate::settings::{ConfigError, Env};
+
 /// Where log lines go: Lambda collects stdout; the CLI keeps stdout for its JSONL output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogTarget {
@@ -28,9 +30,16 @@ pub enum LogTarget {
 /// Installs the JSON subscriber once; later calls are ignored (tests may race to it).
 /// The level comes from [`filter_directive`] (Lambdas default to `info`, the CLI to `warn`);
 /// `LOG_DEBUG_SAMPLE_RATE` turns on debug lines for that share of invocations.
-pub fn init(target: LogTarget, default_level: &str) {
-    let lookup = |name: &str| std::env::var(name).ok();
-    let settings = LogSettings::from_lookup(lookup, default_level);
+///
+/// A setting that cannot be read is logged and returned (the binaries end their cold start
+/// on it, as on any bad setting); the subscriber is installed with the defaults first, so
+/// that line is written.
+pub fn init(target: LogTarget, default_level: &str) -> Result<(), ConfigError> {
+    let read = LogSettings::from_lookup(|name| std::env::var(name).ok(), default_level);
+    let settings = read.clone().unwrap_or_else(|_| LogSettings {
+        directive: default_level.to_owned(),
+        debug_sample_rate: 0.0,
+    });
     if target == LogTarget::Stdout {
         install_panic_hook();
     }
@@ -42,6 +51,8 @@ pub fn init(target: LogTarget, default_level: &str) {
             tracing::subscriber::set_global_default(subscriber(&settings, std::io::stderr))
         }
     };
+    read.map(|_| ())
+        .inspect_err(|error| tracing::error!(%error, "logging settings"))
 }
 
 /// What the environment says about logging.
@@ -56,15 +67,16 @@ pub struct LogSettings {
 
 impl LogSettings {
     /// Reads the settings through `lookup`, with `default_level` when no level is set.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, default_level: &str) -> Self {
-        let debug_sample_rate = lookup("LOG_DEBUG_SAMPLE_RATE")
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|rate| rate.is_finite())
-            .map_or(0.0, |rate| rate.clamp(0.0, 1.0));
-        Self {
-            directive: filter_directive(lookup, default_level),
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        default_level: &str,
+    ) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
+        let debug_sample_rate = sample_rate(&env)?;
+        Ok(Self {
+            directive: filter_directive(|name| env.text(name), default_level),
             debug_sample_rate,
-        }
+        })
     }
 }
 
@@ -113,12 +125,22 @@ pub fn sample_debug(settings_rate: f64, request_id: &str) -> bool {
     sampled
 }
 
-/// The debug sample rate from the environment, read once.
+/// `LOG_DEBUG_SAMPLE_RATE`, a share from 0 to 1; 0 when unset.
+fn sample_rate<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<f64, ConfigError> {
+    Ok(env
+        .parsed(
+            "LOG_DEBUG_SAMPLE_RATE",
+            "a share from 0 to 1",
+            |rate: &f64| (0.0..=1.0).contains(rate),
+        )?
+        .unwrap_or(0.0))
+}
+
+/// The debug sample rate from the environment, read once. A rate that cannot be read ended
+/// the cold start in [`init`]; where `init` did not run (the local stack) it samples nothing.
 pub fn debug_sample_rate() -> f64 {
     static RATE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *RATE.get_or_init(|| {
-        LogSettings::from_lookup(|name| std::env::var(name).ok(), "info").debug_sample_rate
-    })
+    *RATE.get_or_init(|| sample_rate(&Env::process()).unwrap_or(0.0))
 }
 
 /// A value in [0, 1) from a string (FNV-1a), for sampling.
@@ -542,12 +564,23 @@ mod tests {
     fn the_sample_rate_is_read_and_bounded() {
         let rate = |value: &str| {
             LogSettings::from_lookup(lookup(&[("LOG_DEBUG_SAMPLE_RATE", value)]), "info")
-                .debug_sample_rate
+                .map(|settings| settings.debug_sample_rate)
         };
-        assert_eq!(rate("0.1"), 0.1);
-        assert_eq!(rate("7"), 1.0);
-        assert_eq!(rate("-1"), 0.0);
-        assert_eq!(rate("NaN"), 0.0);
-        assert_eq!(rate("often"), 0.0);
+        assert_eq!(rate("0.1"), Ok(0.1));
+        assert_eq!(rate(" "), Ok(0.0));
+        // Out of range or not a number: an error naming the variable, as for every setting
+        // (these were clamped or read as 0 before).
+        for bad in ["7", "-1", "NaN", "often"] {
+            assert!(
+                matches!(
+                    rate(bad),
+                    Err(ConfigError::Invalid {
+                        name: "LOG_DEBUG_SAMPLE_RATE",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 }

@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use postlens_analysis::slop::{self, Level, ModelEvidence, ScoreOptions, SlopResult};
 use postlens_models::{ModelError, SentenceEmbedder, SmolLm2};
-use postlens_runtime::config::name_list;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::{elapsed_ms, Metric};
+use postlens_runtime::settings::{ConfigError, Env};
 use postlens_runtime::store::AllowedObjects;
 use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
 use serde::{Deserialize, Serialize};
@@ -182,11 +182,13 @@ pub struct TextScorerConfig {
 
 impl TextScorerConfig {
     /// Reads the settings through `lookup` (the process environment in the Lambda).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        Self {
-            document_buckets: name_list(&lookup("DOCUMENT_BUCKETS").unwrap_or_default()),
-            document_prefix: lookup("DOCUMENT_PREFIX").map(|p| p.trim().to_owned()),
-        }
+    /// Neither can be wrong (a list and a prefix); the `Result` is the settings policy's.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
+        Ok(Self {
+            document_buckets: env.list("DOCUMENT_BUCKETS"),
+            document_prefix: env.text("DOCUMENT_PREFIX"),
+        })
     }
 }
 

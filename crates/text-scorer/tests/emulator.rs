@@ -70,7 +70,8 @@ async fn documents_become_text_scored_events() {
                 std::sync::Arc::new(store),
                 text_scorer::TextScorerConfig::from_lookup(|name| {
                     fixture.environment.get(name).cloned()
-                }),
+                })
+                .expect("the template's settings"),
             ),
             Duration::from_secs(120),
         )

@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use postlens_analysis::thumbnail::{CropRect, FrameQuality, ObjectBox};
 use postlens_models::YoloxNano;
-use postlens_runtime::config::name_list;
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::Metric;
+use postlens_runtime::settings::{ConfigError, Env};
 use postlens_runtime::store::AllowedObjects;
 use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
 use serde::{Deserialize, Serialize};
@@ -248,34 +248,19 @@ pub struct ThumbnailConfig {
     pub settings: Settings,
 }
 
-/// A setting the function cannot start with.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A required setting is unset.
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    /// A setting does not parse.
-    #[error("{0}")]
-    Invalid(String),
-}
-
 impl ThumbnailConfig {
     /// Reads the settings through `lookup` (the process environment in the Lambda, the
     /// template's resolved environment in the local stack).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let list = |name: &str| name_list(&lookup(name).unwrap_or_default());
-        let output_bucket = lookup("THUMBNAIL_BUCKET")
-            .map(|bucket| bucket.trim().to_owned())
-            .filter(|bucket| !bucket.is_empty())
-            .ok_or(ConfigError::Missing("THUMBNAIL_BUCKET"))?;
+        let env = Env::new(&lookup);
         Ok(Self {
-            output_bucket,
-            media_buckets: list("MEDIA_BUCKETS"),
+            output_bucket: env.required("THUMBNAIL_BUCKET")?,
+            media_buckets: env.list("MEDIA_BUCKETS"),
             urls: UrlPolicy {
-                allowed_hosts: list("VIDEO_URL_HOSTS"),
+                allowed_hosts: env.list("VIDEO_URL_HOSTS"),
                 ..UrlPolicy::default()
             },
-            settings: Settings::from_lookup(&lookup).map_err(ConfigError::Invalid)?,
+            settings: Settings::from_lookup(&lookup)?,
         })
     }
 }

@@ -12,7 +12,7 @@ use thumbnail_generator::{ThumbnailConfig, ThumbnailGenerator};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let started = Instant::now();
-    logging::init(LogTarget::Stdout, "info");
+    logging::init(LogTarget::Stdout, "info")?;
     let config = ThumbnailConfig::from_lookup(|name| std::env::var(name).ok())?;
     let model_dir =
         postlens_runtime::model_files::model_dir(&["yolox-nano"], postlens_models::model_dir)

@@ -13,6 +13,7 @@ use postlens_media::{
 };
 use postlens_models::{DetectorSettings, ModelError, RgbView, YoloxNano};
 use postlens_runtime::metrics::elapsed_ms;
+use postlens_runtime::settings::{ConfigError, Env};
 use serde::Serialize;
 
 /// One requested output: an aspect ratio and a width in pixels.
@@ -139,47 +140,36 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The defaults with the function's settings applied: `THUMBNAIL_SIZES`, `JPEG_QUALITY`
-    /// and `MAX_MEDIA_BYTES`, read through `lookup` (the Lambda and `postlens hostile` read
-    /// the same names; tests need not touch the process environment).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let mut settings = Self::default();
-        if let Some(sizes) = lookup("THUMBNAIL_SIZES") {
-            settings.outputs =
-                OutputSpec::parse_list(&sizes).map_err(|e| format!("THUMBNAIL_SIZES: {e}"))?;
-        }
-        if let Some(quality) = lookup("JPEG_QUALITY") {
-            settings.jpeg_quality = quality
-                .trim()
-                .parse()
-                .ok()
-                .filter(|q| (1..=100).contains(q))
-                .ok_or_else(|| format!("JPEG_QUALITY must be 1-100, not {quality:?}"))?;
-        }
-        if let Some(records) = lookup("MAX_CONCURRENCY") {
-            settings.media_slots =
-                records
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| {
-                        format!("MAX_CONCURRENCY must be a positive integer, not {records:?}")
-                    })?;
-        }
-        if let Some(memory) = lookup("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") {
-            let megabytes: usize = memory.trim().parse().map_err(|_| {
-                format!("AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be megabytes, not {memory:?}")
-            })?;
-            settings.cpu_workers = Some(megabytes.div_ceil(LAMBDA_MB_PER_VCPU).max(1));
-        }
-        if let Some(bytes) = lookup("MAX_MEDIA_BYTES") {
-            settings.limits.max_bytes = bytes
-                .trim()
-                .parse()
-                .map_err(|_| format!("MAX_MEDIA_BYTES must be a number of bytes, not {bytes:?}"))?;
-        }
-        Ok(settings)
+    /// The defaults with the function's settings applied: `THUMBNAIL_SIZES`, `JPEG_QUALITY`,
+    /// `MAX_MEDIA_BYTES`, `MAX_CONCURRENCY` and the function's memory, read through `lookup`
+    /// (the Lambda and `postlens hostile` read the same names; tests need not touch the
+    /// process environment). Unset is the default; a value that cannot be read is an error.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
+        let defaults = Self::default();
+        Ok(Self {
+            outputs: env
+                .read_with("THUMBNAIL_SIZES", OutputSpec::parse_list)?
+                .unwrap_or(defaults.outputs),
+            jpeg_quality: env
+                .parsed("JPEG_QUALITY", "a quality from 1 to 100", |q: &u8| {
+                    (1..=100).contains(q)
+                })?
+                .unwrap_or(defaults.jpeg_quality),
+            media_slots: env.positive("MAX_CONCURRENCY", defaults.media_slots)?,
+            cpu_workers: env
+                .parsed(
+                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                    "megabytes",
+                    |_: &usize| true,
+                )?
+                .map(|megabytes| megabytes.div_ceil(LAMBDA_MB_PER_VCPU).max(1)),
+            limits: MediaLimits {
+                max_bytes: env.positive("MAX_MEDIA_BYTES", defaults.limits.max_bytes)?,
+                ..defaults.limits
+            },
+            ..defaults
+        })
     }
 }
 
@@ -563,8 +553,9 @@ mod tests {
             ("MAX_MEDIA_BYTES", "lots"),
             ("THUMBNAIL_SIZES", "1x1"),
         ] {
-            let error = Settings::from_lookup(|n| (n == name).then(|| value.to_owned()));
-            assert!(error.is_err(), "{name}={value}");
+            let error =
+                Settings::from_lookup(|n| (n == name).then(|| value.to_owned())).expect_err(name);
+            assert!(error.to_string().contains(name), "{error}");
         }
         let out_of_range = |item: &str, value: &str| OutputSpecError::OutOfRange {
             item: item.to_owned(),

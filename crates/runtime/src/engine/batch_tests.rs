@@ -10,12 +10,12 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::config::{AllFailedMode, EngineConfig, FifoFailureMode};
+use crate::config::{AllFailedMode, EngineConfig, FifoFailureMode, InvocationSettings};
+use crate::emf::InvocationFacts;
 use crate::engine::{BatchEngine, RecordOutcome, Worker};
 use crate::envelope::S3Location;
 use crate::error::{codes, RecordError};
 use crate::event::{derive_event_id, ContentDigest, OutputEvent, Status, WorkerDescriptor};
-use crate::metrics::InvocationFacts;
 use crate::sink::{EventSink, MemorySink, PublishEntry};
 use crate::store::MemoryStore;
 
@@ -784,7 +784,10 @@ async fn all_failed_is_reported_or_raised() {
         &engine,
         lambda_event(event.clone()),
         InvocationFacts::default(),
-        AllFailedMode::Report,
+        &InvocationSettings {
+            all_failed_mode: AllFailedMode::Report,
+            ..InvocationSettings::default()
+        },
     )
     .await
     .unwrap();
@@ -793,7 +796,10 @@ async fn all_failed_is_reported_or_raised() {
         &engine,
         lambda_event(event),
         InvocationFacts::default(),
-        AllFailedMode::Error,
+        &InvocationSettings {
+            all_failed_mode: AllFailedMode::Error,
+            ..InvocationSettings::default()
+        },
     )
     .await
     .unwrap_err();

@@ -16,7 +16,6 @@ mod publish;
 pub(crate) mod record;
 pub mod worker;
 
-use std::any::Any;
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
@@ -307,39 +306,5 @@ pub(super) async fn before<T>(cutoff: Option<Instant>, work: impl Future<Output 
     match cutoff {
         Some(cutoff) => tokio::time::timeout_at(cutoff.into(), work).await.ok(),
         None => Some(work.await),
-    }
-}
-
-/// The panic's message up to its first quoted part: std's own messages quote the values
-/// involved (a string sliced off a character boundary is printed whole), and here those
-/// are the user's text.
-pub(crate) fn describe_panic(payload: &(dyn Any + Send)) -> String {
-    let message = if let Some(s) = payload.downcast_ref::<&str>() {
-        *s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.as_str()
-    } else {
-        "non-string panic payload"
-    };
-    match message.find(['`', '\'', '"']) {
-        Some(at) => format!("{}(quoted value removed)", &message[..at]),
-        None => message.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn panic_messages_lose_what_they_quote() {
-        let caption = "Robe é";
-        let payload = std::panic::catch_unwind(|| {
-            let _ = &caption[..6];
-        })
-        .expect_err("slicing inside é panics");
-        let described = super::describe_panic(payload.as_ref());
-        assert!(!described.contains("Robe"), "{described}");
-        assert!(described.contains("is not a char boundary"), "{described}");
-        let plain: Box<dyn std::any::Any + Send> = Box::new("worker exploded");
-        assert_eq!(super::describe_panic(plain.as_ref()), "worker exploded");
     }
 }

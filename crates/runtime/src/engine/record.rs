@@ -13,7 +13,7 @@ use tracing::{error, info_span, warn, Instrument};
 
 use crate::contracts::{check_id, MAX_ID_BYTES};
 use crate::envelope::{decode_body, Payload, S3Location};
-use crate::error::{codes, RecordError};
+use crate::error::{codes, describe_panic, RecordError};
 use crate::event::{
     derive_event_id, ContentDigest, ErrorBody, OutputEvent, ResultLocation, Status,
     WorkerDescriptor, WorkerInfo, SCHEMA_VERSION,
@@ -24,7 +24,7 @@ use crate::sink::{PublishEntry, SNS_MAX_MESSAGE_BYTES};
 
 use super::outcome::RecordOutcome;
 use super::worker::Worker;
-use super::{before, bounded_prefix, describe_panic, result_value, BatchEngine};
+use super::{before, bounded_prefix, result_value, BatchEngine};
 
 /// A record that finished analysis and is waiting to be published.
 pub(crate) struct Prepared {

@@ -2,14 +2,15 @@
 //! names the functions' environments refer to.
 
 use std::collections::{BTreeMap, HashMap};
-
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use postlens_runtime::{BatchEngine, Worker, WorkerConfig};
+use postlens_runtime::{Worker, WorkerConfig};
+
+mod roles;
 
 use crate::drain::{run_until_drained, DrainOptions, DrainReport};
 use crate::mapping::{EngineFunction, EventSourceMapping, MappingError, MappingSettings};
@@ -274,7 +275,7 @@ pub enum WiringError {
         /// The function's logical id.
         function: String,
         /// What is wrong with its environment.
-        source: postlens_runtime::config::ConfigError,
+        source: postlens_runtime::ConfigError,
     },
 }
 
@@ -302,7 +303,7 @@ impl LocalStack {
         config: &aws_config::SdkConfig,
         max_duration: std::time::Duration,
     ) -> Result<DrainReport, DrainWorkerError> {
-        let engine = self.engine(worker, function, config)?;
+        let engine = self.function(worker, function, config)?;
         let queue = self
             .source_queues(function)
             .0
@@ -314,7 +315,7 @@ impl LocalStack {
             sqs.clone(),
             queue,
             MappingSettings::for_function(function),
-            Arc::new(EngineFunction::new(engine)),
+            Arc::new(engine),
         ));
         let options = DrainOptions {
             max_duration,
@@ -323,14 +324,15 @@ impl LocalStack {
         Ok(run_until_drained(&[mapping], &sqs, &options, |_| {}).await?)
     }
 
-    /// The worker's batch engine configured exactly as in Lambda: from the function's
-    /// environment in the template, with SNS and S3 clients for this stack's endpoint.
-    pub fn engine<W: Worker>(
+    /// The worker's function configured exactly as in Lambda: its engine and invocation
+    /// settings from the function's environment in the template, with SNS and S3 clients
+    /// for this stack's endpoint.
+    pub fn function<W: Worker>(
         &self,
         worker: W,
         function: &FunctionSpec,
         config: &aws_config::SdkConfig,
-    ) -> Result<BatchEngine<W>, WiringError> {
+    ) -> Result<EngineFunction<W>, WiringError> {
         let environment = self.environment(function)?;
         let worker_config = WorkerConfig::from_lookup(|name| environment.get(name).cloned())
             .map_err(|source| WiringError::Config {
@@ -341,12 +343,9 @@ impl LocalStack {
         // mapping (the Lambda service) keeps the caller's `config`.
         let (config, _) = self.role_config(function, config)?;
         let s3 = crate::emulator::s3_client(&config);
-        Ok(postlens_runtime::lambda::wired_engine(
-            worker,
-            worker_config,
-            &config,
-            s3,
-        ))
+        let invocation = worker_config.invocation.clone();
+        let engine = postlens_runtime::lambda::wired_engine(worker, worker_config, &config, s3);
+        Ok(EngineFunction::new(engine).with_invocation(&invocation))
     }
 }
 

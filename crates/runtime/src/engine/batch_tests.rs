@@ -1137,9 +1137,104 @@ async fn a_held_idempotency_key_on_the_last_receive_is_acknowledged() {
         codes::IDEMPOTENCY_IN_PROGRESS,
         "held",
     )));
-    let stage = engine.escalate_stage(0, &record, held);
+    let context = crate::engine::record::RecordContext::new(0, &record, Some(5));
+    let stage = engine.escalate_stage(&context, held);
     assert!(matches!(
         stage,
         crate::engine::record::Stage::Done(RecordOutcome::Acknowledged { .. })
     ));
+}
+
+/// A panic's event is built from what decoding read, not from the body read again: a
+/// claim-checked input's event names its subject and keeps the event id its content gives
+/// (read again, the body was only the pointer, and the event named neither).
+#[tokio::test]
+async fn a_claim_checked_panic_keeps_its_identity() {
+    let sink = Arc::new(MemorySink::default());
+    let store = Arc::new(MemoryStore::default());
+    let body = input("v9", "panic");
+    store.insert(
+        &S3Location::parse("s3://inputs/p9.json").unwrap(),
+        body.clone().into_bytes(),
+    );
+    let config = EngineConfig {
+        claim_check_bucket: Some("inputs".to_owned()),
+        max_receive_count: Some(5),
+        ..EngineConfig::default()
+    };
+    let engine = engine_with(sink.clone(), Some(store), config);
+    let pointer = json!({"claim_check": {"s3_uri": "s3://inputs/p9.json"}}).to_string();
+    let outcome = engine
+        .process_batch(&[received("m9", &pointer, 5)], None)
+        .await;
+    assert_eq!(outcome.report.internal_errors, 1);
+    let events = published(&sink);
+    assert_eq!(events[0].subject["video_id"].as_deref(), Some("v9"));
+    assert_eq!(
+        events[0].event_id,
+        derive_event_id(DESCRIPTOR.name, &ContentDigest::of_bytes(body.as_bytes()))
+    );
+}
+
+/// Answers every claim with a stored result this version cannot read.
+struct UnreadableStoredResult {
+    completed: AtomicUsize,
+}
+
+impl crate::idempotency::IdempotencyStore for UnreadableStoredResult {
+    fn claim<'a>(
+        &'a self,
+        _key: &'a str,
+        _payload_hash: &'a str,
+        _until: u64,
+    ) -> BoxFuture<'a, Result<crate::idempotency::Claim, crate::idempotency::StoreFailure>> {
+        Box::pin(async {
+            Ok(crate::idempotency::Claim::Completed(
+                crate::idempotency::StoredResult {
+                    event_id: "old".to_owned(),
+                    status: Status::Ok,
+                    message: r#"{"schema_version": 0}"#.to_owned(),
+                    attributes: Vec::new(),
+                },
+            ))
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        _key: &'a str,
+        _payload_hash: &'a str,
+        _result: &'a crate::idempotency::StoredResult,
+    ) -> BoxFuture<'a, Result<(), crate::idempotency::StoreFailure>> {
+        self.completed.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn release<'a>(
+        &'a self,
+        _key: &'a str,
+    ) -> BoxFuture<'a, Result<(), crate::idempotency::StoreFailure>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A stored result an older version wrote in a shape this one cannot read is not
+/// published blind (it could not be offloaded or replaced) nor retried into the DLQ: the
+/// record is analysed again, and the store is left as it is.
+#[tokio::test]
+async fn an_unreadable_stored_result_is_analysed_again() {
+    let sink = Arc::new(MemorySink::default());
+    let store = Arc::new(UnreadableStoredResult {
+        completed: AtomicUsize::new(0),
+    });
+    let engine =
+        BatchEngine::new(TestWorker::default(), sink.clone()).with_idempotency(store.clone());
+    let outcome = engine
+        .process_batch(&[record("m1", &input("v1", "fresh"))], None)
+        .await;
+    assert!(outcome.response.batch_item_failures.is_empty());
+    assert_eq!(outcome.report.republished, 0);
+    let events = published(&sink);
+    assert_eq!(events[0].result.as_ref().unwrap()["echo"], "fresh");
+    assert_eq!(store.completed.load(Ordering::SeqCst), 0);
 }

@@ -11,7 +11,7 @@ use crate::config::FifoFailureMode;
 use crate::error::{codes, RecordError};
 
 use super::outcome::RecordOutcome;
-use super::record::Stage;
+use super::record::{RecordContext, Stage};
 use super::worker::Worker;
 use super::BatchEngine;
 
@@ -19,39 +19,31 @@ impl<W: Worker> BatchEngine<W> {
     /// FIFO: one record at a time, in order; a failure blocks what follows it.
     pub(super) async fn prepare_in_order(
         &self,
-        records: &[SqsMessage],
+        contexts: &[RecordContext<'_>],
         cutoff: Option<Instant>,
     ) -> Vec<Stage> {
-        let mut stages = Vec::with_capacity(records.len());
+        let mut stages = Vec::with_capacity(contexts.len());
         let mut blocked = Blocked::default();
-        for (index, record) in records.iter().enumerate() {
-            if blocked.blocks(record, self.config.fifo_failure_mode) {
+        for context in contexts {
+            if blocked.blocks(context, self.config.fifo_failure_mode) {
                 stages.push(Stage::Done(RecordOutcome::Retry(predecessor_failed())));
                 continue;
             }
-            let stage = self.prepare_record(index, record, cutoff).await;
+            let stage = self.prepare_record(context, cutoff).await;
             if matches!(stage, Stage::Done(RecordOutcome::Retry(_))) {
-                blocked.add_at(record, index);
+                blocked.add(context);
             }
             stages.push(stage);
         }
         stages
     }
 
-    /// A FIFO output topic's MessageGroupId (the input's group) and deduplication id (the
-    /// event id); none for a standard topic.
-    pub(super) fn fifo_keys(
-        &self,
-        record: &SqsMessage,
-        event_id: &str,
-    ) -> (Option<String>, Option<String>) {
-        if !self.config.output_is_fifo {
-            return (None, None);
-        }
-        (
-            Some(message_group(record).unwrap_or("default").to_owned()),
-            Some(event_id.to_owned()),
-        )
+    /// A FIFO output topic's MessageGroupId: the input's group (the event id is the
+    /// deduplication id); none for a standard topic.
+    pub(super) fn output_group<'a>(&self, context: &RecordContext<'a>) -> Option<&'a str> {
+        self.config
+            .output_is_fifo
+            .then(|| context.group_id.unwrap_or("default"))
     }
 }
 
@@ -63,34 +55,31 @@ pub(super) struct Blocked {
 }
 
 impl Blocked {
-    pub(super) fn add_at(&mut self, record: &SqsMessage, index: usize) {
+    pub(super) fn add(&mut self, context: &RecordContext<'_>) {
+        let index = context.index;
         self.first_failure = Some(self.first_failure.map_or(index, |f| f.min(index)));
-        let group = message_group(record).unwrap_or_default().to_owned();
+        let group = context.group_id.unwrap_or_default().to_owned();
         let entry = self.groups.entry(group).or_insert(index);
         *entry = (*entry).min(index);
     }
 
-    pub(super) fn blocks(&self, record: &SqsMessage, mode: FifoFailureMode) -> bool {
+    pub(super) fn blocks(&self, context: &RecordContext<'_>, mode: FifoFailureMode) -> bool {
         match mode {
             FifoFailureMode::StopAll => self.first_failure.is_some(),
             FifoFailureMode::SkipGroup => self
                 .groups
-                .contains_key(message_group(record).unwrap_or_default()),
+                .contains_key(context.group_id.unwrap_or_default()),
         }
     }
 
     /// Blocked by a failure at an earlier position.
-    pub(super) fn blocks_before(
-        &self,
-        record: &SqsMessage,
-        index: usize,
-        mode: FifoFailureMode,
-    ) -> bool {
+    pub(super) fn blocks_before(&self, context: &RecordContext<'_>, mode: FifoFailureMode) -> bool {
+        let index = context.index;
         match mode {
             FifoFailureMode::StopAll => self.first_failure.is_some_and(|f| f < index),
             FifoFailureMode::SkipGroup => self
                 .groups
-                .get(message_group(record).unwrap_or_default())
+                .get(context.group_id.unwrap_or_default())
                 .is_some_and(|&f| f < index),
         }
     }

@@ -3,15 +3,19 @@
 //!
 //! - [`worker`]: what a worker implements.
 //! - [`outcome`]: what a batch and each record came to.
-//! - `record`: one record from SQS message to a prepared event (decode, claim, analyse,
-//!   error events, oversized results to S3).
+//! - `record`: one record from SQS message to a prepared event, in typed steps (decode,
+//!   claim, analyse, build the event, offload an oversized result to S3).
+//! - `claim`: the idempotency claim around the analysis, and its settling.
+//! - `prepared`: the event, drafted, then typed and serialised once.
 //! - `publish`: prepared events to SNS in PublishBatch calls within its limits.
 //! - `fifo`: the ordering rules of FIFO queues and topics.
 
 #[cfg(test)]
 mod batch_tests;
+mod claim;
 mod fifo;
 pub mod outcome;
+mod prepared;
 mod publish;
 pub(crate) mod record;
 pub mod worker;
@@ -29,8 +33,6 @@ use tracing::warn;
 
 use crate::config::EngineConfig;
 use crate::contracts::MAX_ID_BYTES;
-use crate::error::codes;
-use crate::event::Status;
 use crate::idempotency::IdempotencyStore;
 use crate::metrics::elapsed_ms;
 use crate::sink::EventSink;
@@ -41,7 +43,7 @@ pub use worker::Worker;
 
 use fifo::is_fifo_record;
 use publish::PUBLISH_MARGIN;
-use record::Stage;
+use record::{RecordContext, Stage};
 
 /// Runs one [`Worker`] over SQS batches: each record is decoded, analysed and published on
 /// its own, and the answer names only the records SQS should deliver again.
@@ -171,27 +173,32 @@ impl<W: Worker> BatchEngine<W> {
             d.checked_sub(self.config.deadline_margin)
                 .unwrap_or(started)
         });
+        let contexts: Vec<RecordContext<'_>> = records
+            .iter()
+            .enumerate()
+            .map(|(index, record)| RecordContext::new(index, record, self.config.max_receive_count))
+            .collect();
         let fifo = records.iter().any(is_fifo_record);
 
         let stages = if fifo {
-            self.prepare_in_order(records, cutoff).await
+            self.prepare_in_order(&contexts, cutoff).await
         } else {
             // Records on their last receives start first: a record left unstarted at the
             // deadline costs a receive, and on its last one that would be its end.
-            let mut order: Vec<usize> = (0..records.len()).collect();
-            order.sort_by_key(|&index| std::cmp::Reverse(receive_count(&records[index])));
-            // Index, not `&SqsMessage`, as the closure's argument: a borrowed argument makes
-            // the batch future fail the higher-ranked `Send` check callers need to box it.
-            let mut prepared: Vec<(usize, Stage)> = futures::stream::iter(order)
-                .map(|index| async move {
-                    (
-                        index,
-                        self.prepare_record(index, &records[index], cutoff).await,
-                    )
-                })
-                .buffered(self.config.max_concurrency.max(1))
-                .collect()
-                .await;
+            let mut order: Vec<usize> = (0..contexts.len()).collect();
+            order.sort_by_key(|&index| std::cmp::Reverse(contexts[index].receive_count));
+            // Index, not `&RecordContext`, as the closure's argument: a borrowed argument
+            // makes the batch future fail the higher-ranked `Send` check callers need to
+            // box it.
+            let contexts = &contexts;
+            let mut prepared: Vec<(usize, Stage)> =
+                futures::stream::iter(order)
+                    .map(|index| async move {
+                        (index, self.prepare_record(&contexts[index], cutoff).await)
+                    })
+                    .buffered(self.config.max_concurrency.max(1))
+                    .collect()
+                    .await;
             prepared.sort_by_key(|(index, _)| *index);
             prepared.into_iter().map(|(_, stage)| stage).collect()
         };
@@ -199,77 +206,52 @@ impl<W: Worker> BatchEngine<W> {
         // predecessor) on its last receive would move it to the DLQ unseen: it ends as an
         // error event instead, or, for a duplicate another invocation is publishing,
         // acknowledged.
-        let stages: Vec<Stage> = stages
-            .into_iter()
-            .enumerate()
-            .map(|(index, stage)| self.escalate_stage(index, &records[index], stage))
+        let stages: Vec<Stage> = contexts
+            .iter()
+            .zip(stages)
+            .map(|(context, stage)| self.escalate_stage(context, stage))
             .collect();
-        let process_ms = elapsed_ms(started);
+        let mut report = BatchReport {
+            records: records.len(),
+            process_ms: elapsed_ms(started),
+            ..BatchReport::default()
+        };
+        for stage in &stages {
+            if let Stage::Ready(prepared) = stage {
+                report.count_prepared(
+                    prepared.metrics.iter().cloned(),
+                    prepared.republished,
+                    prepared.offloaded,
+                );
+            }
+        }
 
         let publish_started = Instant::now();
         // Publishing must end before the invocation does: Lambda would otherwise kill it
         // mid-call and retry the whole batch. What is left at this moment is retried.
         let publish_cutoff = deadline.map(|d| d.checked_sub(PUBLISH_MARGIN).unwrap_or(started));
-        let mut worker_metrics = Vec::new();
-        let mut republished = 0;
-        for stage in &stages {
-            if let Stage::Ready(prepared) = stage {
-                crate::metrics::accumulate(&mut worker_metrics, prepared.metrics.iter().cloned());
-                republished += usize::from(prepared.republished);
-            }
-        }
-        let (outcomes, publish_calls, offloaded) =
-            self.publish(records, stages, fifo, publish_cutoff).await;
-        let publish_ms = elapsed_ms(publish_started);
+        let published = self.publish(&contexts, stages, fifo, publish_cutoff).await;
+        report.publish_calls = published.calls;
+        report.publish_ms = elapsed_ms(publish_started);
+        report.total_ms = elapsed_ms(started);
 
-        let mut report = BatchReport {
-            records: records.len(),
-            publish_calls,
-            offloaded,
-            process_ms,
-            publish_ms,
-            total_ms: elapsed_ms(started),
-            worker_metrics,
-            republished,
-            ..BatchReport::default()
-        };
         let mut failed_ids = HashSet::new();
         let mut response = SqsBatchResponse::default();
         let mut labelled = Vec::with_capacity(records.len());
-        for (record, outcome) in records.iter().zip(outcomes) {
-            let message_id = record.message_id.clone().unwrap_or_default();
-            match &outcome {
-                RecordOutcome::Published {
-                    status: Status::Ok, ..
-                } => report.ok += 1,
-                RecordOutcome::Published { error_code, .. } => {
-                    report.error_events += 1;
-                    if let Some(code) = error_code {
-                        *report.error_codes.entry(code).or_default() += 1;
-                    }
-                    if *error_code == Some(codes::INTERNAL_ERROR) {
-                        report.internal_errors += 1;
-                    }
-                }
-                RecordOutcome::Acknowledged { code } => {
-                    report.acknowledged += 1;
-                    *report.error_codes.entry(code).or_default() += 1;
-                }
-                RecordOutcome::Retry(error) => {
-                    report.retried += 1;
-                    *report.error_codes.entry(error.code()).or_default() += 1;
-                    warn!(message_id = %message_id, code = error.code(), "record returned for retry");
-                    // Duplicate ids (SQS may redeliver within a batch) are reported once. An empty
-                    // id makes Lambda retry the whole batch, which is the safe reading of a
-                    // record we cannot name.
-                    if failed_ids.insert(message_id.clone()) {
-                        let mut failure = BatchItemFailure::default();
-                        failure.item_identifier = message_id.clone();
-                        response.batch_item_failures.push(failure);
-                    }
+        for (context, outcome) in contexts.into_iter().zip(published.outcomes) {
+            report.count(&outcome);
+            if let RecordOutcome::Retry(error) = &outcome {
+                warn!(message_id = %context.message_id, code = error.code(), "record returned for retry");
+                // Duplicate ids (SQS may redeliver within a batch) are reported once. An
+                // empty id makes Lambda retry the whole batch, which is the safe reading
+                // of a record we cannot name.
+                if failed_ids.insert(context.message_id.clone()) {
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = context.message_id.clone();
+                    response.batch_item_failures.push(failure);
                 }
             }
-            labelled.push((message_id, outcome));
+            labelled.push((context.message_id, outcome));
         }
         BatchOutcome {
             response,

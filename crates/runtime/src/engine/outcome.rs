@@ -66,6 +66,47 @@ pub struct BatchReport {
     pub acknowledged: usize,
 }
 
+impl BatchReport {
+    /// Adds one record's outcome to the counts.
+    pub fn count(&mut self, outcome: &RecordOutcome) {
+        match outcome {
+            RecordOutcome::Published {
+                status: Status::Ok, ..
+            } => self.ok += 1,
+            RecordOutcome::Published { error_code, .. } => {
+                self.error_events += 1;
+                if let Some(code) = error_code {
+                    *self.error_codes.entry(code).or_default() += 1;
+                }
+                if *error_code == Some(crate::error::codes::INTERNAL_ERROR) {
+                    self.internal_errors += 1;
+                }
+            }
+            RecordOutcome::Acknowledged { code } => {
+                self.acknowledged += 1;
+                *self.error_codes.entry(code).or_default() += 1;
+            }
+            RecordOutcome::Retry(error) => {
+                self.retried += 1;
+                *self.error_codes.entry(error.code()).or_default() += 1;
+            }
+        }
+    }
+
+    /// Adds what a record's prepared event brings before it is published: the worker's
+    /// metrics, and whether it was republished or its result offloaded.
+    pub(crate) fn count_prepared(
+        &mut self,
+        metrics: impl IntoIterator<Item = Metric>,
+        republished: bool,
+        offloaded: bool,
+    ) {
+        crate::metrics::accumulate(&mut self.worker_metrics, metrics);
+        self.republished += usize::from(republished);
+        self.offloaded += usize::from(offloaded);
+    }
+}
+
 /// What `BatchEngine::process_batch` returns: the answer for SQS and what it came from.
 #[derive(Debug, Clone)]
 pub struct BatchOutcome {

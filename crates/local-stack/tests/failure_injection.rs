@@ -21,9 +21,9 @@ use postlens_runtime::envelope::S3Location;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::sink::SnsSink;
 use postlens_runtime::store::S3Store;
+use postlens_runtime::testing::{throttled, Attempt, FlakySink};
 use postlens_runtime::{
-    codes, BatchEngine, EventSink, ObjectStore, PublishEntry, RecordError, StoreError, Worker,
-    WorkerConfig,
+    codes, BatchEngine, ObjectStore, RecordError, StoreError, Worker, WorkerConfig,
 };
 use serde_json::{json, Value};
 
@@ -59,71 +59,24 @@ impl Worker for ChaosParser {
 /// Fails roughly one publish entry in five, deterministically, as a throttled SNS would,
 /// but never the same event more than twice: five failures in a row would send a healthy
 /// record to the DLQ (about one run in ten failed that way under load).
-struct FlakySink {
-    inner: SnsSink,
-    calls: AtomicUsize,
-    failed_entries: AtomicUsize,
-    failures_per_event: Mutex<HashMap<String, usize>>,
-}
-
-impl EventSink for FlakySink {
-    fn publish_batch(
-        &self,
-        entries: Vec<PublishEntry>,
-    ) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
-        Box::pin(async move {
-            let call = self.calls.fetch_add(1, Ordering::Relaxed);
-            let fail: Vec<bool> = {
-                let mut failures = self
-                    .failures_per_event
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
-                entries
-                    .iter()
-                    .enumerate()
-                    .map(|(i, entry)| {
-                        let event_id = serde_json::from_str::<Value>(&entry.message)
-                            .ok()
-                            .and_then(|m| m["event_id"].as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                        // An internal_error event is published only on the record's last
-                        // receive, so a fault then would send it to the DLQ; those are spared.
-                        let last_receive = entry.message.contains(codes::INTERNAL_ERROR);
-                        let count = failures.entry(event_id).or_default();
-                        let fail =
-                            (call * 7 + i * 3).is_multiple_of(5) && *count < 2 && !last_receive;
-                        *count += usize::from(fail);
-                        fail
-                    })
-                    .collect()
-            };
-            let forwarded: Vec<PublishEntry> = entries
-                .into_iter()
-                .zip(&fail)
-                .filter(|(_, failed)| !**failed)
-                .map(|(entry, _)| entry)
-                .collect();
-            let mut published = self.inner.publish_batch(forwarded).await.into_iter();
-            fail.iter()
-                .map(|failed| {
-                    if *failed {
-                        self.failed_entries.fetch_add(1, Ordering::Relaxed);
-                        Err(RecordError::transient(
-                            codes::PUBLISH_FAILED,
-                            "injected throttle",
-                        ))
-                    } else {
-                        published.next().unwrap_or_else(|| {
-                            Err(RecordError::transient(
-                                codes::PUBLISH_FAILED,
-                                "missing result",
-                            ))
-                        })
-                    }
-                })
-                .collect()
-        })
-    }
+fn throttling_sns(inner: SnsSink) -> FlakySink<SnsSink> {
+    let failures_per_event: Mutex<HashMap<String, usize>> = Mutex::new(HashMap::new());
+    FlakySink::new(inner, move |attempt: &Attempt<'_>| {
+        let event_id = serde_json::from_str::<Value>(&attempt.entry.message)
+            .ok()
+            .and_then(|m| m["event_id"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        // An internal_error event is published only on the record's last receive, so a
+        // fault then would send it to the DLQ; those are spared.
+        let last_receive = attempt.entry.message.contains(codes::INTERNAL_ERROR);
+        let mut failures = failures_per_event.lock().unwrap_or_else(|p| p.into_inner());
+        let count = failures.entry(event_id).or_default();
+        let fail = (attempt.call * 7 + attempt.position * 3).is_multiple_of(5)
+            && *count < 2
+            && !last_receive;
+        *count += usize::from(fail);
+        fail.then(throttled)
+    })
 }
 
 /// S3 whose first read of every object fails.
@@ -280,15 +233,10 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
         inner: CaptionParser::new(),
         panics: AtomicUsize::new(0),
     });
-    let sink = Arc::new(FlakySink {
-        inner: SnsSink::new(
-            aws_sdk_sns::Client::new(&role_config),
-            worker_config.output_topic_arn.clone(),
-        ),
-        calls: AtomicUsize::new(0),
-        failed_entries: AtomicUsize::new(0),
-        failures_per_event: Mutex::new(HashMap::new()),
-    });
+    let sink = Arc::new(throttling_sns(SnsSink::new(
+        aws_sdk_sns::Client::new(&role_config),
+        worker_config.output_topic_arn.clone(),
+    )));
     let store = Arc::new(FlakyStore {
         inner: S3Store::new(s3_client(&role_config)),
         seen: Mutex::new(HashSet::new()),
@@ -428,10 +376,7 @@ async fn every_input_ends_as_one_result_or_in_the_dlq() {
     );
 
     // The faults really happened.
-    assert!(
-        sink.failed_entries.load(Ordering::Relaxed) >= 20,
-        "publish faults injected"
-    );
+    assert!(sink.failed_entries() >= 20, "publish faults injected");
     assert_eq!(
         store.failed_reads.load(Ordering::Relaxed),
         10,

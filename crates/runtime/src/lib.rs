@@ -21,6 +21,8 @@ pub mod settings;
 pub mod sink;
 pub mod sqs_text;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod xray;
 
 pub use config::{AllFailedMode, EngineConfig, FifoFailureMode, InvocationSettings, WorkerConfig};

@@ -3,7 +3,6 @@
 //! retry, an expired in-progress claim is taken over, and a key reused for new content is
 //! refused.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,70 +12,14 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 use postlens_local_stack::emulator::Emulator;
-use postlens_runtime::event::{ContentDigest, WorkerDescriptor};
+use postlens_runtime::event::ContentDigest;
 use postlens_runtime::idempotency::{item_key, DynamoDbStore, IdempotencyConfig};
-use postlens_runtime::{
-    codes, BatchEngine, EngineConfig, MemorySink, OutputEvent, RecordError, Status, Worker,
-};
-use serde::{Deserialize, Serialize};
+use postlens_runtime::testing::{sqs_record, ScriptedWorker, SCRIPTED_WORKER};
+use postlens_runtime::{codes, BatchEngine, EngineConfig, MemorySink, OutputEvent, Status};
 use serde_json::json;
 
-static DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
-    name: "idem-worker",
-    version: "0",
-    event_type: "idem-tested",
-    subject_key: "video_id",
-};
-
-#[derive(Default)]
-struct CountingWorker {
-    runs: AtomicUsize,
-}
-
-#[derive(Deserialize)]
-struct Input {
-    mode: String,
-}
-
-#[derive(Serialize)]
-struct Output {
-    echo: String,
-}
-
-impl Worker for CountingWorker {
-    type Input = Input;
-    type Output = Output;
-
-    fn descriptor(&self) -> &WorkerDescriptor {
-        &DESCRIPTOR
-    }
-
-    async fn process(&self, input: Input) -> Result<Output, RecordError> {
-        self.runs.fetch_add(1, Ordering::SeqCst);
-        match input.mode.as_str() {
-            "slow" => tokio::time::sleep(Duration::from_millis(500)).await,
-            "transient" => return Err(RecordError::transient("throttled", "try again")),
-            "permanent" => return Err(RecordError::permanent("unusable", "cannot use this")),
-            "panic" => panic!("worker exploded"),
-            // Larger than a DynamoDB item may be (400 KB).
-            "huge" => {
-                return Ok(Output {
-                    echo: "x".repeat(450 * 1024),
-                })
-            }
-            _ => {}
-        }
-        Ok(Output { echo: input.mode })
-    }
-}
-
 fn record(id: &str, body: &serde_json::Value) -> SqsMessage {
-    serde_json::from_value(json!({
-        "messageId": id, "receiptHandle": "rh", "body": body.to_string(), "attributes": {},
-        "messageAttributes": {}, "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:q", "awsRegion": "us-east-1"
-    }))
-    .expect("record")
+    sqs_record(id, &body.to_string())
 }
 
 struct Fixture {
@@ -117,7 +60,7 @@ impl Fixture {
         }
     }
 
-    fn engine(&self, key_fields: &[&str]) -> (BatchEngine<CountingWorker>, Arc<MemorySink>) {
+    fn engine(&self, key_fields: &[&str]) -> (BatchEngine<ScriptedWorker>, Arc<MemorySink>) {
         let settings = IdempotencyConfig {
             table: self.table.clone(),
             key_fields: key_fields.iter().map(|f| f.to_string()).collect(),
@@ -128,7 +71,7 @@ impl Fixture {
             idempotency: Some(settings.clone()),
             ..EngineConfig::default()
         };
-        let engine = BatchEngine::new(CountingWorker::default(), sink.clone())
+        let engine = BatchEngine::new(ScriptedWorker::default(), sink.clone())
             .with_config(config)
             .with_idempotency(Arc::new(DynamoDbStore::new(
                 self.dynamodb.clone(),
@@ -200,11 +143,7 @@ async fn a_duplicate_is_published_again_without_running_the_worker() {
     assert!(failed(&second).is_empty());
     assert_eq!(second.report.republished, 1);
     let again = sink.take();
-    assert_eq!(
-        engine.worker().runs.load(Ordering::SeqCst),
-        1,
-        "the worker ran once"
-    );
+    assert_eq!(engine.worker().runs(), 1, "the worker ran once");
     assert_eq!(again.len(), 1);
     assert_eq!(
         again[0].message, original[0].message,
@@ -216,7 +155,7 @@ async fn a_duplicate_is_published_again_without_running_the_worker() {
     let bad = json!({"video_id": "v2", "mode": "permanent"});
     engine.process_batch(&[record("m3", &bad)], None).await;
     engine.process_batch(&[record("m4", &bad)], None).await;
-    assert_eq!(engine.worker().runs.load(Ordering::SeqCst), 2);
+    assert_eq!(engine.worker().runs(), 2);
     let errors = events(&sink);
     assert_eq!(errors.len(), 2);
     assert_eq!(errors[0].status, Status::Error);
@@ -228,7 +167,7 @@ async fn a_duplicate_is_published_again_without_running_the_worker() {
 async fn a_concurrent_duplicate_is_retried_and_then_answered_from_the_table() {
     let fixture = Fixture::new("idem-concurrent").await;
     let (engine, sink) = fixture.engine(&[]);
-    let post = json!({"video_id": "v1", "mode": "slow"});
+    let post = json!({"video_id": "v1", "mode": "sleep:500"});
     let batch = [record("m1", &post), record("m2", &post)];
     let outcome = engine.process_batch(&batch, None).await;
     // Both copies start at once; whichever claims second waits for a retry.
@@ -251,7 +190,7 @@ async fn a_concurrent_duplicate_is_retried_and_then_answered_from_the_table() {
     let retry = engine.process_batch(&retried, None).await;
     assert!(failed(&retry).is_empty());
     assert_eq!(events(&sink)[0].event_id, published[0].event_id);
-    assert_eq!(engine.worker().runs.load(Ordering::SeqCst), 1);
+    assert_eq!(engine.worker().runs(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,7 +199,7 @@ async fn an_expired_claim_is_taken_over_and_a_live_one_is_not() {
     let (engine, sink) = fixture.engine(&[]);
     let post = json!({"video_id": "v1", "mode": "fine"});
     let digest = ContentDigest::of_json(&post);
-    let key = item_key(DESCRIPTOR.name, digest.as_bytes());
+    let key = item_key(SCRIPTED_WORKER.name, digest.as_bytes());
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
@@ -277,13 +216,13 @@ async fn an_expired_claim_is_taken_over_and_a_live_one_is_not() {
     // One that is still running: this copy is retried, not analysed.
     let other = json!({"video_id": "v2", "mode": "fine"});
     let digest = ContentDigest::of_json(&other);
-    let key = item_key(DESCRIPTOR.name, digest.as_bytes());
+    let key = item_key(SCRIPTED_WORKER.name, digest.as_bytes());
     fixture
         .put_in_progress(&key, &digest.to_hex(), now_ms + 60_000)
         .await;
     let outcome = engine.process_batch(&[record("m2", &other)], None).await;
     assert_eq!(failed(&outcome), vec!["m2"]);
-    assert_eq!(engine.worker().runs.load(Ordering::SeqCst), 1);
+    assert_eq!(engine.worker().runs(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -304,21 +243,17 @@ async fn a_key_reused_for_new_content_is_refused_and_failures_free_the_key() {
         Some(codes::IDEMPOTENCY_KEY_REUSED)
     );
     assert_ne!(refused.event_id, published[0].event_id);
-    assert_eq!(engine.worker().runs.load(Ordering::SeqCst), 1);
+    assert_eq!(engine.worker().runs(), 1);
 
     // A transient failure and a panic give the claim up: their retries run again.
     for mode in ["transient", "panic"] {
         let post = json!({"video_id": format!("v-{mode}"), "mode": mode});
-        let before = engine.worker().runs.load(Ordering::SeqCst);
+        let before = engine.worker().runs();
         let first = engine.process_batch(&[record("m3", &post)], None).await;
         let second = engine.process_batch(&[record("m3", &post)], None).await;
         assert_eq!(failed(&first), vec!["m3"], "{mode}");
         assert_eq!(failed(&second), vec!["m3"], "{mode}");
-        assert_eq!(
-            engine.worker().runs.load(Ordering::SeqCst),
-            before + 2,
-            "{mode}"
-        );
+        assert_eq!(engine.worker().runs(), before + 2, "{mode}");
     }
 }
 
@@ -328,7 +263,8 @@ async fn a_key_reused_for_new_content_is_refused_and_failures_free_the_key() {
 async fn a_result_too_large_to_store_releases_its_claim() {
     let fixture = Fixture::new("idem-huge").await;
     let (engine, sink) = fixture.engine(&[]);
-    let body = json!({"video_id": "v1", "mode": "huge"});
+    // Larger than a DynamoDB item may be (400 KB).
+    let body = json!({"video_id": "v1", "mode": "bytes:460800"});
     let first = engine.process_batch(&[record("m1", &body)], None).await;
     assert!(first.response.batch_item_failures.is_empty());
     assert_eq!(fixture.item_count().await, 0, "no claim left behind");
@@ -338,6 +274,6 @@ async fn a_result_too_large_to_store_releases_its_claim() {
         "{:?}",
         duplicate.outcomes
     );
-    assert_eq!(engine.worker().runs.load(Ordering::SeqCst), 2);
+    assert_eq!(engine.worker().runs(), 2);
     assert_eq!(sink.take().len(), 2);
 }

@@ -2,175 +2,48 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use futures::future::BoxFuture;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::config::{AllFailedMode, EngineConfig, FifoFailureMode, InvocationSettings};
 use crate::emf::InvocationFacts;
-use crate::engine::{BatchEngine, RecordOutcome, Worker};
+use crate::engine::{BatchEngine, RecordOutcome};
 use crate::envelope::S3Location;
 use crate::error::{codes, RecordError};
-use crate::event::{derive_event_id, ContentDigest, OutputEvent, Status, WorkerDescriptor};
+use crate::event::{derive_event_id, ContentDigest, OutputEvent, Status};
 use crate::sink::{EventSink, MemorySink, PublishEntry};
 use crate::store::MemoryStore;
-
-const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
-    name: "test-worker",
-    version: "0.0.1",
-    event_type: "tested",
-    subject_key: "video_id",
+use crate::testing::{
+    fifo_record, on_receive, script, sqs_record as record, throttled, Attempt, FlakySink,
+    ScriptedWorker, SCRIPTED_WORKER,
 };
 
-#[derive(Debug, Deserialize)]
-struct TestInput {
-    #[allow(dead_code)]
-    video_id: String,
-    #[serde(default)]
-    mode: String,
-}
-
-#[derive(Debug, Serialize)]
-struct TestOutput {
-    echo: String,
-}
-
-#[derive(Default)]
-struct TestWorker {
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
-}
-
-impl Worker for TestWorker {
-    type Input = TestInput;
-    type Output = TestOutput;
-
-    fn descriptor(&self) -> &WorkerDescriptor {
-        &DESCRIPTOR
-    }
-
-    async fn process(&self, input: TestInput) -> Result<TestOutput, RecordError> {
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        let result = match input.mode.as_str() {
-            "permanent" => Err(RecordError::permanent("bad_caption", "caption is unusable")),
-            "transient" => Err(RecordError::transient("throttled", "try again")),
-            "panic" => panic!("worker exploded"),
-            "slow" => {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                Ok(TestOutput {
-                    echo: "slow".into(),
-                })
-            }
-            "wait" => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                Ok(TestOutput {
-                    echo: "wait".into(),
-                })
-            }
-            "big" => Ok(TestOutput {
-                echo: "x".repeat(300 * 1024),
-            }),
-            "32k" => Ok(TestOutput {
-                echo: "x".repeat(32 * 1024),
-            }),
-            other => Ok(TestOutput {
-                echo: other.to_owned(),
-            }),
-        };
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        result
-    }
-
-    fn attributes(&self, output: &TestOutput) -> Vec<(String, String)> {
-        vec![("echo_len".into(), output.echo.len().to_string())]
-    }
-
-    fn metrics(&self, output: &TestOutput) -> Vec<crate::metrics::Metric> {
-        vec![crate::metrics::Metric::count(
-            "EchoBytes",
-            output.echo.len() as f64,
-        )]
-    }
-}
-
-/// Fails chosen entries (by record id inside the message) or whole calls.
-#[derive(Default)]
-struct FlakySink {
-    inner: MemorySink,
-    fail_videos: HashSet<String>,
-    fail_call: Option<usize>,
-    calls: AtomicUsize,
-    call_sizes: Mutex<Vec<usize>>,
-}
-
-impl EventSink for FlakySink {
-    fn publish_batch(
-        &self,
-        entries: Vec<PublishEntry>,
-    ) -> BoxFuture<'_, Vec<Result<(), RecordError>>> {
-        Box::pin(async move {
-            let call = self.calls.fetch_add(1, Ordering::SeqCst);
-            self.call_sizes.lock().unwrap().push(entries.len());
-            if Some(call) == self.fail_call {
-                return entries
-                    .iter()
-                    .map(|_| Err(RecordError::transient(codes::PUBLISH_FAILED, "throttled")))
-                    .collect();
-            }
-            let mut results = Vec::new();
-            let mut accepted = Vec::new();
-            for entry in entries {
-                let event: Value = serde_json::from_str(&entry.message).unwrap();
-                if self
-                    .fail_videos
-                    .contains(event["video_id"].as_str().unwrap_or_default())
-                {
-                    results.push(Err(RecordError::transient(
-                        codes::PUBLISH_FAILED,
-                        "entry failed",
-                    )));
-                } else {
-                    results.push(Ok(()));
-                    accepted.push(entry);
-                }
-            }
-            self.inner.publish_batch(accepted).await;
-            results
-        })
-    }
-}
-
-fn record(id: &str, body: &str) -> SqsMessage {
-    serde_json::from_value(json!({
-        "messageId": id, "receiptHandle": "rh", "body": body, "attributes": {}, "messageAttributes": {},
-        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:q", "awsRegion": "us-east-1"
-    }))
-    .unwrap()
-}
-
-fn fifo_record(id: &str, group: &str, body: &str) -> SqsMessage {
-    serde_json::from_value(json!({
-        "messageId": id, "body": body, "attributes": {"MessageGroupId": group}, "messageAttributes": {},
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:q.fifo"
-    }))
-    .unwrap()
-}
-
-fn input(video_id: &str, mode: &str) -> String {
-    json!({"video_id": video_id, "mode": mode}).to_string()
+/// A sink that fails the entries about `videos`, and every entry of call `call`.
+fn failing(videos: &[&str], call: Option<usize>) -> FlakySink<MemorySink> {
+    let videos: HashSet<String> = videos.iter().map(|v| v.to_string()).collect();
+    FlakySink::new(MemorySink::default(), move |attempt: &Attempt<'_>| {
+        if Some(attempt.call) == call {
+            return Some(throttled());
+        }
+        let event: Value = serde_json::from_str(&attempt.entry.message).ok()?;
+        let video = event["video_id"].as_str().unwrap_or_default();
+        videos
+            .contains(video)
+            .then(|| RecordError::transient(codes::PUBLISH_FAILED, "entry failed"))
+    })
 }
 
 fn engine_with(
     sink: Arc<dyn EventSink>,
     store: Option<Arc<MemoryStore>>,
     config: EngineConfig,
-) -> BatchEngine<TestWorker> {
-    let engine = BatchEngine::new(TestWorker::default(), sink).with_config(config);
+) -> BatchEngine<ScriptedWorker> {
+    let engine = BatchEngine::new(ScriptedWorker::default(), sink).with_config(config);
     match store {
         Some(store) => engine.with_store(store),
         None => engine,
@@ -201,10 +74,10 @@ async fn mixed_batch_acks_permanent_errors_and_retries_only_transient_ones() {
         json!({"Type":"Notification","TopicArn":"arn","MessageId":"s1","Message":"not json"})
             .to_string();
     let records = vec![
-        record("m1", &input("v1", "fine")),
+        record("m1", &script("v1", "fine")),
         record("m2", "{broken"),
-        record("m3", &input("v3", "permanent")),
-        record("m4", &input("v4", "transient")),
+        record("m3", &script("v3", "permanent")),
+        record("m4", &script("v4", "transient")),
         record("m5", &json!({"video_id": "v5", "mode": 7}).to_string()),
         record("m6", &sns_not_json),
         record("m7", ""),
@@ -237,7 +110,7 @@ async fn mixed_batch_acks_permanent_errors_and_retries_only_transient_ones() {
         vec![
             (Some("v1".into()), Status::Ok, None),
             (None, Status::Error, Some(codes::INVALID_JSON.into())),
-            (Some("v3".into()), Status::Error, Some("bad_caption".into())),
+            (Some("v3".into()), Status::Error, Some("bad_input".into())),
             (
                 Some("v5".into()),
                 Status::Error,
@@ -249,10 +122,10 @@ async fn mixed_batch_acks_permanent_errors_and_retries_only_transient_ones() {
     );
     let ok = &events[0];
     assert_eq!(ok.result.as_ref().unwrap()["echo"], "fine");
-    assert_eq!(ok.event_id, content_id(&input("v1", "fine")));
+    assert_eq!(ok.event_id, content_id(&script("v1", "fine")));
     assert!(events
         .iter()
-        .all(|e| e.event_type == "tested" && e.schema_version == "1"));
+        .all(|e| e.event_type == "scripted" && e.schema_version == "1"));
     assert!(events
         .iter()
         .filter_map(|e| e.error.as_ref())
@@ -266,8 +139,8 @@ async fn attributes_support_filter_policies() {
     engine
         .process_batch(
             &[
-                record("m1", &input("v1", "abc")),
-                record("m2", &input("v2", "permanent")),
+                record("m1", &script("v1", "abc")),
+                record("m2", &script("v2", "permanent")),
             ],
             None,
         )
@@ -281,20 +154,20 @@ async fn attributes_support_filter_policies() {
             .collect::<std::collections::HashMap<_, _>>()
     };
     assert_eq!(attrs(0)["status"], "ok");
-    assert_eq!(attrs(0)["event_type"], "tested");
+    assert_eq!(attrs(0)["event_type"], "scripted");
     assert_eq!(attrs(0)["echo_len"], "3");
     assert_eq!(attrs(1)["status"], "error");
-    assert_eq!(attrs(1)["error_code"], "bad_caption");
+    assert_eq!(attrs(1)["error_code"], "bad_input");
 }
 
 #[tokio::test]
 async fn empty_batch_publishes_nothing() {
-    let sink = Arc::new(FlakySink::default());
+    let sink = Arc::new(failing(&[], None));
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let outcome = engine.process_batch(&[], None).await;
     assert!(outcome.response.batch_item_failures.is_empty());
     assert!(!outcome.all_failed());
-    assert_eq!(sink.calls.load(Ordering::SeqCst), 0);
+    assert!(sink.call_sizes().is_empty());
 }
 
 #[tokio::test]
@@ -302,15 +175,15 @@ async fn duplicate_message_ids_are_reported_once() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let records = vec![
-        record("dup", &input("v1", "transient")),
-        record("dup", &input("v1", "transient")),
+        record("dup", &script("v1", "transient")),
+        record("dup", &script("v1", "transient")),
     ];
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["dup"]);
     // Two successes with one id publish two events with one event_id: consumers dedupe.
     let records = vec![
-        record("same", &input("v1", "a")),
-        record("same", &input("v1", "a")),
+        record("same", &script("v1", "a")),
+        record("same", &script("v1", "a")),
     ];
     engine.process_batch(&records, None).await;
     let events = published(&sink);
@@ -321,7 +194,7 @@ async fn duplicate_message_ids_are_reported_once() {
 /// The id the engine derives for a message whose JSON is `body`.
 fn content_id(body: &str) -> String {
     let value: serde_json::Value = serde_json::from_str(body).unwrap();
-    derive_event_id("test-worker", &ContentDigest::of_json(&value))
+    derive_event_id("scripted-worker", &ContentDigest::of_json(&value))
 }
 
 #[tokio::test]
@@ -330,7 +203,7 @@ async fn event_id_follows_the_content_not_the_delivery() {
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let post = json!({"event_id": "evt-9", "video_id": "v1", "mode": "a"}).to_string();
     let retagged = json!({"event_id": "evt-9", "video_id": "v1", "mode": "b"}).to_string();
-    let no_id = input("v2", "x");
+    let no_id = script("v2", "x");
     let envelope = |message_id: &str, message: &str| {
         json!({"Type":"Notification","TopicArn":"arn","MessageId": message_id,"Message": message})
             .to_string()
@@ -360,21 +233,17 @@ async fn event_id_follows_the_content_not_the_delivery() {
 
 #[tokio::test]
 async fn publishes_in_chunks_of_ten_and_maps_entry_failures_back() {
-    let sink = Arc::new(FlakySink {
-        fail_videos: HashSet::from(["v4".to_owned()]),
-        fail_call: Some(2),
-        ..FlakySink::default()
-    });
+    let sink = Arc::new(failing(&["v4"], Some(2)));
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let records: Vec<SqsMessage> = (0..23)
-        .map(|i| record(&format!("m{i}"), &input(&format!("v{i}"), "x")))
+        .map(|i| record(&format!("m{i}"), &script(&format!("v{i}"), "x")))
         .collect();
     let outcome = engine.process_batch(&records, None).await;
-    assert_eq!(*sink.call_sizes.lock().unwrap(), vec![10, 10, 3]);
+    assert_eq!(sink.call_sizes(), vec![10, 10, 3]);
     let mut expected = vec!["m4".to_owned()];
     expected.extend((20..23).map(|i| format!("m{i}")));
     assert_eq!(failed_ids(&outcome), expected);
-    assert_eq!(sink.inner.take().len(), 19);
+    assert_eq!(sink.inner().take().len(), 19);
 }
 
 #[tokio::test]
@@ -382,7 +251,7 @@ async fn oversized_result_without_bucket_becomes_an_error_event() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let outcome = engine
-        .process_batch(&[record("m1", &input("v1", "big"))], None)
+        .process_batch(&[record("m1", &script("v1", "bytes:307200"))], None)
         .await;
     assert!(outcome.response.batch_item_failures.is_empty());
     let entries = sink.take();
@@ -402,7 +271,7 @@ async fn oversized_result_is_claim_checked_to_s3() {
     };
     let engine = engine_with(sink.clone(), Some(store.clone()), config);
     let outcome = engine
-        .process_batch(&[record("m1", &input("v1", "big"))], None)
+        .process_batch(&[record("m1", &script("v1", "bytes:307200"))], None)
         .await;
     assert_eq!(outcome.report.offloaded, 1);
     let event: OutputEvent = serde_json::from_str(&sink.take()[0].message).unwrap();
@@ -424,7 +293,7 @@ async fn claim_checked_inputs_are_fetched_or_classified() {
     let store = Arc::new(MemoryStore::default());
     store.insert(
         &S3Location::parse("s3://inputs/p1.json").unwrap(),
-        input("v1", "from-s3").into_bytes(),
+        script("v1", "from-s3").into_bytes(),
     );
     store.insert(
         &S3Location::parse("s3://inputs/huge.json").unwrap(),
@@ -500,7 +369,7 @@ async fn a_claim_check_outside_the_claim_check_bucket_is_refused() {
     let sink = Arc::new(MemorySink::default());
     let store = Arc::new(MemoryStore::default());
     let elsewhere = S3Location::parse("s3://someone-else/p.json").unwrap();
-    store.insert(&elsewhere, input("v1", "x").into_bytes());
+    store.insert(&elsewhere, script("v1", "x").into_bytes());
     let config = EngineConfig {
         claim_check_bucket: Some("inputs".to_owned()),
         ..EngineConfig::default()
@@ -587,7 +456,7 @@ async fn an_event_sns_refuses_is_replaced_by_an_error_event() {
         let engine = engine_with(sink.clone(), None, EngineConfig::default());
         let records: Vec<SqsMessage> = (1..=3)
             .map(|i| {
-                let body = input(&format!("v{i}"), "x");
+                let body = script(&format!("v{i}"), "x");
                 if fifo {
                     fifo_record(&format!("m{i}"), "g", &body)
                 } else {
@@ -636,10 +505,10 @@ async fn fifo_stops_at_the_first_failure() {
     };
     let engine = engine_with(sink.clone(), None, config);
     let records = vec![
-        fifo_record("m1", "g1", &input("v1", "a")),
-        fifo_record("m2", "g1", &input("v2", "transient")),
-        fifo_record("m3", "g2", &input("v3", "b")),
-        fifo_record("m4", "g1", &input("v4", "c")),
+        fifo_record("m1", "g1", &script("v1", "a")),
+        fifo_record("m2", "g1", &script("v2", "transient")),
+        fifo_record("m3", "g2", &script("v3", "b")),
+        fifo_record("m4", "g1", &script("v4", "c")),
     ];
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m2", "m3", "m4"]);
@@ -655,11 +524,11 @@ async fn fifo_skip_group_fails_only_the_failed_group() {
     // The default: one group's poison message must not use up other groups' receives.
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let records = vec![
-        fifo_record("m1", "g1", &input("v1", "a")),
-        fifo_record("m2", "g1", &input("v2", "transient")),
-        fifo_record("m3", "g2", &input("v3", "b")),
-        fifo_record("m4", "g1", &input("v4", "c")),
-        fifo_record("m5", "g2", &input("v5", "permanent")),
+        fifo_record("m1", "g1", &script("v1", "a")),
+        fifo_record("m2", "g1", &script("v2", "transient")),
+        fifo_record("m3", "g2", &script("v3", "b")),
+        fifo_record("m4", "g1", &script("v4", "c")),
+        fifo_record("m5", "g2", &script("v5", "permanent")),
     ];
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m2", "m4"]);
@@ -672,13 +541,10 @@ async fn fifo_skip_group_fails_only_the_failed_group() {
 
 #[tokio::test]
 async fn fifo_publish_failure_fails_its_successors() {
-    let sink = Arc::new(FlakySink {
-        fail_videos: HashSet::from(["v2".to_owned()]),
-        ..FlakySink::default()
-    });
+    let sink = Arc::new(failing(&["v2"], None));
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let records: Vec<SqsMessage> = (1..=4)
-        .map(|i| fifo_record(&format!("m{i}"), "g", &input(&format!("v{i}"), "x")))
+        .map(|i| fifo_record(&format!("m{i}"), "g", &script(&format!("v{i}"), "x")))
         .collect();
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m2", "m3", "m4"]);
@@ -693,13 +559,13 @@ async fn fifo_output_topic_gets_group_and_dedup_ids() {
     };
     let engine = engine_with(sink.clone(), None, config);
     engine
-        .process_batch(&[fifo_record("m1", "seller-7", &input("v1", "x"))], None)
+        .process_batch(&[fifo_record("m1", "seller-7", &script("v1", "x"))], None)
         .await;
     let entry = &sink.take()[0];
     assert_eq!(entry.group_id.as_deref(), Some("seller-7"));
     assert_eq!(
         entry.deduplication_id.as_deref(),
-        Some(content_id(&input("v1", "x")).as_str())
+        Some(content_id(&script("v1", "x")).as_str())
     );
 }
 
@@ -713,9 +579,9 @@ async fn deadline_returns_unstarted_and_unfinished_records() {
     };
     let engine = engine_with(sink.clone(), None, config);
     let records = vec![
-        record("m1", &input("v1", "fast")),
-        record("m2", &input("v2", "slow")),
-        record("m3", &input("v3", "fast")),
+        record("m1", &script("v1", "fast")),
+        record("m2", &script("v2", "sleep:300")),
+        record("m3", &script("v3", "fast")),
     ];
     let outcome = engine
         .process_batch(&records, Some(Instant::now() + Duration::from_millis(200)))
@@ -741,9 +607,9 @@ async fn a_panic_fails_only_its_record() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let records = vec![
-        record("m1", &input("v1", "a")),
-        record("m2", &input("v2", "panic")),
-        record("m3", &input("v3", "b")),
+        record("m1", &script("v1", "a")),
+        record("m2", &script("v2", "panic")),
+        record("m3", &script("v3", "b")),
     ];
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m2"]);
@@ -760,10 +626,10 @@ async fn concurrency_is_bounded() {
     };
     let engine = engine_with(sink.clone(), None, config);
     let records: Vec<SqsMessage> = (0..10)
-        .map(|i| record(&format!("m{i}"), &input("v", "wait")))
+        .map(|i| record(&format!("m{i}"), &script("v", "sleep:20")))
         .collect();
     engine.process_batch(&records, None).await;
-    assert_eq!(engine.worker().max_in_flight.load(Ordering::SeqCst), 3);
+    assert_eq!(engine.worker().max_in_flight(), 3);
 }
 
 #[tokio::test]
@@ -774,8 +640,8 @@ async fn all_failed_is_reported_or_raised() {
         EngineConfig::default(),
     );
     let event: SqsEvent = serde_json::from_value(json!({"Records": [
-        {"messageId": "m1", "body": input("v1", "transient")},
-        {"messageId": "m2", "body": input("v2", "transient")}
+        {"messageId": "m1", "body": script("v1", "transient")},
+        {"messageId": "m2", "body": script("v2", "transient")}
     ]}))
     .unwrap();
     let lambda_event =
@@ -807,12 +673,7 @@ async fn all_failed_is_reported_or_raised() {
 }
 
 fn received(id: &str, body: &str, receive_count: u32) -> SqsMessage {
-    let mut message = record(id, body);
-    message.attributes.insert(
-        "ApproximateReceiveCount".to_owned(),
-        receive_count.to_string(),
-    );
-    message
+    on_receive(record(id, body), receive_count)
 }
 
 #[tokio::test]
@@ -824,9 +685,9 @@ async fn a_panic_on_the_last_receive_becomes_an_internal_error_event() {
     };
     let engine = engine_with(sink.clone(), None, config);
     let records = vec![
-        received("m1", &input("v1", "panic"), 4),
-        received("m2", &input("v2", "panic"), 5),
-        received("m3", &input("v3", "transient"), 5),
+        received("m1", &script("v1", "panic"), 4),
+        received("m2", &script("v2", "panic"), 5),
+        received("m3", &script("v3", "transient"), 5),
     ];
     let outcome = engine.process_batch(&records, None).await;
     // Earlier receives still retry, and infrastructure-like errors go on to the DLQ.
@@ -850,7 +711,7 @@ async fn without_a_known_max_receive_count_panics_always_retry() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let outcome = engine
-        .process_batch(&[received("m1", &input("v1", "panic"), 99)], None)
+        .process_batch(&[received("m1", &script("v1", "panic"), 99)], None)
         .await;
     assert_eq!(failed_ids(&outcome), vec!["m1"]);
     assert!(published(&sink).is_empty());
@@ -862,7 +723,7 @@ async fn oversized_ids_become_bounded_error_events() {
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let long = "v".repeat(250 * 1024);
     let records = vec![
-        record("m1", &input(&long, "a")),
+        record("m1", &script(&long, "a")),
         record(
             "m2",
             &json!({"video_id": "v2", "event_id": long.clone()}).to_string(),
@@ -892,7 +753,7 @@ async fn publish_batches_are_cut_by_bytes_as_well_as_count() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let records: Vec<SqsMessage> = (0..10)
-        .map(|i| record(&format!("m{i}"), &input(&format!("v{i}"), "32k")))
+        .map(|i| record(&format!("m{i}"), &script(&format!("v{i}"), "bytes:32768")))
         .collect();
     let outcome = engine.process_batch(&records, None).await;
     assert!(
@@ -932,8 +793,8 @@ async fn publishing_stops_at_the_invocation_deadline() {
     };
     let engine = engine_with(Arc::new(StuckSink), None, config);
     let records = vec![
-        record("m1", &input("v1", "a")),
-        record("m2", &input("v2", "b")),
+        record("m1", &script("v1", "a")),
+        record("m2", &script("v2", "b")),
     ];
     let started = Instant::now();
     let deadline = started + Duration::from_millis(800);
@@ -972,16 +833,16 @@ async fn the_report_counts_error_codes_and_sums_worker_metrics() {
     let sink = Arc::new(MemorySink::default());
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let records = [
-        record("m1", &input("v1", "abc")),
-        record("m2", &input("v2", "abcd")),
-        record("m3", &input("v3", "permanent")),
-        record("m4", &input("v4", "permanent")),
-        record("m5", &input("v5", "transient")),
+        record("m1", &script("v1", "abc")),
+        record("m2", &script("v2", "abcd")),
+        record("m3", &script("v3", "permanent")),
+        record("m4", &script("v4", "permanent")),
+        record("m5", &script("v5", "transient")),
         record("m6", "{not json"),
     ];
     let outcome = engine.process_batch(&records, None).await;
     let report = &outcome.report;
-    assert_eq!(report.error_codes.get("bad_caption"), Some(&2));
+    assert_eq!(report.error_codes.get("bad_input"), Some(&2));
     assert_eq!(report.error_codes.get("throttled"), Some(&1));
     assert_eq!(report.error_codes.get(codes::INVALID_JSON), Some(&1));
     assert_eq!(report.error_codes.values().sum::<usize>(), 4);
@@ -1005,7 +866,7 @@ async fn records_analysis_and_publish_become_xray_subsegments() {
     let engine = engine_with(sink.clone(), None, EngineConfig::default());
     let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
     engine
-        .process_batch(&[record("m1", &input("v1", "fine"))], None)
+        .process_batch(&[record("m1", &script("v1", "fine"))], None)
         .instrument(tracing::info_span!("invocation", xray_trace_id = header))
         .await;
     let documents = captured.0.lock().unwrap().clone();
@@ -1042,7 +903,7 @@ async fn a_standard_queue_with_message_groups_is_not_fifo() {
     };
     let engine = engine_with(sink.clone(), None, config);
     let fair = |id: &str, mode: &str| {
-        let mut message = record(id, &input(id, mode));
+        let mut message = record(id, &script(id, mode));
         message
             .attributes
             .insert("MessageGroupId".to_owned(), "tenant-1".to_owned());
@@ -1050,14 +911,14 @@ async fn a_standard_queue_with_message_groups_is_not_fifo() {
     };
     let records = vec![
         fair("m1", "transient"),
-        fair("m2", "wait"),
-        fair("m3", "wait"),
-        fair("m4", "wait"),
+        fair("m2", "sleep:20"),
+        fair("m3", "sleep:20"),
+        fair("m4", "sleep:20"),
     ];
     let outcome = engine.process_batch(&records, None).await;
     assert_eq!(failed_ids(&outcome), vec!["m1"]);
     assert_eq!(published(&sink).len(), 3);
-    assert!(engine.worker().max_in_flight.load(Ordering::SeqCst) > 1);
+    assert!(engine.worker().max_in_flight() > 1);
 }
 
 /// Retries that are not the record's fault used up its receives and moved it to the DLQ
@@ -1076,8 +937,8 @@ async fn retries_that_are_not_the_records_fault_end_as_events_on_the_last_receiv
     // One at a time: the slow one on its last receive starts first (and runs out of time),
     // the fast one on an earlier receive is left unstarted and retried.
     let records = vec![
-        received("m1", &input("v1", "fast"), 2),
-        received("m2", &input("v2", "slow"), 5),
+        received("m1", &script("v1", "fast"), 2),
+        received("m2", &script("v2", "sleep:300"), 5),
     ];
     let outcome = engine
         .process_batch(&records, Some(Instant::now() + Duration::from_millis(200)))
@@ -1101,8 +962,8 @@ async fn retries_that_are_not_the_records_fault_end_as_events_on_the_last_receiv
         ..EngineConfig::default()
     };
     let engine = engine_with(sink.clone(), None, config);
-    let mut first = fifo_record("m1", "g", &input("v1", "transient"));
-    let mut second = fifo_record("m2", "g", &input("v2", "x"));
+    let mut first = fifo_record("m1", "g", &script("v1", "transient"));
+    let mut second = fifo_record("m2", "g", &script("v2", "x"));
     for message in [&mut first, &mut second] {
         message
             .attributes
@@ -1132,7 +993,7 @@ async fn a_held_idempotency_key_on_the_last_receive_is_acknowledged() {
             ..EngineConfig::default()
         },
     );
-    let record = received("m1", &input("v1", "x"), 5);
+    let record = received("m1", &script("v1", "x"), 5);
     let held = crate::engine::record::Stage::Done(RecordOutcome::Retry(RecordError::transient(
         codes::IDEMPOTENCY_IN_PROGRESS,
         "held",
@@ -1152,7 +1013,7 @@ async fn a_held_idempotency_key_on_the_last_receive_is_acknowledged() {
 async fn a_claim_checked_panic_keeps_its_identity() {
     let sink = Arc::new(MemorySink::default());
     let store = Arc::new(MemoryStore::default());
-    let body = input("v9", "panic");
+    let body = script("v9", "panic");
     store.insert(
         &S3Location::parse("s3://inputs/p9.json").unwrap(),
         body.clone().into_bytes(),
@@ -1172,7 +1033,10 @@ async fn a_claim_checked_panic_keeps_its_identity() {
     assert_eq!(events[0].subject["video_id"].as_deref(), Some("v9"));
     assert_eq!(
         events[0].event_id,
-        derive_event_id(DESCRIPTOR.name, &ContentDigest::of_bytes(body.as_bytes()))
+        derive_event_id(
+            SCRIPTED_WORKER.name,
+            &ContentDigest::of_bytes(body.as_bytes())
+        )
     );
 }
 
@@ -1228,9 +1092,9 @@ async fn an_unreadable_stored_result_is_analysed_again() {
         completed: AtomicUsize::new(0),
     });
     let engine =
-        BatchEngine::new(TestWorker::default(), sink.clone()).with_idempotency(store.clone());
+        BatchEngine::new(ScriptedWorker::default(), sink.clone()).with_idempotency(store.clone());
     let outcome = engine
-        .process_batch(&[record("m1", &input("v1", "fresh"))], None)
+        .process_batch(&[record("m1", &script("v1", "fresh"))], None)
         .await;
     assert!(outcome.response.batch_item_failures.is_empty());
     assert_eq!(outcome.report.republished, 0);

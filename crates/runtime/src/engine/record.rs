@@ -9,6 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use aws_lambda_events::event::sqs::SqsMessage;
+use futures::future::BoxFuture;
 use futures::{Future, FutureExt};
 use tracing::{error, info_span, warn, Instrument};
 
@@ -125,11 +126,14 @@ impl<W: Worker> BatchEngine<W> {
             message_id = %context.message_id,
             event_id = tracing::field::Empty
         );
-        async move {
+        // Boxed and type-erased: the record's future nests every step's, and the Lambda's
+        // main future, which holds the batch's, otherwise overflows rustc's query depth
+        // computing its layout (the thumbnail generator's did).
+        let steps: BoxFuture<'_, Stage> = Box::pin(async move {
             let stage = self.claimed_event(context, cutoff).await;
             self.offload(stage, cutoff).await
-        }
-        .instrument(span)
+        });
+        steps.instrument(span)
         .await
     }
 

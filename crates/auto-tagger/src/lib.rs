@@ -17,7 +17,7 @@ use postlens_models::{category_index, ModelError, SentenceEmbedder};
 use postlens_runtime::contracts::{DetectedObject, NewVideoPosted};
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::Metric;
-use postlens_runtime::{CpuPool, RecordError, Worker};
+use postlens_runtime::{Assemble, CpuPool, Parts, RecordError, Worker};
 
 use crate::batcher::EncodeBatcher;
 
@@ -147,6 +147,17 @@ impl AutoTagger {
             models,
             cpu,
         }
+    }
+}
+
+/// MiniLM and the category index from the model directory; no settings of its own.
+impl Assemble for AutoTagger {
+    const BINARY: &'static str = "auto-tagger";
+    const MODELS: &'static [&'static str] = &["minilm-l6-v2", "taxonomy"];
+    type Error = LoadError;
+
+    fn assemble(parts: Parts<'_>) -> Result<Self, LoadError> {
+        Ok(Self::new(Models::load(parts.model_dir)?))
     }
 }
 

@@ -1,21 +1,8 @@
-//! The `auto-tagger` Lambda (the `bootstrap` cargo-lambda builds): reads its settings, loads
-//! what it needs once, and hands SQS batches to the shared runtime.
-
-use std::time::Instant;
-
-use anyhow::Context;
-use postlens_runtime::logging::{self, LogTarget};
+//! The `auto-tagger` Lambda (the `bootstrap` cargo-lambda builds): the shared runtime serves the
+//! worker's one assembly ([`postlens_runtime::Assemble`]); models, when it has any, come from
+//! `MODEL_S3_URI`, `MODEL_DIR` or the nearest `models/`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let started = Instant::now();
-    logging::init(LogTarget::Stdout, "info")?;
-    let model_dir = postlens_runtime::model_files::model_dir(
-        &["minilm-l6-v2", "taxonomy"],
-        postlens_models::model_dir,
-    )
-    .await?;
-    let models = auto_tagger::Models::load(&model_dir)
-        .with_context(|| format!("loading models from {}", model_dir.display()))?;
-    postlens_runtime::lambda::run(auto_tagger::AutoTagger::new(models), started).await
+    postlens_runtime::lambda::serve::<auto_tagger::AutoTagger>(postlens_models::model_dir).await
 }

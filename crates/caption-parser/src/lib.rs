@@ -7,7 +7,7 @@ use postlens_analysis::caption::{parse_caption, CaptionParse};
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::Metric;
-use postlens_runtime::{CpuPool, RecordError, Worker};
+use postlens_runtime::{Assemble, CpuPool, Parts, RecordError, Worker};
 
 /// Names the worker in its events (`caption-parsed`, keyed by `video_id`).
 pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
@@ -34,6 +34,17 @@ impl CaptionParser {
 impl Default for CaptionParser {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// No models and no settings of its own.
+impl Assemble for CaptionParser {
+    const BINARY: &'static str = "caption-parser";
+    const MODELS: &'static [&'static str] = &[];
+    type Error = std::convert::Infallible;
+
+    fn assemble(_: Parts<'_>) -> Result<Self, Self::Error> {
+        Ok(Self::new())
     }
 }
 

@@ -1,13 +1,8 @@
-//! The `caption-parser` Lambda (the `bootstrap` cargo-lambda builds): reads its settings, loads
-//! what it needs once, and hands SQS batches to the shared runtime.
-
-use std::time::Instant;
-
-use postlens_runtime::logging::{self, LogTarget};
+//! The `caption-parser` Lambda (the `bootstrap` cargo-lambda builds): the shared runtime serves the
+//! worker's one assembly ([`postlens_runtime::Assemble`]); models, when it has any, come from
+//! `MODEL_S3_URI`, `MODEL_DIR` or the nearest `models/`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let started = Instant::now();
-    logging::init(LogTarget::Stdout, "info")?;
-    postlens_runtime::lambda::run(caption_parser::CaptionParser::new(), started).await
+    postlens_runtime::lambda::serve::<caption_parser::CaptionParser>(|| None).await
 }

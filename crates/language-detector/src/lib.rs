@@ -7,11 +7,11 @@
 use std::sync::Arc;
 
 use postlens_analysis::language::{detect_language_with, LanguageGuess, LanguageModel};
-use postlens_models::LanguageId;
+use postlens_models::{LanguageId, ModelError};
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::Metric;
-use postlens_runtime::{CpuPool, RecordError, Worker};
+use postlens_runtime::{Assemble, CpuPool, Parts, RecordError, Worker};
 
 /// Who publishes `language-detected` events, about which subject.
 pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
@@ -25,6 +25,17 @@ pub const DESCRIPTOR: WorkerDescriptor = WorkerDescriptor {
 pub struct LanguageDetector {
     cpu: CpuPool,
     model: Option<Arc<LanguageId>>,
+}
+
+/// lid.176 from the model directory; no settings of its own.
+impl Assemble for LanguageDetector {
+    const BINARY: &'static str = "language-detector";
+    const MODELS: &'static [&'static str] = &["lid-176"];
+    type Error = ModelError;
+
+    fn assemble(parts: Parts<'_>) -> Result<Self, ModelError> {
+        Ok(Self::new(LanguageId::load(parts.model_dir)?))
+    }
 }
 
 impl LanguageDetector {

@@ -27,6 +27,21 @@ use serde_json::{json, Value};
 pub const MEDIA_BUCKET: &str = "media";
 pub const DOCUMENT_BUCKET: &str = "documents";
 pub const CLAIM_CHECK_BUCKET: &str = "claims";
+/// Where the thumbnail generator writes, in the in-memory S3.
+pub const THUMBNAIL_BUCKET: &str = "thumbnails";
+
+/// The settings a worker runs with against the in-memory S3: the process environment, with
+/// the buckets the template would name replaced by the in-memory S3's (whose corpus keys
+/// have no `documents/` prefix).
+pub fn in_memory_settings(name: &str) -> Option<String> {
+    match name {
+        "MEDIA_BUCKETS" => Some(MEDIA_BUCKET.to_owned()),
+        "DOCUMENT_BUCKETS" => Some(DOCUMENT_BUCKET.to_owned()),
+        "DOCUMENT_PREFIX" => None,
+        "THUMBNAIL_BUCKET" => Some(THUMBNAIL_BUCKET.to_owned()),
+        _ => std::env::var(name).ok(),
+    }
+}
 
 #[derive(Deserialize)]
 struct Case {

@@ -7,12 +7,17 @@ mod hostile;
 mod jsonl;
 mod lambda_smoke;
 mod slop_eval;
+mod workers;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use futures::future::LocalBoxFuture;
+use postlens_runtime::{Assemble, MemoryStore};
+use workers::{assemble_local, ForWorker, WorkerKind};
 
 #[derive(Parser)]
 #[command(name = "postlens", version, about = "postlens workers on your machine")]
@@ -68,7 +73,7 @@ enum Command {
     /// Run a worker's real handler in-process on an SQS event file; print the batch
     /// response and the events it would publish.
     Invoke {
-        worker: WorkerName,
+        worker: WorkerKind,
         /// An SQS event, as `cargo lambda invoke --data-file` takes it.
         #[arg(long)]
         event: PathBuf,
@@ -77,7 +82,7 @@ enum Command {
     /// real handler with in-memory SNS and S3; print each case's outcome and the peak
     /// memory. Exits non-zero when a case does not end as it expects.
     Hostile {
-        worker: HostileWorker,
+        worker: WorkerKind,
         #[arg(long)]
         cases: PathBuf,
         /// Only load the cases and print how many bytes the in-memory S3 holds.
@@ -149,21 +154,38 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum WorkerName {
-    CaptionParser,
-    LanguageDetector,
-    AutoTagger,
-    TextScorer,
+/// `invoke`: a worker's real handler on an SQS event file, against an in-memory S3.
+struct Invoke<'a> {
+    event: &'a str,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum HostileWorker {
-    CaptionParser,
-    LanguageDetector,
-    AutoTagger,
-    TextScorer,
-    ThumbnailGenerator,
+impl<'a> ForWorker for Invoke<'a> {
+    type Output = LocalBoxFuture<'a, anyhow::Result<serde_json::Value>>;
+
+    fn run<W: Assemble>(self) -> Self::Output {
+        Box::pin(async move {
+            let store = Arc::new(MemoryStore::default());
+            let worker = assemble_local::<W>(&hostile::in_memory_settings, store)?;
+            jsonl::invoke(worker, self.event).await
+        })
+    }
+}
+
+/// `hostile`: a corpus through a worker's real handler.
+struct Hostile<'a> {
+    cases: &'a Path,
+    dry_run: bool,
+}
+
+impl<'a> ForWorker for Hostile<'a> {
+    type Output = LocalBoxFuture<'a, anyhow::Result<bool>>;
+
+    fn run<W: Assemble>(self) -> Self::Output {
+        Box::pin(async move {
+            let assemble = |store| assemble_local::<W>(&hostile::in_memory_settings, store);
+            hostile::run(assemble, self.cases, self.dry_run).await
+        })
+    }
 }
 
 #[tokio::main]
@@ -199,8 +221,8 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(summary.exit_code())
         }
         Command::Tag => {
-            let summary =
-                jsonl::run(load_auto_tagger()?, tokio::io::stdin(), tokio::io::stdout()).await?;
+            let tagger = assemble_local::<auto_tagger::AutoTagger>(&process_env, no_store())?;
+            let summary = jsonl::run(tagger, tokio::io::stdin(), tokio::io::stdout()).await?;
             Ok(summary.exit_code())
         }
         Command::EvalTags { files, misses } => {
@@ -231,8 +253,9 @@ async fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Score => {
-            let summary =
-                jsonl::run(load_text_scorer()?, tokio::io::stdin(), tokio::io::stdout()).await?;
+            // Text only: `s3_uri` inputs get `bucket_not_allowed` unless DOCUMENT_BUCKETS is set.
+            let scorer = assemble_local::<text_scorer::TextScorer>(&process_env, no_store())?;
+            let summary = jsonl::run(scorer, tokio::io::stdin(), tokio::io::stdout()).await?;
             Ok(summary.exit_code())
         }
         Command::EvalSlop {
@@ -278,16 +301,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Invoke { worker, event } => {
             let text = std::fs::read_to_string(&event)
                 .with_context(|| format!("reading {}", event.display()))?;
-            let output = match worker {
-                WorkerName::CaptionParser => {
-                    jsonl::invoke(caption_parser::CaptionParser::new(), &text).await?
-                }
-                WorkerName::LanguageDetector => {
-                    jsonl::invoke(load_language_detector()?, &text).await?
-                }
-                WorkerName::AutoTagger => jsonl::invoke(load_auto_tagger()?, &text).await?,
-                WorkerName::TextScorer => jsonl::invoke(load_text_scorer()?, &text).await?,
-            };
+            let output = worker.apply(Invoke { event: &text }).await?;
             println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -296,56 +310,12 @@ async fn main() -> anyhow::Result<ExitCode> {
             cases,
             dry_run,
         } => {
-            let as_expected = match worker {
-                HostileWorker::CaptionParser => {
-                    hostile::run(
-                        |_| Ok(caption_parser::CaptionParser::new()),
-                        &cases,
-                        dry_run,
-                    )
-                    .await?
-                }
-                HostileWorker::LanguageDetector => {
-                    hostile::run(|_| load_language_detector(), &cases, dry_run).await?
-                }
-                HostileWorker::AutoTagger => {
-                    hostile::run(|_| load_auto_tagger(), &cases, dry_run).await?
-                }
-                HostileWorker::TextScorer => {
-                    hostile::run(
-                        |store| {
-                            Ok(text_scorer::TextScorer::new(load_text_scorer_models()?)
-                                .with_documents(store, vec![hostile::DOCUMENT_BUCKET.to_owned()]))
-                        },
-                        &cases,
-                        dry_run,
-                    )
-                    .await?
-                }
-                HostileWorker::ThumbnailGenerator => {
-                    hostile::run(
-                        |store| {
-                            let dir = model_dir()?;
-                            let detector =
-                                postlens_models::YoloxNano::load(&dir.join("yolox-nano"))?;
-                            // The Lambda's settings, with the in-memory S3's bucket names.
-                            let config = thumbnail_generator::ThumbnailConfig::from_lookup(
-                                |name| match name {
-                                    "MEDIA_BUCKETS" => Some(hostile::MEDIA_BUCKET.to_owned()),
-                                    "THUMBNAIL_BUCKET" => Some("thumbnails".to_owned()),
-                                    _ => std::env::var(name).ok(),
-                                },
-                            )?;
-                            Ok(thumbnail_generator::ThumbnailGenerator::from_config(
-                                detector, store, config,
-                            ))
-                        },
-                        &cases,
-                        dry_run,
-                    )
-                    .await?
-                }
-            };
+            let as_expected = worker
+                .apply(Hostile {
+                    cases: &cases,
+                    dry_run,
+                })
+                .await?;
             Ok(if as_expected {
                 ExitCode::SUCCESS
             } else {
@@ -440,25 +410,17 @@ fn load_text_scorer_models() -> anyhow::Result<text_scorer::Models> {
         .with_context(|| format!("loading models from {}", dir.display()))
 }
 
-/// The CLI reads text only: `s3_uri` inputs get `bucket_not_allowed` error events.
-fn load_text_scorer() -> anyhow::Result<text_scorer::TextScorer> {
-    Ok(text_scorer::TextScorer::new(load_text_scorer_models()?))
-}
-
 fn load_auto_tagger_models() -> anyhow::Result<auto_tagger::Models> {
     let dir = model_dir()?;
     auto_tagger::Models::load(&dir)
         .with_context(|| format!("loading models from {}", dir.display()))
 }
 
-/// The language detector as Lambda runs it: the rules, then lid.176 where they abstain.
-fn load_language_detector() -> anyhow::Result<language_detector::LanguageDetector> {
-    let dir = model_dir()?;
-    let model = postlens_models::LanguageId::load(&dir)
-        .with_context(|| format!("loading lid.176 from {}", dir.display()))?;
-    Ok(language_detector::LanguageDetector::new(model))
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
-fn load_auto_tagger() -> anyhow::Result<auto_tagger::AutoTagger> {
-    Ok(auto_tagger::AutoTagger::new(load_auto_tagger_models()?))
+/// An empty in-memory S3, for commands whose inputs are all inline.
+fn no_store() -> Arc<dyn postlens_runtime::ObjectStore> {
+    Arc::new(MemoryStore::default())
 }

@@ -1,6 +1,7 @@
 //! The Lambda edge: build AWS clients once per container, then hand each SQS batch to
 //! the engine and return its partial batch response.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -9,6 +10,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Context, LambdaEvent};
 use tracing::{info, info_span, Instrument};
 
+use crate::assemble::{Assemble, Parts};
 use crate::config::{AllFailedMode, InvocationSettings, WorkerConfig};
 use crate::emf::{emf_lines, InvocationFacts};
 use crate::engine::{BatchEngine, BatchReport, Worker};
@@ -19,34 +21,6 @@ use crate::store::S3Store;
 #[derive(Debug, thiserror::Error)]
 #[error("all {0} records of the batch failed; failing the invocation (ALL_FAILED_MODE=error)")]
 pub struct AllRecordsFailed(pub usize);
-
-/// Loads the shared AWS config. `AWS_ENDPOINT_URL` (honoured by the SDK) points every client
-/// at a local emulator; S3 then needs path-style addressing.
-pub async fn aws_clients() -> (aws_sdk_sns::Client, aws_sdk_s3::Client) {
-    clients_for(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
-}
-
-/// SNS and S3 clients on `shared` (see [`aws_clients`]).
-fn clients_for(shared: &aws_config::SdkConfig) -> (aws_sdk_sns::Client, aws_sdk_s3::Client) {
-    let local = std::env::var_os("AWS_ENDPOINT_URL").is_some()
-        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    let s3_config = aws_sdk_s3::config::Builder::from(shared)
-        .force_path_style(local)
-        .build();
-    (
-        aws_sdk_sns::Client::new(shared),
-        aws_sdk_s3::Client::from_conf(s3_config),
-    )
-}
-
-/// The engine wired to SNS and S3 with the SDK's default credentials and region, as every
-/// worker binary uses it.
-pub async fn connected_engine<W: Worker>(worker: W, config: WorkerConfig) -> BatchEngine<W> {
-    // One AWS config for every client: loading it resolves credentials and region.
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let (_, s3) = clients_for(&shared);
-    wired_engine(worker, config, &shared, s3)
-}
 
 /// `worker`'s engine as `config` describes it: publishing to SNS, claim checks and
 /// oversized results in S3 through `s3`, idempotency claims in DynamoDB when configured,
@@ -70,14 +44,32 @@ pub fn wired_engine<W: Worker>(
     }
 }
 
-/// Serves SQS batches until the runtime stops. `process_started` measures the cold start.
-pub async fn run<W: Worker>(
-    worker: W,
-    process_started: Instant,
+/// A worker's Lambda, all of every worker binary's `main`: logging, settings, the models
+/// (copied from `MODEL_S3_URI`, else what `local_models` finds), the worker's
+/// [`Assemble::assemble`] with the process environment and S3, then SQS batches until the
+/// runtime stops. A setting, model or assembly that fails ends the cold start with its error.
+pub async fn serve<W: Assemble>(
+    local_models: impl FnOnce() -> Option<PathBuf>,
 ) -> Result<(), lambda_runtime::Error> {
+    let process_started = Instant::now();
+    crate::logging::init(crate::logging::LogTarget::Stdout, "info")?;
     let config = WorkerConfig::from_env()?;
+    let model_dir = if W::MODELS.is_empty() {
+        PathBuf::new()
+    } else {
+        crate::model_files::model_dir(W::MODELS, local_models).await?
+    };
+    // One AWS config for every client: loading it resolves credentials and region.
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let (_, s3) = crate::clients::clients_for(&shared);
+    let environment = |name: &str| std::env::var(name).ok();
+    let worker = W::assemble(Parts {
+        model_dir: &model_dir,
+        settings: &environment,
+        store: Arc::new(S3Store::new(s3.clone())),
+    })?;
     let invocation = Arc::new(config.invocation.clone());
-    let engine = Arc::new(connected_engine(worker, config).await);
+    let engine = Arc::new(wired_engine(worker, config, &shared, s3));
     let init_ms = crate::metrics::elapsed_ms(process_started);
     info!(
         init_ms,

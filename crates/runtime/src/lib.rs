@@ -2,6 +2,8 @@
 //!
 //! Knows envelopes, error classes, SNS/S3 and Lambda; knows nothing about analysis.
 
+pub mod assemble;
+pub mod clients;
 pub mod config;
 pub mod contracts;
 pub mod cpu;
@@ -25,6 +27,7 @@ pub mod store;
 pub mod testing;
 pub mod xray;
 
+pub use assemble::{Assemble, Parts};
 pub use config::{AllFailedMode, EngineConfig, FifoFailureMode, InvocationSettings, WorkerConfig};
 pub use cpu::CpuPool;
 pub use engine::{BatchEngine, BatchOutcome, BatchReport, RecordOutcome, Worker};

@@ -83,7 +83,7 @@ pub async fn model_dir(
 ) -> Result<PathBuf, ModelFetchError> {
     match std::env::var("MODEL_S3_URI") {
         Ok(uri) if !uri.trim().is_empty() => {
-            let (_, s3) = crate::lambda::aws_clients().await;
+            let (_, s3) = crate::clients::aws_clients().await;
             fetch(&s3, uri.trim(), subdirs, Path::new(DEFAULT_CACHE_DIR)).await
         }
         _ => local().ok_or(ModelFetchError::NoModelDir),

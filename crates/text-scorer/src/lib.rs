@@ -15,7 +15,7 @@ use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::{elapsed_ms, Metric};
 use postlens_runtime::settings::{ConfigError, Env};
 use postlens_runtime::store::AllowedObjects;
-use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
+use postlens_runtime::{codes, Assemble, CpuPool, ObjectStore, Parts, RecordError, Worker};
 use serde::{Deserialize, Serialize};
 
 /// Names the worker in its events (`text-scored`, keyed by `doc_id`).
@@ -189,6 +189,31 @@ impl TextScorerConfig {
             document_buckets: env.list("DOCUMENT_BUCKETS"),
             document_prefix: env.text("DOCUMENT_PREFIX"),
         })
+    }
+}
+
+/// Why the text scorer could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AssemblyError {
+    /// MiniLM or SmolLM2 did not load.
+    #[error(transparent)]
+    Models(#[from] ModelError),
+    /// A setting could not be read.
+    #[error(transparent)]
+    Settings(#[from] ConfigError),
+}
+
+/// MiniLM and SmolLM2 from the model directory; `s3_uri` documents through the store, from
+/// `DOCUMENT_BUCKETS` under `DOCUMENT_PREFIX`.
+impl Assemble for TextScorer {
+    const BINARY: &'static str = "text-scorer";
+    const MODELS: &'static [&'static str] = &["minilm-l6-v2", "smollm2-135m"];
+    type Error = AssemblyError;
+
+    fn assemble(parts: Parts<'_>) -> Result<Self, AssemblyError> {
+        let config = TextScorerConfig::from_lookup(parts.settings)?;
+        let models = Models::load(parts.model_dir)?;
+        Ok(Self::from_config(models, parts.store, config))
     }
 }
 

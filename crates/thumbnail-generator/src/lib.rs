@@ -15,14 +15,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use postlens_analysis::thumbnail::{CropRect, FrameQuality, ObjectBox};
-use postlens_models::YoloxNano;
+use postlens_models::{ModelError, YoloxNano};
 use postlens_runtime::contracts::NewVideoPosted;
 use postlens_runtime::envelope::S3Location;
 use postlens_runtime::event::WorkerDescriptor;
 use postlens_runtime::metrics::Metric;
 use postlens_runtime::settings::{ConfigError, Env};
 use postlens_runtime::store::AllowedObjects;
-use postlens_runtime::{codes, CpuPool, ObjectStore, RecordError, Worker};
+use postlens_runtime::{codes, Assemble, CpuPool, ObjectStore, Parts, RecordError, Worker};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
@@ -262,6 +262,32 @@ impl ThumbnailConfig {
             },
             settings: Settings::from_lookup(&lookup)?,
         })
+    }
+}
+
+/// Why the thumbnail generator could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AssemblyError {
+    /// A setting could not be read.
+    #[error(transparent)]
+    Settings(#[from] ConfigError),
+    /// YOLOX-Nano did not load.
+    #[error(transparent)]
+    Detector(#[from] ModelError),
+}
+
+/// YOLOX-Nano from the model directory; media from `MEDIA_BUCKETS` and thumbnails to
+/// `THUMBNAIL_BUCKET` through the store, with the settings of [`ThumbnailConfig`].
+impl Assemble for ThumbnailGenerator {
+    const BINARY: &'static str = "thumbnail-generator";
+    const MODELS: &'static [&'static str] = &["yolox-nano"];
+    type Error = AssemblyError;
+
+    fn assemble(parts: Parts<'_>) -> Result<Self, AssemblyError> {
+        // Settings first: a bad one needs no model load to be reported.
+        let config = ThumbnailConfig::from_lookup(parts.settings)?;
+        let detector = YoloxNano::load(&parts.model_dir.join("yolox-nano"))?;
+        Ok(Self::from_config(detector, parts.store, config))
     }
 }
 

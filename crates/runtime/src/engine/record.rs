@@ -133,8 +133,7 @@ impl<W: Worker> BatchEngine<W> {
             let stage = self.claimed_event(context, cutoff).await;
             self.offload(stage, cutoff).await
         });
-        steps.instrument(span)
-        .await
+        steps.instrument(span).await
     }
 
     /// decode → claim → analyse → build the event → settle the claim.

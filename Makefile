@@ -33,7 +33,7 @@ fmt-check:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# Licences, duplicate crates and sources of the dependency graph (deny.toml). cargo-deny is
+# Licences, duplicate crates, sources and advisories of the dependency graph (deny.toml). cargo-deny is
 # built once (a few minutes) into the cache, keyed by its version.
 CARGO_DENY_VERSION := 0.20.2
 CARGO_DENY := $(or $(POSTLENS_CACHE),$(HOME)/.cache/postlens)/tools/cargo-deny-$(CARGO_DENY_VERSION)/bin/cargo-deny
@@ -41,9 +41,10 @@ $(CARGO_DENY):
 	cargo install --quiet --locked --root $(dir $(@D)) cargo-deny@$(CARGO_DENY_VERSION)
 
 deny: $(CARGO_DENY)
-	$(CARGO_DENY) --offline check bans licenses sources
+	scripts/deny.sh $(CARGO_DENY)
 
-# RustSec advisories: fetches the advisory database from GitHub, which CI here cannot reach.
+# RustSec advisories with a fresh database from GitHub (fails where GitHub is unreachable;
+# `make deny` falls back to the copy on the machine).
 deny-advisories: $(CARGO_DENY)
 	$(CARGO_DENY) check advisories
 

@@ -35,10 +35,12 @@ pub struct Config {
 }
 
 /// `x @ weight_t + bias` with the weight stored transposed, (inputs, outputs), so the
-/// product reads it row by row.
+/// product reads it row by row, and packed in strips for the few-rows kernel.
 struct Dense {
     weight_t: Tensor,
     bias: Tensor,
+    packed: few_rows::PackedWeights,
+    bias_values: Vec<f32>,
 }
 
 impl Dense {
@@ -50,25 +52,34 @@ impl Dense {
     }
 
     fn from_parts(weight: Tensor, bias: Tensor) -> candle_core::Result<Self> {
+        let (outputs, inputs) = weight.dims2()?;
+        let weight_t = weight.t()?.contiguous()?;
+        let packed = few_rows::PackedWeights::pack(
+            &weight_t.flatten_all()?.to_vec1::<f32>()?,
+            inputs,
+            outputs,
+        );
         Ok(Self {
-            weight_t: weight.t()?.contiguous()?,
+            weight_t,
+            bias_values: bias.to_vec1::<f32>()?,
             bias,
+            packed,
         })
     }
 
     /// `x` is (rows, inputs).
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         if x.dim(0)? <= few_rows::MAX_ROWS {
-            return x.apply_op3_no_bwd(&self.weight_t, &self.bias, &FewRowsDense);
+            return x.apply_op1_no_bwd(&FewRowsDense(self));
         }
         x.matmul(&self.weight_t)?.broadcast_add(&self.bias)
     }
 }
 
-/// [`Dense::forward`] through [`few_rows::matmul_bias`]: (x, weight_t, bias).
-struct FewRowsDense;
+/// [`Dense::forward`] through [`few_rows::matmul_bias`].
+struct FewRowsDense<'a>(&'a Dense);
 
-impl candle_core::CustomOp3 for FewRowsDense {
+impl candle_core::CustomOp1 for FewRowsDense<'_> {
     fn name(&self) -> &'static str {
         "dense-few-rows"
     }
@@ -77,24 +88,18 @@ impl candle_core::CustomOp3 for FewRowsDense {
         &self,
         x: &CpuStorage,
         x_layout: &Layout,
-        weight_t: &CpuStorage,
-        weight_layout: &Layout,
-        bias: &CpuStorage,
-        bias_layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let Dense {
+            packed,
+            bias_values,
+            ..
+        } = self.0;
         let (rows, inputs) = x_layout.shape().dims2()?;
-        let (weight_inputs, outputs) = weight_layout.shape().dims2()?;
-        if weight_inputs != inputs || bias_layout.shape().dims1()? != outputs {
-            candle_core::bail!("dense: shapes {x_layout:?} {weight_layout:?} {bias_layout:?}");
+        if inputs != packed.inputs() {
+            candle_core::bail!("dense: {x_layout:?} against {} inputs", packed.inputs());
         }
-        let out = few_rows::matmul_bias(
-            contiguous_f32(x, x_layout)?,
-            contiguous_f32(weight_t, weight_layout)?,
-            contiguous_f32(bias, bias_layout)?,
-            inputs,
-            outputs,
-        );
-        Ok((CpuStorage::F32(out), Shape::from((rows, outputs))))
+        let out = few_rows::matmul_bias(contiguous_f32(x, x_layout)?, packed, bias_values);
+        Ok((CpuStorage::F32(out), Shape::from((rows, packed.outputs()))))
     }
 }
 

@@ -4,64 +4,150 @@
 //! which pays off when many rows reuse each panel. One caption has about 15 rows, so
 //! MiniLM's 42 MB of weights were copied once per pass to be used 15 times: a lone caption
 //! took 13.8 ms of encoding where the same products with hot weights took about 6 ms.
-//! This kernel reads each weight once, in place: for a strip of output columns it keeps
-//! a tile of rows x columns of sums in registers and walks the inputs, broadcasting one
-//! value of `x` against a row of the strip per step. It is the loop a GEMM micro-kernel
-//! runs, without the packing, written in plain Rust over fixed-size arrays so the
-//! compiler vectorises it for each instruction set it is compiled for below.
+//! This kernel reads each weight once per tile of rows, from a copy packed once at load
+//! ([`PackedWeights`]): for a strip of output columns it keeps a tile of rows x columns of
+//! sums in registers and walks the inputs, broadcasting one value of `x` against a row of
+//! the strip per step. It is the loop a GEMM micro-kernel runs, without packing on every
+//! call, written in plain Rust over fixed-size arrays so the compiler vectorises it for
+//! each instruction set it is compiled for below.
 
 /// Rows of `x` above which [`matmul_bias`] should not be used, as candle's GEMM then
 /// amortises its packing. Measured with the auto-tagger bench on one core (2026-12-02):
 /// one dev caption (about 15 rows) 6.5 ms with this kernel against 8.1 ms through the
 /// GEMM, a 40-word caption (about 60 rows) even, a batch of ten captions (about 250 rows)
-/// 61.6 against 53.5 ms.
+/// 61.6 against 53.5 ms. Re-measured with packed weights (bench-serve, 2026-12-06): 64 as
+/// the limit made 20 three-caption texts (about 60 rows) 7 % slower, and the packed kernel
+/// for every size made a 32-caption batch 35 % slower, so 32 stays.
 pub(crate) const MAX_ROWS: usize = 32;
 
 /// Rows of one register tile: six rows of sums leave registers for the weights and the
 /// broadcast value on every target below (AVX2: 16 registers, AVX-512 and NEON: 32).
 const TILE_ROWS: usize = 6;
 
-/// `x` (rows x inputs, row-major) times `weight_t` (inputs x outputs, row-major) plus
-/// `bias` (outputs) into a new rows x outputs buffer. Sums run in input order, starting
-/// from the bias.
-pub(crate) fn matmul_bias(
-    x: &[f32],
-    weight_t: &[f32],
-    bias: &[f32],
+/// The kernel [`matmul_bias`] runs, chosen once for this CPU when weights are packed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "aarch64")]
+    Neon,
+    #[cfg_attr(target_arch = "aarch64", allow(dead_code))]
+    Portable,
+}
+
+impl Kernel {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                return Self::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Self::Avx2;
+            }
+        }
+        #[cfg(target_arch = "aarch64")]
+        return Self::Neon;
+        #[cfg(not(target_arch = "aarch64"))]
+        Self::Portable
+    }
+
+    /// Output columns of one strip: what the kernel keeps in registers for a row.
+    fn columns(self) -> usize {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx512 => 64,
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2 => 16,
+            #[cfg(target_arch = "aarch64")]
+            Self::Neon => 16,
+            Self::Portable => 8,
+        }
+    }
+}
+
+/// A dense layer's weights as [`matmul_bias`] walks them: output columns cut into strips
+/// as wide as the kernel's register tile, each strip's inputs x columns block stored
+/// contiguously, then the leftover columns (fewer than a strip) as one last block. Read
+/// from the transposed (inputs, outputs) matrix, a strip's weights sat a whole row apart
+/// for each input: 4.6 KB strides that cross a page every step and defeat the hardware
+/// prefetcher, and a lone caption spent over half its time waiting on those loads
+/// (perf, 2026-12-06). Packed, each tile streams its weights front to back.
+pub(crate) struct PackedWeights {
+    kernel: Kernel,
+    values: Vec<f32>,
     inputs: usize,
     outputs: usize,
-) -> Vec<f32> {
-    assert_eq!(weight_t.len(), inputs * outputs, "weight shape");
+}
+
+impl PackedWeights {
+    /// Packs `weight_t` (inputs x outputs, row-major) for this CPU's kernel.
+    pub(crate) fn pack(weight_t: &[f32], inputs: usize, outputs: usize) -> Self {
+        Self::pack_for(Kernel::detect(), weight_t, inputs, outputs)
+    }
+
+    fn pack_for(kernel: Kernel, weight_t: &[f32], inputs: usize, outputs: usize) -> Self {
+        assert_eq!(weight_t.len(), inputs * outputs, "weight shape");
+        let width = kernel.columns();
+        let strips = outputs / width;
+        let mut values = Vec::with_capacity(weight_t.len());
+        for strip in 0..strips {
+            for row in weight_t.chunks_exact(outputs) {
+                values.extend_from_slice(&row[strip * width..][..width]);
+            }
+        }
+        if strips * width < outputs {
+            for row in weight_t.chunks_exact(outputs) {
+                values.extend_from_slice(&row[strips * width..]);
+            }
+        }
+        Self {
+            kernel,
+            values,
+            inputs,
+            outputs,
+        }
+    }
+
+    /// Inputs (rows of the transposed matrix).
+    pub(crate) fn inputs(&self) -> usize {
+        self.inputs
+    }
+
+    /// Outputs (columns of the transposed matrix).
+    pub(crate) fn outputs(&self) -> usize {
+        self.outputs
+    }
+}
+
+/// `x` (rows x inputs, row-major) times the packed weights plus `bias` (outputs) into a
+/// new rows x outputs buffer. Sums run in input order, starting from the bias.
+pub(crate) fn matmul_bias(x: &[f32], weights: &PackedWeights, bias: &[f32]) -> Vec<f32> {
+    let (inputs, outputs) = (weights.inputs, weights.outputs);
     assert_eq!(bias.len(), outputs, "bias shape");
     assert!(inputs > 0 && x.len().is_multiple_of(inputs), "x shape");
     let mut out = vec![0.0; x.len() / inputs * outputs];
     let problem = Problem {
         x,
-        weight_t,
+        weights: &weights.values,
         bias,
         inputs,
         outputs,
     };
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the feature was just detected on this CPU.
-            unsafe { avx512(&problem, &mut out) };
-            return out;
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: both features were just detected on this CPU.
-            unsafe { avx2(&problem, &mut out) };
-            return out;
-        }
+    match weights.kernel {
+        // SAFETY: `pack` chose the kernel after detecting its features on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => unsafe { avx512(&problem, &mut out) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => unsafe { avx2(&problem, &mut out) },
+        // SAFETY: NEON is part of every aarch64 Linux target.
+        #[cfg(target_arch = "aarch64")]
+        Kernel::Neon => unsafe { neon(&problem, &mut out) },
+        Kernel::Portable => problem.run::<8>(&mut out, |a, b, c| a * b + c),
     }
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: NEON is part of every aarch64 Linux target.
-    unsafe {
-        neon(&problem, &mut out)
-    };
-    #[cfg(not(target_arch = "aarch64"))]
-    problem.run::<8>(&mut out, |a, b, c| a * b + c);
     out
 }
 
@@ -88,7 +174,8 @@ unsafe fn neon(problem: &Problem, out: &mut [f32]) {
 
 struct Problem<'a> {
     x: &'a [f32],
-    weight_t: &'a [f32],
+    /// [`PackedWeights::values`] for `COLUMNS`-wide strips.
+    weights: &'a [f32],
     bias: &'a [f32],
     inputs: usize,
     outputs: usize,
@@ -106,29 +193,32 @@ impl Problem<'_> {
     ) {
         let rows = self.x.len() / self.inputs;
         let strips = self.outputs / COLUMNS;
-        for strip in 0..strips {
+        let (panels, leftover) = self.weights.split_at(strips * self.inputs * COLUMNS);
+        for (strip, panel) in panels.chunks_exact(self.inputs * COLUMNS).enumerate() {
             let column = strip * COLUMNS;
             let mut row = 0;
             while row < rows {
                 match rows - row {
-                    1 => self.tile::<1, COLUMNS>(row, column, out, fma),
-                    2 => self.tile::<2, COLUMNS>(row, column, out, fma),
-                    3 => self.tile::<3, COLUMNS>(row, column, out, fma),
-                    4 => self.tile::<4, COLUMNS>(row, column, out, fma),
-                    5 => self.tile::<5, COLUMNS>(row, column, out, fma),
-                    _ => self.tile::<TILE_ROWS, COLUMNS>(row, column, out, fma),
+                    1 => self.tile::<1, COLUMNS>(panel, row, column, out, fma),
+                    2 => self.tile::<2, COLUMNS>(panel, row, column, out, fma),
+                    3 => self.tile::<3, COLUMNS>(panel, row, column, out, fma),
+                    4 => self.tile::<4, COLUMNS>(panel, row, column, out, fma),
+                    5 => self.tile::<5, COLUMNS>(panel, row, column, out, fma),
+                    _ => self.tile::<TILE_ROWS, COLUMNS>(panel, row, column, out, fma),
                 }
                 row += TILE_ROWS;
             }
         }
-        for column in strips * COLUMNS..self.outputs {
+        let width = self.outputs - strips * COLUMNS;
+        for offset in 0..width {
+            let column = strips * COLUMNS + offset;
             for row in 0..rows {
                 let x = &self.x[row * self.inputs..][..self.inputs];
                 let sum = x
                     .iter()
                     .enumerate()
                     .fold(self.bias[column], |sum, (k, &v)| {
-                        fma(v, self.weight_t[k * self.outputs + column], sum)
+                        fma(v, leftover[k * width + offset], sum)
                     });
                 out[row * self.outputs + column] = sum;
             }
@@ -139,6 +229,7 @@ impl Problem<'_> {
     #[inline(always)]
     fn tile<const ROWS: usize, const COLUMNS: usize>(
         &self,
+        panel: &[f32],
         row: usize,
         column: usize,
         out: &mut [f32],
@@ -148,7 +239,7 @@ impl Problem<'_> {
         let mut sums = [*bias; ROWS];
         let x = &self.x[row * self.inputs..][..ROWS * self.inputs];
         for k in 0..self.inputs {
-            let weights: &[f32; COLUMNS] = first_n(&self.weight_t[k * self.outputs + column..]);
+            let weights: &[f32; COLUMNS] = first_n(&panel[k * COLUMNS..]);
             for (r, sums) in sums.iter_mut().enumerate() {
                 let value = x[r * self.inputs + k];
                 for (sum, &weight) in sums.iter_mut().zip(weights) {
@@ -203,7 +294,7 @@ mod tests {
                     .map(|i| (i as f32 * 0.13).cos())
                     .collect();
                 let bias: Vec<f32> = (0..outputs).map(|i| i as f32 * 0.01 - 0.3).collect();
-                let ours = matmul_bias(&x, &w_t, &bias, inputs, outputs);
+                let ours = matmul_bias(&x, &PackedWeights::pack(&w_t, inputs, outputs), &bias);
                 let expected = reference(&x, &w_t, &bias, inputs, outputs);
                 for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
                     assert!(
@@ -217,24 +308,28 @@ mod tests {
 
     #[test]
     fn the_portable_path_equals_the_vector_path() {
-        let (inputs, outputs) = (40, 80);
+        // 84 columns: whole strips and leftovers for every kernel width.
+        let (inputs, outputs) = (40, 84);
         let x: Vec<f32> = (0..9 * inputs).map(|i| (i as f32 * 0.29).sin()).collect();
         let w_t: Vec<f32> = (0..inputs * outputs)
             .map(|i| (i as f32 * 0.07).cos())
             .collect();
         let bias = vec![0.5; outputs];
-        let problem = Problem {
-            x: &x,
-            weight_t: &w_t,
-            bias: &bias,
-            inputs,
-            outputs,
-        };
-        let mut portable = vec![0.0; 9 * outputs];
-        problem.run::<8>(&mut portable, |a, b, c| a * b + c);
-        let vector = matmul_bias(&x, &w_t, &bias, inputs, outputs);
+        let portable = PackedWeights::pack_for(Kernel::Portable, &w_t, inputs, outputs);
+        let portable = matmul_bias(&x, &portable, &bias);
+        let vector = matmul_bias(&x, &PackedWeights::pack(&w_t, inputs, outputs), &bias);
         for (a, b) in portable.iter().zip(&vector) {
             assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn packing_keeps_every_weight_once() {
+        let (inputs, outputs) = (7, 150);
+        let w_t: Vec<f32> = (0..inputs * outputs).map(|i| i as f32).collect();
+        let packed = PackedWeights::pack(&w_t, inputs, outputs);
+        let mut values = packed.values.clone();
+        values.sort_by(f32::total_cmp);
+        assert_eq!(values, w_t);
     }
 }

@@ -6,6 +6,11 @@
 set -euo pipefail
 deny=$1
 
+# cargo deny reads `cargo metadata` for every target, so it needs crates that no build on
+# this machine downloads (android_system_properties, valuable, ...); with --offline a fresh
+# machine fails on them. Fetch them from the registry first (reachable here; GitHub is not).
+cargo fetch --locked --quiet
+
 "$deny" --offline check bans licenses sources
 
 db_root=${CARGO_HOME:-$HOME/.cargo}/advisory-dbs

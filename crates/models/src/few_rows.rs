@@ -11,6 +11,8 @@
 //! call, written in plain Rust over fixed-size arrays so the compiler vectorises it for
 //! each instruction set it is compiled for below.
 
+use crate::simd::Isa;
+
 /// Rows of `x` above which [`matmul_bias`] should not be used, as candle's GEMM then
 /// amortises its packing. Measured with the auto-tagger bench on one core (2026-12-02):
 /// one dev caption (about 15 rows) 6.5 ms with this kernel against 8.1 ms through the
@@ -24,47 +26,22 @@ pub(crate) const MAX_ROWS: usize = 32;
 /// broadcast value on every target below (AVX2: 16 registers, AVX-512 and NEON: 32).
 const TILE_ROWS: usize = 6;
 
-/// The kernel [`matmul_bias`] runs, chosen once for this CPU when weights are packed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kernel {
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "aarch64")]
-    Neon,
-    #[cfg_attr(target_arch = "aarch64", allow(dead_code))]
-    Portable,
-}
+/// Output columns of one strip on each [`Isa`]: what its kernel keeps in registers for a
+/// row (the tile shapes are described at each kernel below).
+#[cfg(target_arch = "x86_64")]
+const AVX512_COLUMNS: usize = 64;
+#[cfg(target_arch = "x86_64")]
+const AVX2_COLUMNS: usize = 16;
+/// NEON on aarch64; elsewhere the portable loop over 8 columns.
+const BASELINE_COLUMNS: usize = if cfg!(target_arch = "aarch64") { 16 } else { 8 };
 
-impl Kernel {
-    fn detect() -> Self {
+fn columns(isa: Isa) -> usize {
+    match isa {
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") {
-                return Self::Avx512;
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                return Self::Avx2;
-            }
-        }
-        #[cfg(target_arch = "aarch64")]
-        return Self::Neon;
-        #[cfg(not(target_arch = "aarch64"))]
-        Self::Portable
-    }
-
-    /// Output columns of one strip: what the kernel keeps in registers for a row.
-    fn columns(self) -> usize {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Self::Avx512 => 64,
-            #[cfg(target_arch = "x86_64")]
-            Self::Avx2 => 16,
-            #[cfg(target_arch = "aarch64")]
-            Self::Neon => 16,
-            Self::Portable => 8,
-        }
+        Isa::Avx512 => AVX512_COLUMNS,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => AVX2_COLUMNS,
+        Isa::Baseline => BASELINE_COLUMNS,
     }
 }
 
@@ -74,23 +51,24 @@ impl Kernel {
 /// from the transposed (inputs, outputs) matrix, a strip's weights sat a whole row apart
 /// for each input: 4.6 KB strides that cross a page every step and defeat the hardware
 /// prefetcher, and a lone caption spent over half its time waiting on those loads
-/// (perf, 2026-12-06). Packed, each tile streams its weights front to back.
+/// (perf, 2026-12-06). Packed, each tile streams its weights front to back. The layout
+/// depends on the kernel, so the [`Isa`] is chosen here, once, and kept with the values.
 pub(crate) struct PackedWeights {
-    kernel: Kernel,
+    isa: Isa,
     values: Vec<f32>,
     inputs: usize,
     outputs: usize,
 }
 
 impl PackedWeights {
-    /// Packs `weight_t` (inputs x outputs, row-major) for this CPU's kernel.
+    /// Packs `weight_t` (inputs x outputs, row-major) for [`Isa::current`].
     pub(crate) fn pack(weight_t: &[f32], inputs: usize, outputs: usize) -> Self {
-        Self::pack_for(Kernel::detect(), weight_t, inputs, outputs)
+        Self::pack_for(Isa::current(), weight_t, inputs, outputs)
     }
 
-    fn pack_for(kernel: Kernel, weight_t: &[f32], inputs: usize, outputs: usize) -> Self {
+    fn pack_for(isa: Isa, weight_t: &[f32], inputs: usize, outputs: usize) -> Self {
         assert_eq!(weight_t.len(), inputs * outputs, "weight shape");
-        let width = kernel.columns();
+        let width = columns(isa);
         let strips = outputs / width;
         let mut values = Vec::with_capacity(weight_t.len());
         for strip in 0..strips {
@@ -104,7 +82,7 @@ impl PackedWeights {
             }
         }
         Self {
-            kernel,
+            isa,
             values,
             inputs,
             outputs,
@@ -136,40 +114,43 @@ pub(crate) fn matmul_bias(x: &[f32], weights: &PackedWeights, bias: &[f32]) -> V
         inputs,
         outputs,
     };
-    match weights.kernel {
-        // SAFETY: `pack` chose the kernel after detecting its features on this CPU.
+    match weights.isa {
+        // SAFETY: the weights were packed for one of `Isa::available`, which checked the CPU.
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe { avx512(&problem, &mut out) },
+        Isa::Avx512 => unsafe { avx512(&problem, &mut out) },
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => unsafe { avx2(&problem, &mut out) },
-        // SAFETY: NEON is part of every aarch64 Linux target.
-        #[cfg(target_arch = "aarch64")]
-        Kernel::Neon => unsafe { neon(&problem, &mut out) },
-        Kernel::Portable => problem.run::<8>(&mut out, |a, b, c| a * b + c),
+        Isa::Avx2 => unsafe { avx2(&problem, &mut out) },
+        Isa::Baseline => baseline(&problem, &mut out),
     }
     out
 }
 
 /// 64 columns are four 16-lane registers: 24 sums, 4 weights, 1 broadcast of 32.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 unsafe fn avx512(problem: &Problem, out: &mut [f32]) {
-    problem.run::<64>(out, f32::mul_add)
+    problem.run::<AVX512_COLUMNS>(out, f32::mul_add)
 }
 
 /// 16 columns are two 8-lane registers: 12 sums, 2 weights, 1 broadcast of 16.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2(problem: &Problem, out: &mut [f32]) {
-    problem.run::<16>(out, f32::mul_add)
+    problem.run::<AVX2_COLUMNS>(out, f32::mul_add)
 }
 
-/// 16 columns are four 4-lane registers: 24 sums, 4 weights, 1 broadcast of 32.
+/// 16 columns are four 4-lane registers: 24 sums, 4 weights, 1 broadcast of 32. NEON is
+/// part of every aarch64 Linux target, so it needs no run-time check.
 #[cfg(target_arch = "aarch64")]
-#[target_feature(enable = "neon")]
-unsafe fn neon(problem: &Problem, out: &mut [f32]) {
-    problem.run::<16>(out, f32::mul_add)
+fn baseline(problem: &Problem, out: &mut [f32]) {
+    problem.run::<BASELINE_COLUMNS>(out, f32::mul_add)
+}
+
+/// Plain multiply-add: without FMA in the target, `mul_add` would be a libm call per value.
+#[cfg(not(target_arch = "aarch64"))]
+fn baseline(problem: &Problem, out: &mut [f32]) {
+    problem.run::<BASELINE_COLUMNS>(out, |a, b, c| a * b + c)
 }
 
 struct Problem<'a> {
@@ -294,20 +275,24 @@ mod tests {
                     .map(|i| (i as f32 * 0.13).cos())
                     .collect();
                 let bias: Vec<f32> = (0..outputs).map(|i| i as f32 * 0.01 - 0.3).collect();
-                let ours = matmul_bias(&x, &PackedWeights::pack(&w_t, inputs, outputs), &bias);
                 let expected = reference(&x, &w_t, &bias, inputs, outputs);
-                for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
-                    assert!(
-                        (a - b).abs() <= 1e-4 * b.abs().max(1.0),
-                        "{rows}x{inputs}x{outputs} at {i}: {a} vs {b}"
-                    );
+                for isa in Isa::available() {
+                    let packed = PackedWeights::pack_for(isa, &w_t, inputs, outputs);
+                    let ours = matmul_bias(&x, &packed, &bias);
+                    for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
+                        assert!(
+                            (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                            "{isa:?} {rows}x{inputs}x{outputs} at {i}: {a} vs {b}"
+                        );
+                    }
                 }
             }
         }
     }
 
+    /// Every extension this CPU has against the baseline (on x86-64 the portable loop).
     #[test]
-    fn the_portable_path_equals_the_vector_path() {
+    fn every_isa_equals_the_baseline() {
         // 84 columns: whole strips and leftovers for every kernel width.
         let (inputs, outputs) = (40, 84);
         let x: Vec<f32> = (0..9 * inputs).map(|i| (i as f32 * 0.29).sin()).collect();
@@ -315,11 +300,20 @@ mod tests {
             .map(|i| (i as f32 * 0.07).cos())
             .collect();
         let bias = vec![0.5; outputs];
-        let portable = PackedWeights::pack_for(Kernel::Portable, &w_t, inputs, outputs);
-        let portable = matmul_bias(&x, &portable, &bias);
-        let vector = matmul_bias(&x, &PackedWeights::pack(&w_t, inputs, outputs), &bias);
-        for (a, b) in portable.iter().zip(&vector) {
-            assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+        let baseline = PackedWeights::pack_for(Isa::Baseline, &w_t, inputs, outputs);
+        let baseline = matmul_bias(&x, &baseline, &bias);
+        for isa in Isa::available() {
+            let vector = matmul_bias(
+                &x,
+                &PackedWeights::pack_for(isa, &w_t, inputs, outputs),
+                &bias,
+            );
+            for (a, b) in baseline.iter().zip(&vector) {
+                assert!(
+                    (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                    "{isa:?}: {a} vs {b}"
+                );
+            }
         }
     }
 
@@ -327,9 +321,10 @@ mod tests {
     fn packing_keeps_every_weight_once() {
         let (inputs, outputs) = (7, 150);
         let w_t: Vec<f32> = (0..inputs * outputs).map(|i| i as f32).collect();
-        let packed = PackedWeights::pack(&w_t, inputs, outputs);
-        let mut values = packed.values.clone();
-        values.sort_by(f32::total_cmp);
-        assert_eq!(values, w_t);
+        for isa in Isa::available() {
+            let mut values = PackedWeights::pack_for(isa, &w_t, inputs, outputs).values;
+            values.sort_by(f32::total_cmp);
+            assert_eq!(values, w_t, "{isa:?}");
+        }
     }
 }

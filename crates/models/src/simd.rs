@@ -35,7 +35,6 @@ impl Isa {
     }
 
     /// The one the kernels run (tests may pin another of [`Isa::available`]).
-    #[cfg(target_arch = "x86_64")]
     pub(crate) fn current() -> Isa {
         #[cfg(test)]
         if let Some(pinned) = PINNED_ISA.get() {

@@ -35,7 +35,7 @@ pub struct Config {
 }
 
 /// `x @ weight_t + bias` with the weight stored transposed, (inputs, outputs), so the
-/// product reads it row by row, and packed in strips for the few-rows kernel.
+/// product reads it row by row, and packed in strips of halves for the few-rows kernel.
 struct Dense {
     weight_t: Tensor,
     bias: Tensor,
@@ -58,7 +58,8 @@ impl Dense {
             &weight_t.flatten_all()?.to_vec1::<f32>()?,
             inputs,
             outputs,
-        );
+        )
+        .map_err(candle_core::Error::wrap)?;
         Ok(Self {
             weight_t,
             bias_values: bias.to_vec1::<f32>()?,

@@ -9,7 +9,7 @@ pub(crate) enum Isa {
     /// x86-64 with AVX-512F and FMA.
     #[cfg(target_arch = "x86_64")]
     Avx512,
-    /// x86-64 with AVX2 and FMA.
+    /// x86-64 with AVX2, FMA and F16C (half-precision conversion, on every AVX2 CPU).
     #[cfg(target_arch = "x86_64")]
     Avx2,
     /// The target's baseline: NEON on aarch64, SSE2 on x86-64.
@@ -26,7 +26,10 @@ impl Isa {
             if fma && std::arch::is_x86_feature_detected!("avx512f") {
                 all.push(Isa::Avx512);
             }
-            if fma && std::arch::is_x86_feature_detected!("avx2") {
+            if fma
+                && std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("f16c")
+            {
                 all.push(Isa::Avx2);
             }
         }

@@ -267,24 +267,19 @@ impl candle_core::CustomOp1 for Gelu {
 }
 
 fn gelu_in_place(values: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: both target features were just detected on this CPU.
-        return unsafe { gelu_in_place_avx2(values) };
-    }
     #[cfg(target_arch = "aarch64")]
     // SAFETY: NEON is part of every aarch64 Linux target (it is in the target's baseline).
     return unsafe { neon::gelu_in_place(values) };
-    #[allow(unreachable_code)]
-    gelu_each(values)
+    #[cfg(not(target_arch = "aarch64"))]
+    gelu_each_for_isa(values)
 }
 
-/// The same loop compiled for AVX2 + FMA: eight values per instruction instead of four.
-/// (The x86-64 baseline is SSE2, so without this the loop runs four wide without FMA.)
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn gelu_in_place_avx2(values: &mut [f32]) {
-    gelu_each(values)
+#[cfg(not(target_arch = "aarch64"))]
+crate::simd::simd_dispatch! {
+    /// The loop compiled for the [`crate::simd::Isa`] the other kernels run: 16 or 8 values
+    /// per instruction instead of SSE2's 4. Each value is computed alone, so every width
+    /// gives the same bits.
+    fn gelu_each_for_isa(values: &mut [f32]) => gelu_each
 }
 
 #[inline(always)]

@@ -9,6 +9,7 @@ pub mod language_id;
 pub mod minilm;
 mod simd;
 pub mod smollm2;
+mod transpose;
 pub mod yolox;
 
 use std::path::{Path, PathBuf};

@@ -148,16 +148,14 @@ impl SmolLm2 {
         let transposed = |name: &str| gguf.f32_matrix_transposed(name, &device).map(Projection);
         // SmolLM2 ties its output head to the embeddings; a file with its own head uses it.
         // A tied head is a second, transposed copy of the table (113 MB): rows by id for the
-        // lookup, columns for the head, both from one dequantization.
-        let (token_table, output) = if gguf.has("output.weight") {
-            (
-                dequantized("token_embd.weight")?,
-                transposed("output.weight")?,
-            )
+        // lookup, columns for the head, each dequantized from the file in its own order.
+        let head = if gguf.has("output.weight") {
+            "output.weight"
         } else {
-            let (table, head) = gguf.f32_matrix_and_transpose("token_embd.weight", &device)?;
-            (table, Projection(head))
+            "token_embd.weight"
         };
+        let token_table = dequantized("token_embd.weight")?;
+        let output = transposed(head)?;
         let mut blocks = Vec::with_capacity(config.layers);
         for layer in 0..config.layers {
             let matmul = |name: &str| transposed(&format!("blk.{layer}.{name}.weight"));

@@ -153,7 +153,7 @@ test-arm64: $(QEMU)
 	dpkg -s g++-aarch64-linux-gnu >/dev/null 2>&1 || apt-get install -y --no-install-recommends gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
 	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
 	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="$(QEMU) -L /usr/aarch64-linux-gnu" \
-	cargo test --target aarch64-unknown-linux-gnu -p postlens-analysis -p postlens-models -p postlens-media --lib
+	cargo test --target aarch64-unknown-linux-gnu -p postlens-simd -p postlens-analysis -p postlens-models -p postlens-media --lib
 
 # Stage each model as its own layer (infra/template.yaml): every layer unpacks under /opt/models.
 models-layer: $(CATEGORY_INDEX)

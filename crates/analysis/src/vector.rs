@@ -1,20 +1,27 @@
 //! Small vector arithmetic shared by the analyses.
 
+use postlens_simd::Isa;
+
 /// Dot product of two equally long slices (extra elements of the longer are ignored).
 ///
-/// The workspace is built for each architecture's baseline (x86-64: SSE2, as Lambda does
-/// not promise a newer x86 CPU; aarch64: NEON, which every arm64 Lambda CPU has), so the
-/// compiler's own vectorisation stays four lanes wide without fused multiply-add: Rust
-/// never fuses `a * b + c` on its own. Ranking 10,281 categories per caption is mostly
-/// this function, so it is written out per architecture: on x86-64 with AVX2 and FMA
-/// (checked at run time, once, cached by std) eight lanes with FMA; on aarch64 NEON's
-/// four-lane FMA, with no check, as NEON is part of the target.
+/// The workspace is built for each architecture's baseline, so the compiler's own
+/// vectorisation stays four lanes wide without fused multiply-add: Rust never fuses
+/// `a * b + c` on its own. Ranking 10,281 categories per caption is mostly this function,
+/// so it is written out per architecture and picked by [`Isa::current`], as every model
+/// kernel is: on x86-64 with AVX2 and FMA (and on AVX-512 CPUs, which have both) eight
+/// lanes with FMA; on aarch64 NEON's four-lane FMA, as NEON is the target's baseline.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: both target features were just detected on this CPU.
-        return unsafe { avx2::dot(a, b) };
+    match Isa::current() {
+        // SAFETY: `Isa::current` is one of `Isa::available`, which checked the CPU for
+        // AVX2 and FMA (AVX-512F implies AVX2).
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 | Isa::Avx2 => unsafe { avx2::dot(a, b) },
+        Isa::Baseline => baseline_dot(a, b),
     }
+}
+
+/// The baseline's dot product: NEON's on aarch64, the compiler's SSE2 elsewhere.
+fn baseline_dot(a: &[f32], b: &[f32]) -> f32 {
     #[cfg(target_arch = "aarch64")]
     // SAFETY: NEON is part of every aarch64 Linux target (it is in the target's baseline).
     return unsafe { neon::dot(a, b) };
@@ -128,7 +135,10 @@ mod tests {
             let a: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
             let b: Vec<f32> = (0..len).map(|i| 1.0 - i as f32 * 0.01).collect();
             let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-            assert!((super::dot(&a, &b) - plain).abs() < 1e-3, "length {len}");
+            postlens_simd::for_each_isa(|isa| {
+                let ours = super::dot(&a, &b);
+                assert!((ours - plain).abs() < 1e-3, "{isa:?}, length {len}");
+            });
             assert!(
                 (super::dot_in_lanes(&a, &b) - plain).abs() < 1e-3,
                 "length {len}"

@@ -40,15 +40,29 @@ pub(crate) fn transpose_into(
     );
     for stripe_start in (0..source_rows).step_by(STRIPE) {
         let height = (source_rows - stripe_start).min(STRIPE);
-        let done = vector_blocks(
-            source,
-            stripe_start,
-            height,
-            columns,
-            out,
-            out_pitch,
-            out_offset,
-        );
+        // Whole 8-row groups go through vector code where the CPU has it.
+        #[cfg(target_arch = "x86_64")]
+        let done = if crate::simd::Isa::current() != crate::simd::Isa::Baseline {
+            let rows = height / 8 * 8;
+            // SAFETY: AVX2 and AVX-512 CPUs have AVX (`Isa::current` checked the CPU); the
+            // band was asserted to lie inside `out` above.
+            unsafe {
+                avx::transpose_blocks(
+                    source,
+                    stripe_start,
+                    rows,
+                    columns,
+                    out,
+                    out_pitch,
+                    out_offset,
+                )
+            };
+            rows
+        } else {
+            0
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = 0;
         if done == height {
             continue;
         }
@@ -62,34 +76,6 @@ pub(crate) fn transpose_into(
             }
         }
     }
-}
-
-/// Transposes the whole 8-row groups of rows first_row..first_row + height with vector
-/// code where the CPU has it; returns how many rows it did (the rest are left to scalar
-/// code).
-fn vector_blocks(
-    source: &[f32],
-    first_row: usize,
-    height: usize,
-    columns: usize,
-    out: &mut [MaybeUninit<f32>],
-    out_pitch: usize,
-    out_offset: usize,
-) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::Isa::current() != crate::simd::Isa::Baseline {
-        let rows = height / 8 * 8;
-        // SAFETY: AVX2 and AVX-512 CPUs have AVX (`Isa::current` checked the CPU);
-        // `transpose_into` asserted that the band lies inside `out`.
-        unsafe {
-            avx::transpose_blocks(source, first_row, rows, columns, out, out_pitch, out_offset)
-        };
-        return rows;
-    }
-    let _ = (
-        source, first_row, height, columns, out, out_pitch, out_offset,
-    );
-    0
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -53,15 +53,19 @@ impl Dense {
 
     fn from_parts(weight: Tensor, bias: Tensor) -> candle_core::Result<Self> {
         let (outputs, inputs) = weight.dims2()?;
-        let weight_t = weight.t()?.contiguous()?;
-        let packed = few_rows::PackedWeights::pack(
-            &weight_t.flatten_all()?.to_vec1::<f32>()?,
-            inputs,
+        // Transposed by our blocked kernel rather than candle's strided copy (`t()` then
+        // `contiguous()`), which took an eighth of MiniLM's load, and packed from the same
+        // values.
+        let weight_t = crate::transpose::transposed(
+            &weight.flatten_all()?.to_vec1::<f32>()?,
             outputs,
-        )
-        .map_err(candle_core::Error::wrap)?;
+            inputs,
+            Vec::new(),
+        );
+        let packed = few_rows::PackedWeights::pack(&weight_t, inputs, outputs)
+            .map_err(candle_core::Error::wrap)?;
         Ok(Self {
-            weight_t,
+            weight_t: Tensor::from_vec(weight_t, (inputs, outputs), weight.device())?,
             bias_values: bias.to_vec1::<f32>()?,
             bias,
             packed,

@@ -20,7 +20,7 @@ use candle_core::quantized::GgmlDType;
 use candle_core::{Device, Tensor};
 use half::f16;
 
-use crate::transpose::transpose_into;
+use crate::transpose::{transpose_into, transposed};
 use crate::ModelError;
 
 /// Values per Q4_1 / Q8_0 block.
@@ -296,19 +296,7 @@ fn huge_page_buffer(count: usize) -> Vec<f32> {
 /// `values` (rows x columns, row-major) transposed into a huge-page buffer as the
 /// dequantizers write theirs.
 fn transpose(values: &[f32], rows: usize, columns: usize) -> Vec<f32> {
-    let count = rows * columns;
-    let mut transposed = huge_page_buffer(count);
-    transpose_into(
-        values,
-        rows,
-        columns,
-        &mut transposed.spare_capacity_mut()[..count],
-        rows,
-        0,
-    );
-    // SAFETY: transpose_into writes every (row, column) of a full-size output once.
-    unsafe { transposed.set_len(count) };
-    transposed
+    transposed(values, rows, columns, huge_page_buffer(rows * columns))
 }
 
 #[cfg(test)]

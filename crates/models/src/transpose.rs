@@ -14,6 +14,30 @@ use std::mem::MaybeUninit;
 /// values (256 bytes) per pass instead of 8.
 const STRIPE: usize = 64;
 
+/// `values` (rows x columns, row-major) transposed into `buffer`, an empty vector with room
+/// for them all (a huge-page buffer for the language model's weights).
+pub(crate) fn transposed(
+    values: &[f32],
+    rows: usize,
+    columns: usize,
+    mut buffer: Vec<f32>,
+) -> Vec<f32> {
+    let count = rows * columns;
+    assert!(buffer.is_empty(), "an empty buffer");
+    buffer.reserve_exact(count);
+    transpose_into(
+        values,
+        rows,
+        columns,
+        &mut buffer.spare_capacity_mut()[..count],
+        rows,
+        0,
+    );
+    // SAFETY: transpose_into writes every (row, column) of a full-size output once.
+    unsafe { buffer.set_len(count) };
+    buffer
+}
+
 /// Writes `source` (source_rows x columns, row-major) transposed into `out`: source value
 /// (r, c) goes to `out[c * out_pitch + out_offset + r]`. `out` may be a larger matrix that
 /// receives this one as a band of its columns (`out_offset`).

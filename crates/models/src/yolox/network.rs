@@ -10,7 +10,7 @@ use candle_core::Result;
 use candle_nn::VarBuilder;
 
 use super::kernels::{
-    max_pool_same, Dense3x3, Depthwise, Destination, Epilogue, FeatureMap, Pointwise,
+    max_pool_same, Dense3x3, Depthwise, Destination, Epilogue, FeatureMap, Pointwise, DENSE_INPUTS,
 };
 use super::COCO_LABELS;
 
@@ -52,9 +52,9 @@ impl<'a> ConvWeights<'a> {
         Ok(Depthwise::from_torch(&weight, bias, stride))
     }
 
-    fn dense3x3(&mut self, c_in: usize, c_out: usize) -> Result<Dense3x3> {
-        let (weight, bias) = self.take(c_out, c_in, 3)?;
-        Ok(Dense3x3::from_torch(&weight, bias, c_in))
+    fn dense3x3(&mut self, c_out: usize) -> Result<Dense3x3> {
+        let (weight, bias) = self.take(c_out, DENSE_INPUTS, 3)?;
+        Ok(Dense3x3::from_torch(&weight, bias))
     }
 }
 
@@ -255,7 +255,7 @@ impl Network {
     pub fn new(w: &mut ConvWeights) -> Result<Self> {
         // Channel widths are YOLOX's 64..1024 times the nano width multiplier 0.25; the
         // stem reads the 12 space-to-depth channels of the Focus input.
-        let stem = w.dense3x3(12, 16)?;
+        let stem = w.dense3x3(16)?;
         let dark2 = (
             DwConv::new(w, 16, 32, 2)?,
             CspLayer::new(w, 32, 32, 1, true)?,

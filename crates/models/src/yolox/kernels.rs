@@ -448,8 +448,8 @@ simd_dispatch! {
     ) => depthwise3x3_silu_body
 }
 
-/// Output pixels computed together in the interior: four independent accumulator chains
-/// that share each tap's weights.
+/// Output pixels computed together in the interior: independent accumulator chains that
+/// share each tap's weights, held in registers with the nine taps.
 const DEPTHWISE_PIXELS: usize = 4;
 
 #[inline(always)]
@@ -466,6 +466,7 @@ fn depthwise3x3_silu_body(
     // ox * stride + 1 <= w - 1.
     // Empty (end <= start) when the input is under three columns wide.
     let interior = 1..(w.saturating_sub(2) / stride + 1).min(out_width);
+    let row_len = w * c;
     for (oy, out_row) in out.data.chunks_exact_mut(out_width * c).enumerate() {
         // Rows of the input under the filter, as (tap row, input row); padding rows are
         // skipped rather than read as zeros.
@@ -477,6 +478,10 @@ fn depthwise3x3_silu_body(
                 row_count += 1;
             }
         }
+        // With all three rows present, the interior runs with the rows as three slices
+        // and a fixed loop nest; the border rows and columns take one pixel at a time.
+        let full_rows = (row_count == 3)
+            .then(|| rows.map(|(_, iy)| &input.data[iy * row_len..(iy + 1) * row_len]));
         let rows = &rows[..row_count];
         for block in (0..c).step_by(LANES) {
             let mut taps = [[0f32; LANES]; 9];
@@ -487,31 +492,65 @@ fn depthwise3x3_silu_body(
             initial.copy_from_slice(&bias[block..block + LANES]);
             let mut ox = 0;
             while ox < out_width {
-                if interior.contains(&ox) && ox + DEPTHWISE_PIXELS <= interior.end {
-                    let mut acc = [initial; DEPTHWISE_PIXELS];
-                    for &(ky, iy) in rows {
-                        for (kx, tap) in taps[ky * 3..ky * 3 + 3].iter().enumerate() {
-                            for (q, acc) in acc.iter_mut().enumerate() {
-                                let ix = (ox + q) * stride + kx - 1;
-                                let pixel = lanes_at(input, iy, ix, block);
-                                for ((a, &x), &t) in acc.iter_mut().zip(pixel).zip(tap) {
-                                    *a = x.mul_add(t, *a);
-                                }
-                            }
-                        }
-                    }
+                if let Some(full_rows) = full_rows
+                    .filter(|_| interior.contains(&ox) && ox + DEPTHWISE_PIXELS <= interior.end)
+                {
+                    let acc = depthwise_interior(full_rows, c, block, &taps, initial, ox, stride);
                     for (q, acc) in acc.iter().enumerate() {
-                        out_row[(ox + q) * c + block..][..LANES].copy_from_slice(acc);
+                        store_silu(&mut out_row[(ox + q) * c + block..][..LANES], acc);
                     }
                     ox += DEPTHWISE_PIXELS;
                 } else {
                     let acc = depthwise_one_pixel(input, block, rows, &taps, initial, ox, stride);
-                    out_row[ox * c + block..][..LANES].copy_from_slice(&acc);
+                    store_silu(&mut out_row[ox * c + block..][..LANES], &acc);
                     ox += 1;
                 }
             }
         }
-        apply_in_blocks(out_row, silu);
+    }
+}
+
+/// `DEPTHWISE_PIXELS` output pixels from `ox` on, all of whose taps fall inside the three
+/// input rows. Taps are summed in the order `depthwise_one_pixel` sums them.
+#[inline(always)]
+fn depthwise_interior(
+    rows: [&[f32]; 3],
+    c: usize,
+    block: usize,
+    taps: &[[f32; LANES]; 9],
+    initial: [f32; LANES],
+    ox: usize,
+    stride: usize,
+) -> [[f32; LANES]; DEPTHWISE_PIXELS] {
+    let mut acc = [initial; DEPTHWISE_PIXELS];
+    // The input pixels the run reads, from its first pixel's left tap to its last pixel's
+    // right tap, in every row.
+    let first = (ox * stride - 1) * c + block;
+    let span = ((DEPTHWISE_PIXELS - 1) * stride + 2) * c + LANES;
+    for (row, row_taps) in rows.iter().zip(taps.chunks_exact(3)) {
+        let span = &row[first..first + span];
+        for (kx, tap) in row_taps.iter().enumerate() {
+            for (q, acc) in acc.iter_mut().enumerate() {
+                let at = (q * stride + kx) * c;
+                // SAFETY: at + LANES <= ((DEPTHWISE_PIXELS - 1) * stride + 2) * c + LANES,
+                // the span's length, since q < DEPTHWISE_PIXELS and kx <= 2. One checked
+                // slice per row instead of a check per load: with the checks the loop was
+                // bound by their scalar work, not by its multiply-adds.
+                let pixel = unsafe { span.get_unchecked(at..at + LANES) };
+                for ((a, &x), &t) in acc.iter_mut().zip(pixel).zip(tap) {
+                    *a = x.mul_add(t, *a);
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// SiLU of one block, stored.
+#[inline(always)]
+fn store_silu(target: &mut [f32], acc: &[f32; LANES]) {
+    for (t, &a) in target.iter_mut().zip(acc) {
+        *t = silu(a);
     }
 }
 

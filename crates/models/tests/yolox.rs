@@ -167,3 +167,34 @@ fn an_empty_grey_frame_has_no_objects() {
         .expect("detects");
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// The letterbox's contiguous f32 tensor is read in place; any other tensor (another dtype,
+/// a strided view) goes through a copy and must give the same outputs.
+#[test]
+fn an_input_in_another_dtype_or_layout_gives_the_same_outputs() {
+    let image = photo("coffee.jpg");
+    let view = RgbView {
+        width: image.width() as usize,
+        height: image.height() as usize,
+        pixels: image.as_raw(),
+    };
+    let model = detector();
+    let input = postlens_models::yolox::focus_input(view).expect("input").0;
+    let values = |outputs: Vec<candle_core::Tensor>| -> Vec<Vec<f32>> {
+        outputs
+            .iter()
+            .map(|t| t.flatten_all().and_then(|t| t.to_vec1()).expect("f32"))
+            .collect()
+    };
+    let direct = values(model.forward(&input).expect("forward"));
+    let as_f64 = input.to_dtype(candle_core::DType::F64).expect("f64");
+    assert_eq!(values(model.forward(&as_f64).expect("forward")), direct);
+    // Twice transposed: the same values behind a non-contiguous layout.
+    let strided = input
+        .transpose(2, 3)
+        .and_then(|t| t.contiguous())
+        .and_then(|t| t.transpose(2, 3))
+        .expect("strided view");
+    assert!(!strided.is_contiguous());
+    assert_eq!(values(model.forward(&strided).expect("forward")), direct);
+}

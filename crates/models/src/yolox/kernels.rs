@@ -155,7 +155,9 @@ impl Drop for FeatureMap {
     }
 }
 
-/// The transpose of a row-major matrix of `columns` columns.
+/// The transpose of a row-major matrix of `columns` columns. (The language model's blocked
+/// AVX transposition took twice as long as this on the head's 85-column outputs, perf on
+/// the Intel VM, 2026-12-07.)
 fn transpose(matrix: &[f32], columns: usize) -> Vec<f32> {
     let rows = matrix.len() / columns;
     let mut out = vec![0.0; matrix.len()];

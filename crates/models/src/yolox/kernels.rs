@@ -379,17 +379,61 @@ const ACTIVATION_BLOCK: usize = 64;
 
 #[inline(always)]
 fn activate_body(values: &mut [f32], bias: &[f32], epilogue: Epilogue) {
+    // Each arm names its function, so it is inlined with this body's target features (a
+    // function pointer would call a copy compiled without them).
+    match epilogue {
+        Epilogue::Linear => add_bias(values, bias),
+        Epilogue::Sigmoid => biased_in_blocks(values, bias, sigmoid),
+        Epilogue::Silu | Epilogue::SiluAddResidual => biased_in_blocks(values, bias, silu),
+    }
+}
+
+#[inline(always)]
+fn add_bias(values: &mut [f32], bias: &[f32]) {
     for row in values.chunks_exact_mut(bias.len()) {
         for (v, &b) in row.iter_mut().zip(bias) {
             *v += b;
         }
     }
-    // Each arm names its function, so it is inlined with this body's target features (a
-    // function pointer would call a copy compiled without them).
-    match epilogue {
-        Epilogue::Linear => {}
-        Epilogue::Sigmoid => apply_in_blocks(values, sigmoid),
-        Epilogue::Silu | Epilogue::SiluAddResidual => apply_in_blocks(values, silu),
+}
+
+/// `function(v + b)` for every value and its channel's bias, in one pass of 64-value blocks
+/// where the row width allows: rows of a multiple of 64 block by block, rows of 16 or 32
+/// several to a block against the bias repeated. Other widths (the head's 4, 1 and 80)
+/// take the bias pass, then the blocks. The sum is rounded before `function` either way,
+/// so every path gives the same bits.
+#[inline(always)]
+fn biased_in_blocks(values: &mut [f32], bias: &[f32], function: impl Fn(f32) -> f32) {
+    let width = bias.len();
+    if width % ACTIVATION_BLOCK == 0 {
+        for row in values.chunks_exact_mut(width) {
+            for (block, bias) in row
+                .chunks_exact_mut(ACTIVATION_BLOCK)
+                .zip(bias.chunks_exact(ACTIVATION_BLOCK))
+            {
+                for (v, &b) in block.iter_mut().zip(bias) {
+                    *v = function(*v + b);
+                }
+            }
+        }
+    } else if ACTIVATION_BLOCK % width == 0 {
+        let mut repeated = [0f32; ACTIVATION_BLOCK];
+        for (r, &b) in repeated.iter_mut().zip(bias.iter().cycle()) {
+            *r = b;
+        }
+        let mut blocks = values.chunks_exact_mut(ACTIVATION_BLOCK);
+        for block in &mut blocks {
+            for (v, &b) in block.iter_mut().zip(&repeated) {
+                *v = function(*v + b);
+            }
+        }
+        // Whole rows are left, so the repeated bias still starts at a row's start.
+        for (v, &b) in blocks.into_remainder().iter_mut().zip(&repeated) {
+            *v = function(*v + b);
+        }
+    } else {
+        add_bias(values, bias);
+        apply_in_blocks(values, function);
     }
 }
 
@@ -941,6 +985,38 @@ mod tests {
                     "{isa:?} differs"
                 );
             });
+        }
+    }
+
+    #[test]
+    fn bias_and_activation_in_one_pass_round_as_two_passes_do() {
+        // 16 and 32 several rows to a block, 64 and 128 block by block, 80 and 4 apart.
+        for width in [16, 32, 64, 128, 80, 4] {
+            let bias = values(width, 51);
+            // 37 rows: the narrow widths leave a partial block of whole rows.
+            let inputs = values(width * 37, 53);
+            for epilogue in [Epilogue::Silu, Epilogue::Sigmoid, Epilogue::Linear] {
+                let expected: Vec<f32> = inputs
+                    .iter()
+                    .zip(bias.iter().cycle())
+                    .map(|(&x, &b)| match epilogue {
+                        Epilogue::Linear => x + b,
+                        Epilogue::Sigmoid => sigmoid(x + b),
+                        _ => silu(x + b),
+                    })
+                    .collect();
+                for_each_isa(|isa| {
+                    let mut actual = inputs.clone();
+                    activate(&mut actual, &bias, epilogue);
+                    assert!(
+                        actual
+                            .iter()
+                            .zip(&expected)
+                            .all(|(a, e)| a.to_bits() == e.to_bits()),
+                        "{isa:?} {epilogue:?} width {width}"
+                    );
+                });
+            }
         }
     }
 

@@ -405,7 +405,7 @@ fn add_bias(values: &mut [f32], bias: &[f32]) {
 #[inline(always)]
 fn biased_in_blocks(values: &mut [f32], bias: &[f32], function: impl Fn(f32) -> f32) {
     let width = bias.len();
-    if width % ACTIVATION_BLOCK == 0 {
+    if width.is_multiple_of(ACTIVATION_BLOCK) {
         for row in values.chunks_exact_mut(width) {
             for (block, bias) in row
                 .chunks_exact_mut(ACTIVATION_BLOCK)
@@ -416,7 +416,7 @@ fn biased_in_blocks(values: &mut [f32], bias: &[f32], function: impl Fn(f32) -> 
                 }
             }
         }
-    } else if ACTIVATION_BLOCK % width == 0 {
+    } else if ACTIVATION_BLOCK.is_multiple_of(width) {
         let mut repeated = [0f32; ACTIVATION_BLOCK];
         for (r, &b) in repeated.iter_mut().zip(bias.iter().cycle()) {
             *r = b;

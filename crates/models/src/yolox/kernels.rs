@@ -155,9 +155,9 @@ impl Drop for FeatureMap {
     }
 }
 
-/// The transpose of a row-major matrix of `columns` columns. (The language model's blocked
-/// AVX transposition took twice as long as this on the head's 85-column outputs, perf on
-/// the Intel VM, 2026-12-07.)
+/// The transpose of a row-major matrix of `columns` columns. (Neither the language model's
+/// blocked AVX transposition nor bands of sixteen rows were faster on the head's 85-column
+/// outputs: perf on the Intel VM, 2026-12-07.)
 fn transpose(matrix: &[f32], columns: usize) -> Vec<f32> {
     let rows = matrix.len() / columns;
     let mut out = vec![0.0; matrix.len()];
@@ -713,10 +713,13 @@ impl Dense3x3 {
             padded_row[..c_in].fill(0.0);
             padded_row[row_len - c_in..].fill(0.0);
             let interior = &mut padded_row[c_in..row_len - c_in];
-            for (channel, plane) in planar.chunks_exact(height * width).enumerate() {
-                let row = &plane[(y - 1) * width..y * width];
-                for (pixel, &value) in interior.chunks_exact_mut(c_in).zip(row) {
-                    pixel[channel] = value;
+            let mut rows = [&planar[..0]; DENSE_INPUTS];
+            for (row, plane) in rows.iter_mut().zip(planar.chunks_exact(height * width)) {
+                *row = &plane[(y - 1) * width..y * width];
+            }
+            for (x, pixel) in interior.chunks_exact_mut(DENSE_INPUTS).enumerate() {
+                for (value, row) in pixel.iter_mut().zip(rows) {
+                    *value = row[x];
                 }
             }
         }
@@ -832,9 +835,14 @@ pub(super) fn max_pool_same(input: &FeatureMap, kernel: usize) -> FeatureMap {
     max_along(&max_along(input, reach, false), reach, true)
 }
 
-/// Each pixel's channel-wise maximum over the pixels within `reach` of it along a row (or
-/// a column when `vertical`), clipped at the edges.
-fn max_along(input: &FeatureMap, reach: usize, vertical: bool) -> FeatureMap {
+simd_dispatch! {
+    /// Each pixel's channel-wise maximum over the pixels within `reach` of it along a row
+    /// (or a column when `vertical`), clipped at the edges.
+    fn max_along(input: &FeatureMap, reach: usize, vertical: bool) -> FeatureMap => max_along_body
+}
+
+#[inline(always)]
+fn max_along_body(input: &FeatureMap, reach: usize, vertical: bool) -> FeatureMap {
     let (h, w, c) = (input.height, input.width, input.channels);
     let mut out = FeatureMap::for_output(h, w, c);
     for y in 0..h {
@@ -1203,6 +1211,34 @@ mod tests {
                         }
                     }
                     assert_eq!(out.data[(y * 5 + x) * 16 + c], best);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wide_max_pools_are_the_five_wide_one_repeated() {
+        // The SPP layer's 9- and 13-wide pools are computed as the 5-wide one twice and
+        // three times; 11 x 9 so the windows reach past both edges.
+        let input = map(11, 9, 32, 59);
+        let five = max_pool_same(&input, 5);
+        let nine = max_pool_same(&five, 5);
+        assert_eq!(nine.data, max_pool_same(&input, 9).data);
+        assert_eq!(max_pool_same(&nine, 5).data, max_pool_same(&input, 13).data);
+    }
+
+    #[test]
+    fn planar_copy_is_the_transpose_for_any_number_of_pixels() {
+        for (h, w) in [(1, 1), (3, 5), (4, 4), (7, 9), (13, 13)] {
+            let input = map(h, w, 85, 61);
+            let planar = input.to_planar();
+            for (p, pixel) in input.data.chunks_exact(85).enumerate() {
+                for (c, &value) in pixel.iter().enumerate() {
+                    assert_eq!(
+                        planar[c * h * w + p],
+                        value,
+                        "{h}x{w} pixel {p} channel {c}"
+                    );
                 }
             }
         }

@@ -898,8 +898,8 @@ fn max_along_body(input: &FeatureMap, reach: usize, vertical: bool) -> FeatureMa
 /// arm64 still give the same bits. It replaced a Newton reciprocal (an exponent-bit guess and
 /// three steps, seven multiply-adds): the divider works beside the multiply-add pipes, and
 /// on the AMD VM the whole pass took 19.5-20.0 ms instead of 20.6-21.0 (criterion A/B,
-/// 2026-12-07). Not timed on an Intel CPU, whose 16-lane divide is slower than Zen 4's;
-/// there it still overlaps the activation's twenty-odd other vector operations.
+/// 2026-12-07), and on the Intel VM (Xeon family 6 model 207) 17.5-18.0 ms instead of
+/// 18.4-18.9: its slower 16-lane divide still overlaps the activation's other operations.
 #[inline(always)]
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + exp_for_activations(-x))

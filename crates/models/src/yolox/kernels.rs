@@ -963,6 +963,18 @@ mod tests {
         x / (1.0 + (-x).exp())
     }
 
+    /// The first extension's values are kept; every later one must give the same bits.
+    fn assert_same_bits(first: &mut Option<Vec<f32>>, values: &[f32], isa: crate::simd::Isa) {
+        let first = first.get_or_insert_with(|| values.to_vec());
+        assert!(
+            first
+                .iter()
+                .zip(values)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{isa:?} differs"
+        );
+    }
+
     fn assert_close(actual: &[f32], expected: &[f32]) {
         assert_eq!(actual.len(), expected.len());
         for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
@@ -1016,14 +1028,7 @@ mod tests {
                         "{isa:?} {x}"
                     );
                 }
-                let first = first.get_or_insert_with(|| values.clone());
-                assert!(
-                    first
-                        .iter()
-                        .zip(&values)
-                        .all(|(a, b)| a.to_bits() == b.to_bits()),
-                    "{isa:?} differs"
-                );
+                assert_same_bits(&mut first, &values, isa);
             });
         }
     }
@@ -1173,14 +1178,7 @@ mod tests {
                 );
                 assert_close(&out.data, &expected);
                 // Fused multiply-adds in one order: the same bits on every extension.
-                let first = first.get_or_insert_with(|| out.data.to_vec());
-                assert!(
-                    first
-                        .iter()
-                        .zip(out.data.iter())
-                        .all(|(a, b)| a.to_bits() == b.to_bits()),
-                    "{isa:?} differs"
-                );
+                assert_same_bits(&mut first, &out.data, isa);
             });
         }
     }
@@ -1218,14 +1216,7 @@ mod tests {
         for_each_isa(|isa| {
             let out = conv.forward_planar(&planar, h, w);
             assert_close(&out.data, &expected);
-            let first = first.get_or_insert_with(|| out.data.to_vec());
-            assert!(
-                first
-                    .iter()
-                    .zip(out.data.iter())
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "{isa:?} differs"
-            );
+            assert_same_bits(&mut first, &out.data, isa);
         });
     }
 

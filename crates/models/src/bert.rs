@@ -8,6 +8,8 @@
 //! against an independent NumPy forward pass.
 
 use candle_core::{CpuStorage, DType, Layout, Module, Shape, Tensor};
+
+use crate::cpu_tensor::contiguous_f32;
 use candle_nn::{LayerNorm, VarBuilder};
 use serde::Deserialize;
 
@@ -103,18 +105,8 @@ impl candle_core::CustomOp1 for FewRowsDense<'_> {
         if inputs != packed.inputs() {
             candle_core::bail!("dense: {x_layout:?} against {} inputs", packed.inputs());
         }
-        let out = few_rows::matmul_bias(contiguous_f32(x, x_layout)?, packed, bias_values);
+        let out = few_rows::matmul_bias(contiguous_f32("dense", x, x_layout)?, packed, bias_values);
         Ok((CpuStorage::F32(out), Shape::from((rows, packed.outputs()))))
-    }
-}
-
-fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
-    let CpuStorage::F32(values) = storage else {
-        candle_core::bail!("dense: f32 only");
-    };
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&values[start..end]),
-        None => candle_core::bail!("dense: the inputs must be contiguous"),
     }
 }
 
@@ -258,13 +250,7 @@ impl candle_core::CustomOp1 for Gelu {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(values) = storage else {
-            candle_core::bail!("gelu: f32 only");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("gelu: the input must be contiguous");
-        };
-        let mut out = values[start..end].to_vec();
+        let mut out = contiguous_f32("gelu", storage, layout)?.to_vec();
         gelu_in_place(&mut out);
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }

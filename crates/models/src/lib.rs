@@ -3,6 +3,7 @@
 
 mod bert;
 pub mod category_index;
+mod cpu_tensor;
 mod few_rows;
 mod gguf_f32;
 pub mod language_id;

@@ -15,10 +15,11 @@
 
 use std::path::Path;
 
-use candle_core::{CpuStorage, DType, Device, Storage, Tensor};
+use candle_core::{CpuStorage, DType, Device, Layout, Shape, Tensor};
 use postlens_analysis::slop::TokenSurprisal;
 use tokenizers::Tokenizer;
 
+use crate::cpu_tensor::contiguous_f32;
 use crate::gguf_f32::MappedGguf;
 use crate::simd::exp;
 use crate::{require, ModelError};
@@ -287,43 +288,44 @@ impl SmolLm2 {
                 .reshape((positions, c.heads * c.head_dim))?;
             x = (x + block.out.forward(&attended)?)?;
             let h = candle_nn::ops::rms_norm(&x, &block.ffn_norm, c.rms_eps)?;
-            let gated = swiglu(&block.gate.forward(&h)?, &block.up.forward(&h)?)?;
+            let gated = block
+                .gate
+                .forward(&h)?
+                .apply_op2_no_bwd(&block.up.forward(&h)?, &SwiGlu)?;
             x = (x + block.down.forward(&gated)?)?;
         }
         Ok(candle_nn::ops::rms_norm(&x, &self.final_norm, c.rms_eps)?)
     }
 }
 
-/// `silu(gate) * up`, the feed-forward gate, in one pass over contiguous f32 tensors (the
-/// projections' outputs always are). candle's `silu` then a product called libm's scalar
+/// `silu(gate) * up`, the feed-forward gate, as a custom op: one pass over the two
+/// projections' outputs read in place. candle's `silu` then a product called libm's scalar
 /// `expf` per value and made two tensors: 4.4 % of a scoring pass in libm alone (perf,
 /// Intel VM, 2026-12-07). Here the vectorisable `exp` (the same bits on every target), and
 /// one output.
-fn swiglu(gate: &Tensor, up: &Tensor) -> candle_core::Result<Tensor> {
-    {
-        let (gate_storage, gate_layout) = gate.storage_and_layout();
-        let (up_storage, up_layout) = up.storage_and_layout();
-        if let (
-            Storage::Cpu(CpuStorage::F32(gate_values)),
-            Some((gate_start, gate_end)),
-            Storage::Cpu(CpuStorage::F32(up_values)),
-            Some((up_start, up_end)),
-        ) = (
-            &*gate_storage,
-            gate_layout.contiguous_offsets(),
-            &*up_storage,
-            up_layout.contiguous_offsets(),
-        ) {
-            if gate.shape() == up.shape() {
-                let gated = gated_values(
-                    &gate_values[gate_start..gate_end],
-                    &up_values[up_start..up_end],
-                );
-                return Tensor::from_vec(gated, gate.shape(), gate.device());
-            }
-        }
+struct SwiGlu;
+
+impl candle_core::CustomOp2 for SwiGlu {
+    fn name(&self) -> &'static str {
+        "swiglu"
     }
-    candle_nn::ops::silu(gate)? * up
+
+    fn cpu_fwd(
+        &self,
+        gate: &CpuStorage,
+        gate_layout: &Layout,
+        up: &CpuStorage,
+        up_layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        if gate_layout.shape() != up_layout.shape() {
+            candle_core::bail!("swiglu: {gate_layout:?} against {up_layout:?}");
+        }
+        let gated = gated_values(
+            contiguous_f32("swiglu", gate, gate_layout)?,
+            contiguous_f32("swiglu", up, up_layout)?,
+        );
+        Ok((CpuStorage::F32(gated), gate_layout.shape().clone()))
+    }
 }
 
 crate::simd::simd_dispatch! {
@@ -524,14 +526,7 @@ mod tests {
                     "{isa:?}: {g} {u}"
                 );
             }
-            let first = first.get_or_insert_with(|| gated.clone());
-            assert!(
-                first
-                    .iter()
-                    .zip(&gated)
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "{isa:?} differs"
-            );
+            crate::simd::assert_same_bits(&mut first, &gated, isa);
         });
     }
 

@@ -11,12 +11,13 @@ mod nms;
 
 use std::path::Path;
 
-use candle_core::{CpuStorage, DType, Device, Storage, Tensor};
+use candle_core::{DType, Device, Storage, Tensor};
 use candle_nn::VarBuilder;
 
 pub use labels::COCO_LABELS;
 pub use letterbox::focus_input;
 
+use crate::cpu_tensor::contiguous_f32;
 use crate::{require, ModelError};
 use kernels::FeatureMap;
 use network::{ConvWeights, Network, OUTPUTS_PER_CELL};
@@ -124,10 +125,10 @@ impl YoloxNano {
         // Read in place when the tensor is a contiguous f32 buffer on the CPU (the
         // letterbox's always is): a copy of its 2 MB was over 1 % of the pass.
         let (storage, layout) = input.storage_and_layout();
-        if let (Storage::Cpu(CpuStorage::F32(values)), Some((start, end))) =
-            (&*storage, layout.contiguous_offsets())
-        {
-            return Ok(self.network.forward(&values[start..end], side));
+        if let Storage::Cpu(cpu) = &*storage {
+            if let Ok(values) = contiguous_f32("yolox", cpu, layout) {
+                return Ok(self.network.forward(values, side));
+            }
         }
         drop(storage);
         let planar = input.flatten_all()?.to_vec1::<f32>()?;

@@ -17,11 +17,31 @@ use std::path::{Path, PathBuf};
 
 use candle_core::quantized::gguf_file::{Content, TensorInfo};
 use candle_core::quantized::GgmlDType;
-use candle_core::{Device, Tensor};
 use half::f16;
 
 use crate::transpose::{transpose_into, transposed};
 use crate::ModelError;
+
+/// A row-major f32 matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct F32Matrix {
+    /// `rows * columns` values, row after row.
+    pub values: Vec<f32>,
+    pub rows: usize,
+    pub columns: usize,
+}
+
+impl F32Matrix {
+    /// Row `row`, if there is one.
+    pub fn row(&self, row: usize) -> Option<&[f32]> {
+        if row < self.rows {
+            self.values
+                .get(row * self.columns..(row + 1) * self.columns)
+        } else {
+            None
+        }
+    }
+}
 
 /// Values per Q4_1 / Q8_0 block.
 const BLOCK: usize = 32;
@@ -65,17 +85,33 @@ impl MappedGguf {
         self.content.tensor_infos.contains_key(name)
     }
 
-    /// Tensor `name` as f32, in candle's dimension order.
-    pub fn f32_tensor(&self, name: &str, device: &Device) -> Result<Tensor, ModelError> {
+    /// Vector `name` as f32.
+    pub fn f32_vector(&self, name: &str) -> Result<Vec<f32>, ModelError> {
         let (info, values) = self.f32_values(name)?;
-        Ok(Tensor::from_vec(values, info.shape.clone(), device)?)
+        match info.shape.dims() {
+            [_] => Ok(values),
+            dims => Err(self.error(format!("{name}: {dims:?} is not a vector"))),
+        }
+    }
+
+    /// Matrix `name` as f32, (rows, columns) in candle's dimension order.
+    pub fn f32_matrix(&self, name: &str) -> Result<F32Matrix, ModelError> {
+        let (info, values) = self.f32_values(name)?;
+        let &[rows, columns] = info.shape.dims() else {
+            return Err(self.error(format!("{name}: {:?} is not a matrix", info.shape)));
+        };
+        Ok(F32Matrix {
+            values,
+            rows,
+            columns,
+        })
     }
 
     /// Matrix `name` as f32, transposed: (columns, rows) of candle's (rows, columns), for
     /// weights a product reads column by column. Quantized matrices are dequantized 64 rows
     /// at a time and each stripe transposed from cache: transposing a whole dequantized copy
     /// with scalar code took SmolLM2's load from about 245 to 420 ms (AMD VM).
-    pub fn f32_matrix_transposed(&self, name: &str, device: &Device) -> Result<Tensor, ModelError> {
+    pub fn f32_matrix_transposed(&self, name: &str) -> Result<F32Matrix, ModelError> {
         let info = self.info(name)?;
         let &[rows, columns] = info.shape.dims() else {
             return Err(self.error(format!("{name}: {:?} is not a matrix", info.shape)));
@@ -83,7 +119,11 @@ impl MappedGguf {
         let values = self
             .dequantize_transposed(info, rows, columns)
             .map_err(|message| self.error(format!("{name}: {message}")))?;
-        Ok(Tensor::from_vec(values, (columns, rows), device)?)
+        Ok(F32Matrix {
+            values,
+            rows: columns,
+            columns: rows,
+        })
     }
 
     /// Tensor `name`'s directory entry and its values as f32, in file order.
@@ -303,6 +343,7 @@ fn transpose(values: &[f32], rows: usize, columns: usize) -> Vec<f32> {
 mod tests {
     use super::*;
     use candle_core::quantized::{gguf_file, QTensor};
+    use candle_core::{Device, Tensor};
 
     /// A GGUF file written by candle with the given tensors, read back through both paths.
     fn round_trip(dtype: GgmlDType) {
@@ -322,34 +363,33 @@ mod tests {
         drop(file);
 
         let mapped = MappedGguf::open(&path).expect("open");
-        let ours: Vec<Vec<f32>> = mapped
-            .f32_tensor("w", &device)
-            .and_then(|t| Ok(t.to_vec2()?))
-            .expect("ours");
-        let candle: Vec<Vec<f32>> = quantized
-            .dequantize(&device)
-            .and_then(|t| t.to_vec2())
-            .expect("candle");
-        let ours_transposed: Vec<Vec<f32>> = mapped
-            .f32_matrix_transposed("w", &device)
-            .and_then(|t| Ok(t.to_vec2()?))
-            .expect("ours transposed");
-        let candle_transposed: Vec<Vec<f32>> = quantized
-            .dequantize(&device)
-            .and_then(|t| t.t()?.to_vec2())
-            .expect("candle transposed");
+        let ours = mapped.f32_matrix("w").expect("ours");
+        let candle = |transposed: bool| -> F32Matrix {
+            let t = quantized.dequantize(&device).expect("candle");
+            let t = if transposed { t.t().expect("t") } else { t };
+            let (rows, columns) = t.dims2().expect("matrix");
+            let values = t.flatten_all().and_then(|t| t.to_vec1()).expect("values");
+            F32Matrix {
+                values,
+                rows,
+                columns,
+            }
+        };
+        let ours_transposed = mapped.f32_matrix_transposed("w").expect("ours transposed");
         std::fs::remove_file(&path).ok();
         assert_eq!(
-            ours, candle,
+            ours,
+            candle(false),
             "{dtype:?}: the weights must be bit for bit candle's"
         );
         assert_eq!(
-            ours_transposed, candle_transposed,
+            ours_transposed,
+            candle(true),
             "{dtype:?}: transposed while dequantized, still bit for bit candle's"
         );
         assert!(!mapped.has("missing"));
         assert!(matches!(
-            mapped.f32_tensor("missing", &device),
+            mapped.f32_matrix("missing"),
             Err(ModelError::Load { .. })
         ));
     }
@@ -386,7 +426,7 @@ mod tests {
             .expect("open");
         file.set_len(length - 8).expect("truncate");
         drop(file);
-        let result = MappedGguf::open(&path).and_then(|m| m.f32_tensor("w", &device));
+        let result = MappedGguf::open(&path).and_then(|m| m.f32_matrix("w"));
         std::fs::remove_file(&path).ok();
         assert!(matches!(result, Err(ModelError::Load { .. })), "{result:?}");
     }

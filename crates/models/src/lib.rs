@@ -7,6 +7,7 @@ mod cpu_tensor;
 mod few_rows;
 mod gguf_f32;
 pub mod language_id;
+mod matmul;
 pub mod minilm;
 mod simd;
 pub mod smollm2;

@@ -2,9 +2,11 @@
 //! the model's distribution around it, from one prefill pass over all positions.
 //!
 //! candle-transformers' `quantized_llama` keeps only the last position's logits (it is a
-//! generator), so this is the same Llama block written for scoring: no KV cache, a causal
-//! mask, and the output head applied to every position in slices of 128 so that a
-//! 256-token window never holds 256 x 49,152 logits at once.
+//! generator), so this is the same Llama block written for scoring: no KV cache, causal
+//! attention, and the output head applied to every position in slices of 128 so that a
+//! 256-token window never holds 256 x 49,152 logits at once. The pass runs on plain
+//! buffers through `gemm` (the product candle runs) and our own vectorised steps, not on
+//! candle tensors (see `SmolLm2::hidden_states`).
 //!
 //! The Q4_1 weights are dequantized to f32 once, at load (about 660 MB resident with the
 //! output head's transposed copy of the token table; see
@@ -15,12 +17,11 @@
 
 use std::path::Path;
 
-use candle_core::{CpuStorage, DType, Device, Layout, Shape, Storage, Tensor};
 use postlens_analysis::slop::TokenSurprisal;
 use tokenizers::Tokenizer;
 
-use crate::cpu_tensor::contiguous_f32;
-use crate::gguf_f32::MappedGguf;
+use crate::gguf_f32::{F32Matrix, MappedGguf};
+use crate::matmul::{multiply, Strided};
 use crate::simd::exp;
 use crate::{require, ModelError};
 
@@ -58,21 +59,33 @@ struct Config {
 /// (which turns our row-major product around) had to repack every weight panel with strided
 /// scalar loads on every call: 40 % of a scoring pass in perf. Held this way the weights
 /// are read as they lie.
-struct Projection(Tensor);
+struct Projection(F32Matrix);
 
 impl Projection {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.matmul(&self.0)
+    /// `product = x * weights` (or `+=` when `accumulate`) for the `rows` rows of `x`.
+    fn apply(&self, x: &[f32], rows: usize, product: &mut [f32], accumulate: bool) {
+        let weights = &self.0;
+        multiply(
+            product,
+            weights.columns,
+            Strided::row_major(x, rows, weights.rows),
+            Strided::row_major(&weights.values, weights.rows, weights.columns),
+            accumulate,
+        );
+    }
+
+    fn outputs(&self) -> usize {
+        self.0.columns
     }
 }
 
 struct Block {
-    attn_norm: Tensor,
+    attn_norm: Vec<f32>,
     q: Projection,
     k: Projection,
     v: Projection,
     out: Projection,
-    ffn_norm: Tensor,
+    ffn_norm: Vec<f32>,
     gate: Projection,
     up: Projection,
     down: Projection,
@@ -82,14 +95,14 @@ struct Block {
 pub struct SmolLm2 {
     config: Config,
     /// (vocabulary, embedding): a token's row.
-    token_table: Tensor,
+    token_table: F32Matrix,
     blocks: Vec<Block>,
-    final_norm: Tensor,
+    final_norm: Vec<f32>,
     output: Projection,
-    cos: Tensor,
-    sin: Tensor,
+    /// (context, head_dim / 2) rotations, row-major.
+    cos: Vec<f32>,
+    sin: Vec<f32>,
     tokenizer: Tokenizer,
-    device: Device,
 }
 
 impl SmolLm2 {
@@ -109,7 +122,6 @@ impl SmolLm2 {
             .map_err(|e| load_error(&tokenizer_path, e.to_string()))?;
         let gguf = MappedGguf::open(&weights_path)?;
         let content = gguf.content();
-        let device = Device::Cpu;
 
         let metadata = |key: &str| {
             content
@@ -130,11 +142,22 @@ impl SmolLm2 {
             ));
         }
         let heads = count("llama.attention.head_count")?;
+        let kv_heads = count("llama.attention.head_count_kv")?;
         let embedding = count("llama.embedding_length")?;
+        // Each key/value head serves a whole group of query heads; each head rotates pairs.
+        if kv_heads == 0 || !heads.is_multiple_of(kv_heads) || !embedding.is_multiple_of(2 * heads)
+        {
+            return Err(load_error(
+                &weights_path,
+                format!(
+                    "{heads} heads, {kv_heads} key/value heads and width {embedding} do not fit"
+                ),
+            ));
+        }
         let config = Config {
             layers: count("llama.block_count")?,
             heads,
-            kv_heads: count("llama.attention.head_count_kv")?,
+            kv_heads,
             head_dim: embedding / heads,
             rms_eps: metadata("llama.attention.layer_norm_rms_epsilon")?
                 .to_f32()
@@ -145,8 +168,8 @@ impl SmolLm2 {
             context: count("llama.context_length")?,
         };
 
-        let dequantized = |name: &str| gguf.f32_tensor(name, &device);
-        let transposed = |name: &str| gguf.f32_matrix_transposed(name, &device).map(Projection);
+        let vector = |name: &str| gguf.f32_vector(name);
+        let transposed = |name: &str| gguf.f32_matrix_transposed(name).map(Projection);
         // SmolLM2 ties its output head to the embeddings; a file with its own head uses it.
         // A tied head is a second, transposed copy of the table (113 MB): rows by id for the
         // lookup, columns for the head, each dequantized from the file in its own order.
@@ -155,7 +178,7 @@ impl SmolLm2 {
         } else {
             "token_embd.weight"
         };
-        let token_table = dequantized("token_embd.weight")?;
+        let token_table = gguf.f32_matrix("token_embd.weight")?;
         let output = transposed(head)?;
         let mut blocks = Vec::with_capacity(config.layers);
         for layer in 0..config.layers {
@@ -168,12 +191,34 @@ impl SmolLm2 {
                 gate: matmul("ffn_gate")?,
                 up: matmul("ffn_up")?,
                 down: matmul("ffn_down")?,
-                attn_norm: dequantized(&format!("blk.{layer}.attn_norm.weight"))?,
-                ffn_norm: dequantized(&format!("blk.{layer}.ffn_norm.weight"))?,
+                attn_norm: vector(&format!("blk.{layer}.attn_norm.weight"))?,
+                ffn_norm: vector(&format!("blk.{layer}.ffn_norm.weight"))?,
             });
         }
-        let final_norm = dequantized("output_norm.weight")?;
-        let (cos, sin) = rope_tables(&config, &device).map_err(gguf_error)?;
+        let final_norm = vector("output_norm.weight")?;
+        let embedding = config.heads * config.head_dim;
+        let kv_width = config.kv_heads * config.head_dim;
+        let shapes_fit = token_table.columns == embedding
+            && output.0.rows == embedding
+            && final_norm.len() == embedding
+            && blocks.iter().all(|b| {
+                b.attn_norm.len() == embedding
+                    && b.ffn_norm.len() == embedding
+                    && (b.q.0.rows, b.q.outputs()) == (embedding, embedding)
+                    && (b.k.0.rows, b.k.outputs()) == (embedding, kv_width)
+                    && (b.v.0.rows, b.v.outputs()) == (embedding, kv_width)
+                    && (b.out.0.rows, b.out.outputs()) == (embedding, embedding)
+                    && b.gate.0.rows == embedding
+                    && (b.up.0.rows, b.up.outputs()) == (embedding, b.gate.outputs())
+                    && (b.down.0.rows, b.down.outputs()) == (b.gate.outputs(), embedding)
+            });
+        if !shapes_fit {
+            return Err(load_error(
+                &weights_path,
+                "tensor shapes do not fit the header's dimensions".into(),
+            ));
+        }
+        let (cos, sin) = rope_tables(&config);
         Ok(Self {
             config,
             token_table,
@@ -183,7 +228,6 @@ impl SmolLm2 {
             cos,
             sin,
             tokenizer,
-            device,
         })
     }
 
@@ -227,17 +271,15 @@ impl SmolLm2 {
         // Position i predicts token i + 1: the last position predicts nothing we score.
         let hidden = self.hidden_states(&ids[..ids.len() - 1])?;
         let targets = &ids[1..];
+        let embedding = self.output.0.rows;
+        let vocabulary = self.output.outputs();
+        let mut logits = vec![0.0; OUTPUT_SLICE.min(targets.len()) * vocabulary];
         let mut scored = Vec::with_capacity(targets.len());
         for start in (0..targets.len()).step_by(OUTPUT_SLICE) {
             let rows = OUTPUT_SLICE.min(targets.len() - start);
-            let logits = self.output.forward(&hidden.narrow(0, start, rows)?)?;
-            // Read in place: a copy of the 25 MB slice was 0.5 % of the pass.
-            let (storage, layout) = logits.storage_and_layout();
-            let Storage::Cpu(storage) = &*storage else {
-                return Err(candle_core::Error::Msg("logits off the CPU".into()).into());
-            };
-            let logits = contiguous_f32("output head", storage, layout)?;
-            let vocabulary = logits.len() / rows;
+            let logits = &mut logits[..rows * vocabulary];
+            self.output
+                .apply(&hidden[start * embedding..], rows, logits, false);
             for (row, &target) in logits
                 .chunks_exact(vocabulary)
                 .zip(&targets[start..start + rows])
@@ -249,101 +291,101 @@ impl SmolLm2 {
         Ok(scored)
     }
 
-    /// The final-norm hidden state at every position, (positions, embedding).
-    fn hidden_states(&self, ids: &[u32]) -> Result<Tensor, ModelError> {
+    /// The final-norm hidden state at every position, (positions, embedding) row-major.
+    /// The pass keeps its own buffers, one of each for all layers: candle's operations made
+    /// a zero-filled tensor per product and per step (memset 2.6 % of a pass), handed its
+    /// norms and rotations to rayon's pool, and copied heads in and out of their layout.
+    fn hidden_states(&self, ids: &[u32]) -> Result<Vec<f32>, ModelError> {
         let c = &self.config;
         let positions = ids.len();
-        let ids = Tensor::new(ids, &self.device)?;
-        let mut x = self.token_table.index_select(&ids, 0)?;
-        let cos = self.cos.narrow(0, 0, positions)?;
-        let sin = self.sin.narrow(0, 0, positions)?;
+        let embedding = c.heads * c.head_dim;
+        let kv_width = c.kv_heads * c.head_dim;
         let group = c.heads / c.kv_heads;
         let scale = 1.0 / (c.head_dim as f32).sqrt();
+        let mut x = Vec::with_capacity(positions * embedding);
+        for &id in ids {
+            let row = self.token_table.row(id as usize).ok_or_else(|| {
+                ModelError::Tokenize(format!("token id {id} is outside the vocabulary"))
+            })?;
+            x.extend_from_slice(row);
+        }
+        let hidden_width = self.blocks.first().map_or(0, |b| b.gate.outputs());
+        let mut h = vec![0.0; positions * embedding];
+        let mut q = vec![0.0; positions * embedding];
+        let mut k = vec![0.0; positions * kv_width];
+        let mut v = vec![0.0; positions * kv_width];
+        let mut scores = vec![0.0; positions * positions];
+        let mut attended = vec![0.0; positions * embedding];
+        let mut gate = vec![0.0; positions * hidden_width];
+        let mut up = vec![0.0; positions * hidden_width];
+        let rotations = Rotations {
+            cos: &self.cos[..positions * c.head_dim / 2],
+            sin: &self.sin[..positions * c.head_dim / 2],
+        };
         for block in &self.blocks {
-            let h = candle_nn::ops::rms_norm(&x, &block.attn_norm, c.rms_eps)?;
-            let heads = |m: &Projection, n: usize| -> candle_core::Result<Tensor> {
-                m.forward(&h)?
-                    .reshape((1, positions, n, c.head_dim))?
-                    .transpose(1, 2)?
-                    .contiguous()
-            };
-            let q = candle_nn::rotary_emb::rope_i(&heads(&block.q, c.heads)?, &cos, &sin)?;
-            let k = candle_nn::rotary_emb::rope_i(&heads(&block.k, c.kv_heads)?, &cos, &sin)?;
-            let v = heads(&block.v, c.kv_heads)?;
-            // Grouped-query attention: each key/value head serves `group` query heads.
-            let q = q.reshape((c.kv_heads, group * positions, c.head_dim))?;
-            let k = k.squeeze(0)?;
-            let v = v.squeeze(0)?;
-            let weights = q
-                .matmul(&k.t()?)?
-                .apply_op1_no_bwd(&CausalSoftmax { positions, scale })?;
-            let attended = weights
-                .matmul(&v)?
-                .reshape((c.heads, positions, c.head_dim))?
-                .transpose(0, 1)?
-                .reshape((positions, c.heads * c.head_dim))?;
-            x = (x + block.out.forward(&attended)?)?;
-            let h = candle_nn::ops::rms_norm(&x, &block.ffn_norm, c.rms_eps)?;
-            let gated = block
-                .gate
-                .forward(&h)?
-                .apply_op2_no_bwd(&block.up.forward(&h)?, &SwiGlu)?;
-            x = (x + block.down.forward(&gated)?)?;
+            rms_norm(&x, &block.attn_norm, c.rms_eps, &mut h);
+            block.q.apply(&h, positions, &mut q, false);
+            block.k.apply(&h, positions, &mut k, false);
+            block.v.apply(&h, positions, &mut v, false);
+            rotate_pairs(&mut q, c.head_dim, rotations);
+            rotate_pairs(&mut k, c.head_dim, rotations);
+            for head in 0..c.heads {
+                // Grouped-query attention: each key/value head serves `group` query heads.
+                let kv_column = head / group * c.head_dim;
+                let column = head * c.head_dim;
+                let head_view = |values, column, width| {
+                    Strided::column_band(values, positions, width, column, c.head_dim)
+                };
+                multiply(
+                    &mut scores,
+                    positions,
+                    head_view(&q, column, embedding),
+                    head_view(&k, kv_column, kv_width).t(),
+                    false,
+                );
+                causal_softmax(&mut scores, positions, scale);
+                multiply(
+                    &mut attended[column..],
+                    embedding,
+                    Strided::row_major(&scores, positions, positions),
+                    head_view(&v, kv_column, kv_width),
+                    false,
+                );
+            }
+            block.out.apply(&attended, positions, &mut x, true);
+            rms_norm(&x, &block.ffn_norm, c.rms_eps, &mut h);
+            block.gate.apply(&h, positions, &mut gate, false);
+            block.up.apply(&h, positions, &mut up, false);
+            gate_in_place(&mut gate, &up);
+            block.down.apply(&gate, positions, &mut x, true);
         }
-        Ok(candle_nn::ops::rms_norm(&x, &self.final_norm, c.rms_eps)?)
+        rms_norm(&x, &self.final_norm, c.rms_eps, &mut h);
+        Ok(h)
     }
 }
 
-/// Attention weights from raw scores `q k^T` (rows of `positions`, one per query position
-/// of each head in turn): scaled, softmaxed over the keys up to the query's own position,
-/// zero beyond it. One pass instead of candle's scale, mask sum and softmax, which made
-/// three tensors and called libm's scalar `expf` for every score, masked ones included (4 %
-/// of a scoring pass in perf, Intel VM, 2026-12-07).
-struct CausalSoftmax {
-    positions: usize,
-    scale: f32,
-}
-
-impl candle_core::CustomOp1 for CausalSoftmax {
-    fn name(&self) -> &'static str {
-        "causal-softmax"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let scores = contiguous_f32("causal-softmax", storage, layout)?;
-        if layout.dims().last() != Some(&self.positions) {
-            candle_core::bail!(
-                "causal-softmax: rows of {} expected, {layout:?}",
-                self.positions
-            );
-        }
-        let weights = causal_weights(scores, self.positions, self.scale);
-        Ok((CpuStorage::F32(weights), layout.shape().clone()))
-    }
+/// Attention weights from raw scores `q k^T` in place (rows of `positions`, row `r` for query
+/// position `r % positions`): scaled, softmaxed over the keys up to the query's own position,
+/// zero beyond it. candle's scale, mask sum and softmax made three tensors and called
+/// libm's scalar `expf` for every score, masked ones included (4 % of a scoring pass in
+/// perf, Intel VM, 2026-12-07).
+fn causal_softmax(scores: &mut [f32], positions: usize, scale: f32) {
+    causal_softmax_rows(scores, positions, scale);
 }
 
 crate::simd::simd_dispatch! {
-    fn causal_weights(scores: &[f32], positions: usize, scale: f32) -> Vec<f32> => causal_weights_body
+    fn causal_softmax_rows(scores: &mut [f32], positions: usize, scale: f32) => causal_softmax_body
 }
 
 /// Sums and maxima run in [`LANES`] partial results combined in one fixed order, so every
 /// target computes the same bits.
 #[inline(always)]
-fn causal_weights_body(scores: &[f32], positions: usize, scale: f32) -> Vec<f32> {
-    let mut weights = vec![0.0; scores.len()];
-    for (row, (scores, weights)) in scores
-        .chunks_exact(positions)
-        .zip(weights.chunks_exact_mut(positions))
-        .enumerate()
-    {
-        let visible = row % positions + 1;
-        let (scores, weights) = (&scores[..visible], &mut weights[..visible]);
+fn causal_softmax_body(scores: &mut [f32], positions: usize, scale: f32) {
+    for (row, scores) in scores.chunks_exact_mut(positions).enumerate() {
+        let (visible, hidden) = scores.split_at_mut(row % positions + 1);
+        hidden.fill(0.0);
         let mut lane_max = [f32::NEG_INFINITY; LANES];
-        for chunk in scores.chunks(LANES) {
+        for chunk in visible.chunks(LANES) {
             for (max, &score) in lane_max.iter_mut().zip(chunk) {
                 let score = score * scale;
                 *max = if score > *max { score } else { *max };
@@ -353,63 +395,104 @@ fn causal_weights_body(scores: &[f32], positions: usize, scale: f32) -> Vec<f32>
             .iter()
             .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
         let mut lane_sum = [0.0f32; LANES];
-        for (scores, weights) in scores.chunks(LANES).zip(weights.chunks_mut(LANES)) {
-            for ((sum, weight), &score) in lane_sum.iter_mut().zip(weights).zip(scores) {
-                *weight = exp(score * scale - max);
-                *sum += *weight;
+        for chunk in visible.chunks_mut(LANES) {
+            for (sum, score) in lane_sum.iter_mut().zip(chunk) {
+                *score = exp(*score * scale - max);
+                *sum += *score;
             }
         }
         let total: f32 = lane_sum.iter().sum();
-        for weight in weights {
+        for weight in visible {
             *weight /= total;
         }
     }
-    weights
 }
 
-/// `silu(gate) * up`, the feed-forward gate, as a custom op: one pass over the two
-/// projections' outputs read in place. candle's `silu` then a product called libm's scalar
-/// `expf` per value and made two tensors: 4.4 % of a scoring pass in libm alone (perf,
-/// Intel VM, 2026-12-07). Here the vectorisable `exp` (the same bits on every target), and
-/// one output.
-struct SwiGlu;
-
-impl candle_core::CustomOp2 for SwiGlu {
-    fn name(&self) -> &'static str {
-        "swiglu"
-    }
-
-    fn cpu_fwd(
-        &self,
-        gate: &CpuStorage,
-        gate_layout: &Layout,
-        up: &CpuStorage,
-        up_layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        if gate_layout.shape() != up_layout.shape() {
-            candle_core::bail!("swiglu: {gate_layout:?} against {up_layout:?}");
-        }
-        let gated = gated_values(
-            contiguous_f32("swiglu", gate, gate_layout)?,
-            contiguous_f32("swiglu", up, up_layout)?,
-        );
-        Ok((CpuStorage::F32(gated), gate_layout.shape().clone()))
-    }
+/// Each row of `x` (rows of `weight.len()`) divided by its root mean square, times `weight`,
+/// into `out`: candle's formula (`x / sqrt(mean(x^2) + eps) * weight`), its sum of squares
+/// in [`LANES`] partial sums.
+fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
+    rms_norm_rows(x, weight, eps, out);
 }
 
 crate::simd::simd_dispatch! {
-    fn gated_values(gate: &[f32], up: &[f32]) -> Vec<f32> => gated_values_body
+    fn rms_norm_rows(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) => rms_norm_body
+}
+
+#[inline(always)]
+fn rms_norm_body(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
+    let width = weight.len();
+    for (x, out) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+        let mut lane_sum = [0.0f32; LANES];
+        for chunk in x.chunks(LANES) {
+            for (sum, &v) in lane_sum.iter_mut().zip(chunk) {
+                *sum += v * v;
+            }
+        }
+        let total: f32 = lane_sum.iter().sum();
+        let rms = (total / width as f32 + eps).sqrt();
+        for ((out, &v), &w) in out.iter_mut().zip(x).zip(weight) {
+            *out = v / rms * w;
+        }
+    }
+}
+
+/// Rotary position tables for the positions of one pass, (positions, head_dim / 2).
+#[derive(Clone, Copy)]
+struct Rotations<'a> {
+    cos: &'a [f32],
+    sin: &'a [f32],
+}
+
+/// Rotates adjacent pairs (2i, 2i + 1) of every head in `values` (rows of whole heads, one
+/// row per position) in place, as candle's `rope_i` does (the same products and sums).
+fn rotate_pairs(values: &mut [f32], head_dim: usize, rotations: Rotations<'_>) {
+    rotate_pair_rows(values, head_dim, rotations.cos, rotations.sin);
+}
+
+crate::simd::simd_dispatch! {
+    fn rotate_pair_rows(values: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32]) => rotate_pairs_body
+}
+
+#[inline(always)]
+fn rotate_pairs_body(values: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32]) {
+    let half = head_dim / 2;
+    let positions = cos.len() / half;
+    let width = values.len() / positions;
+    for ((row, cos), sin) in values
+        .chunks_exact_mut(width)
+        .zip(cos.chunks_exact(half))
+        .zip(sin.chunks_exact(half))
+    {
+        for head in row.chunks_exact_mut(head_dim) {
+            for ((pair, &cos), &sin) in head.chunks_exact_mut(2).zip(cos).zip(sin) {
+                let (a, b) = (pair[0], pair[1]);
+                pair[0] = a * cos - b * sin;
+                pair[1] = a * sin + b * cos;
+            }
+        }
+    }
+}
+
+/// `gate = silu(gate) * up` in place, the feed-forward gate: one pass over the two
+/// projections. candle's `silu` then a product called libm's scalar `expf` per value and
+/// made two tensors: 4.4 % of a scoring pass in libm alone (perf, Intel VM, 2026-12-07).
+/// Here the vectorisable `exp` (the same bits on every target).
+fn gate_in_place(gate: &mut [f32], up: &[f32]) {
+    gate_values(gate, up);
+}
+
+crate::simd::simd_dispatch! {
+    fn gate_values(gate: &mut [f32], up: &[f32]) => gate_values_body
 }
 
 /// A loop, not an iterator chain with a closure: a closure would be compiled without the
 /// target features of the function it sits in.
 #[inline(always)]
-fn gated_values_body(gate: &[f32], up: &[f32]) -> Vec<f32> {
-    let mut gated = vec![0.0; gate.len()];
-    for ((out, &g), &u) in gated.iter_mut().zip(gate).zip(up) {
-        *out = g / (1.0 + exp(-g)) * u;
+fn gate_values_body(gate: &mut [f32], up: &[f32]) {
+    for (g, &u) in gate.iter_mut().zip(up) {
+        *g = *g / (1.0 + exp(-*g)) * u;
     }
-    gated
 }
 
 /// The observed token against the model's distribution at one position, from that
@@ -528,23 +611,28 @@ fn distribution_sums_body(logits: &[f32], observed: f32) -> DistributionSums {
 
 /// llama.cpp's rope for the llama architecture rotates adjacent pairs (2i, 2i+1); the GGUF
 /// converter permuted the q/k rows so that this equals the original half-split rotation.
-fn rope_tables(c: &Config, device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
+/// (cos, sin), each (context, head_dim / 2) row-major, computed as candle computed them.
+fn rope_tables(c: &Config) -> (Vec<f32>, Vec<f32>) {
     let frequencies: Vec<f32> = (0..c.head_dim)
         .step_by(2)
         .map(|i| c.rope_base.powf(-(i as f32) / c.head_dim as f32))
         .collect();
-    let frequencies = Tensor::new(frequencies.as_slice(), device)?.unsqueeze(0)?;
-    let positions = Tensor::arange(0u32, c.context as u32, device)?
-        .to_dtype(DType::F32)?
-        .unsqueeze(1)?;
-    let angles = positions.broadcast_mul(&frequencies)?;
-    Ok((angles.cos()?, angles.sin()?))
+    let angles: Vec<f32> = (0..c.context)
+        .flat_map(|position| {
+            let position = position as f32;
+            frequencies.iter().map(move |&f| position * f)
+        })
+        .collect();
+    (
+        angles.iter().map(|a| a.cos()).collect(),
+        angles.iter().map(|a| a.sin()).collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::IndexOp;
+    use candle_core::{Device, Tensor};
 
     #[test]
     fn a_position_is_scored_against_the_whole_distribution() {
@@ -577,7 +665,8 @@ mod tests {
         let up: Vec<f32> = (0..1_539).map(|i| (i % 17) as f32 * 0.25 - 2.0).collect();
         let mut first: Option<Vec<f32>> = None;
         crate::simd::for_each_isa(|isa| {
-            let gated = gated_values(&gate, &up);
+            let mut gated = gate.clone();
+            gate_in_place(&mut gated, &up);
             for ((&out, &g), &u) in gated.iter().zip(&gate).zip(&up) {
                 let (g, u) = (f64::from(g), f64::from(u));
                 let exact = g / (1.0 + (-g).exp()) * u;
@@ -630,7 +719,8 @@ mod tests {
         let scale = 0.125;
         let mut first: Option<Vec<f32>> = None;
         crate::simd::for_each_isa(|isa| {
-            let weights = causal_weights(&scores, positions, scale);
+            let mut weights = scores.clone();
+            causal_softmax(&mut weights, positions, scale);
             for (row, (scores, weights)) in scores
                 .chunks(positions)
                 .zip(weights.chunks(positions))
@@ -670,14 +760,81 @@ mod tests {
             rope_base: 10_000.0,
             context: 8,
         };
-        let (cos, sin) = rope_tables(&config, &Device::Cpu).expect("tables");
-        assert_eq!(cos.dims(), [8, 2]);
-        let first_cos: Vec<f32> = cos.i(0).and_then(|r| r.to_vec1()).expect("row");
-        let first_sin: Vec<f32> = sin.i(0).and_then(|r| r.to_vec1()).expect("row");
-        assert_eq!(first_cos, vec![1.0, 1.0]);
-        assert_eq!(first_sin, vec![0.0, 0.0]);
+        let (cos, sin) = rope_tables(&config);
+        assert_eq!((cos.len(), sin.len()), (16, 16));
+        assert_eq!(cos[..2], [1.0, 1.0]);
+        assert_eq!(sin[..2], [0.0, 0.0]);
         // Position 1, pair 1 turns by base^(-2/4) = 0.01 radians.
-        let turned: f32 = sin.i((1, 1)).and_then(|v| v.to_scalar()).expect("value");
-        assert!((turned - 0.01f32.sin()).abs() < 1e-6);
+        assert!((sin[3] - 0.01f32.sin()).abs() < 1e-6);
+    }
+
+    /// Rows of `values` as a candle tensor, to compare with candle's own operations.
+    fn tensor(values: &[f32], shape: &[usize]) -> Tensor {
+        Tensor::from_vec(values.to_vec(), shape, &Device::Cpu).expect("tensor")
+    }
+
+    fn values(tensor: &Tensor) -> Vec<f32> {
+        tensor
+            .flatten_all()
+            .and_then(|t| t.to_vec1())
+            .expect("values")
+    }
+
+    #[test]
+    fn rotations_are_candles_rope_i_bit_for_bit_on_every_extension() {
+        let config = Config {
+            layers: 1,
+            heads: 3,
+            kv_heads: 1,
+            head_dim: 8,
+            rms_eps: 1e-5,
+            rope_base: 10_000.0,
+            context: 32,
+        };
+        let (positions, half) = (5, config.head_dim / 2);
+        let (cos, sin) = rope_tables(&config);
+        let (cos, sin) = (&cos[..positions * half], &sin[..positions * half]);
+        // (positions, heads * head_dim) as the pass holds q; candle's rope_i wants
+        // (1, heads, positions, head_dim).
+        let q: Vec<f32> = (0..positions * 3 * 8)
+            .map(|i| (i as f32 * 0.7).sin())
+            .collect();
+        let expected = candle_nn::rotary_emb::rope_i(
+            &tensor(&q, &[1, positions, 3, 8])
+                .transpose(1, 2)
+                .and_then(|t| t.contiguous())
+                .expect("heads"),
+            &tensor(cos, &[positions, half]),
+            &tensor(sin, &[positions, half]),
+        )
+        .and_then(|t| t.transpose(1, 2)?.contiguous())
+        .expect("rope_i");
+        crate::simd::for_each_isa(|isa| {
+            let mut ours = q.clone();
+            rotate_pairs(&mut ours, 8, Rotations { cos, sin });
+            assert_eq!(ours, values(&expected), "{isa:?}");
+        });
+    }
+
+    #[test]
+    fn rms_norm_is_candles_with_the_same_bits_on_every_extension() {
+        let width = 37;
+        let x: Vec<f32> = (0..4 * width)
+            .map(|i| (i as f32 * 0.31).cos() * 3.0)
+            .collect();
+        let weight: Vec<f32> = (0..width).map(|i| 0.5 + i as f32 * 0.01).collect();
+        let expected = values(
+            &candle_nn::ops::rms_norm(&tensor(&x, &[4, width]), &tensor(&weight, &[width]), 1e-5)
+                .expect("candle"),
+        );
+        let mut first: Option<Vec<f32>> = None;
+        crate::simd::for_each_isa(|isa| {
+            let mut ours = vec![0.0; x.len()];
+            rms_norm(&x, &weight, 1e-5, &mut ours);
+            for (a, b) in ours.iter().zip(&expected) {
+                assert!((a - b).abs() <= 2e-6 * b.abs(), "{isa:?}: {a} vs {b}");
+            }
+            crate::simd::assert_same_bits(&mut first, &ours, isa);
+        });
     }
 }

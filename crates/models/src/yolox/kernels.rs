@@ -13,8 +13,7 @@
 //! through libm on an x86 without FMA), so the element-wise kernels round the same on every
 //! target.
 
-use gemm::Parallelism;
-
+use crate::matmul::{multiply, Strided};
 #[cfg(test)]
 use crate::simd::{assert_same_bits, for_each_isa};
 use crate::simd::{exp_coarse, simd_dispatch};
@@ -362,41 +361,16 @@ fn matmul(
     product: &mut [f32],
     accumulate: bool,
 ) {
-    if rows == 0 {
-        return;
-    }
     let n = rhs.len() / k;
     assert_eq!(rhs.len(), k * n, "matmul right-hand side");
-    assert!(
-        (rows - 1) * lhs_stride + k <= lhs.len(),
-        "matmul left-hand side"
-    );
-    assert!(product.len() >= rows * n, "matmul product");
-    // SAFETY: the asserts above keep every element read or written inside the three
-    // slices, with the dimensions and strides passed.
-    unsafe {
-        gemm::gemm(
-            rows,
-            n,
-            k,
-            product.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.as_ptr(),
-            1,
-            lhs_stride as isize,
-            rhs.as_ptr(),
-            1,
-            n as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
+    let lhs = Strided {
+        values: lhs,
+        rows,
+        columns: k,
+        row_stride: lhs_stride,
+        column_stride: 1,
+    };
+    multiply(product, n, lhs, Strided::row_major(rhs, k, n), accumulate);
 }
 
 simd_dispatch! {

@@ -34,12 +34,13 @@ PUBLISH_CALL_MS = 40.0
 # row: (worker binary, compute ms per batch of BATCH inputs, what was measured,
 #       S3 (PUTs, GETs) per input, LLM (input, output) tokens per input or None)
 ROWS = {
-    # `make bench`, 2026-12-06 (AMD EPYC family 25 model 17, core 0), the mean of two runs.
-    "caption-parser": ("caption-parser", 0.455, "10-record batch through the engine, 455 µs", (0, 0), (350, 150)),
-    "auto-tagger": ("auto-tagger", 59.0, "10 captions sharing one MiniLM pass, 59.0 ms", (0, 0), (400, 120)),
-    "text-scorer (1,000 words)": ("text-scorer", 10 * 795.0, "795 ms per 1,000-word document", (0, 0), (1600, 400)),
+    # `make bench`'s rows, 2026-12-07 (7263601; Intel Xeon family 6 model 207, core 0, one run,
+    # an arm64 build compiling on core 1), the bench binaries run one by one.
+    "caption-parser": ("caption-parser", 0.489, "10-record batch through the engine, 489 µs", (0, 0), (350, 150)),
+    "auto-tagger": ("auto-tagger", 51.1, "10 captions sharing one MiniLM pass, 51.1 ms", (0, 0), (400, 120)),
+    "text-scorer (1,000 words)": ("text-scorer", 10 * 557.6, "558 ms per 1,000-word document", (0, 0), (1600, 400)),
     # Two thumbnails written, the clip read; an LLM cannot crop, so no column.
-    "thumbnail-generator (15 s clip)": ("thumbnail-generator", 10 * 349.0, "349 ms per 15 s 720p clip", (2, 1), None),
+    "thumbnail-generator (15 s clip)": ("thumbnail-generator", 10 * 400.6, "401 ms per 15 s 720p clip", (2, 1), None),
 }
 
 

@@ -8,11 +8,10 @@
 //! against an independent NumPy forward pass.
 
 use candle_core::{CpuStorage, DType, Layout, Module, Shape, Tensor};
-
-use crate::cpu_tensor::contiguous_f32;
 use candle_nn::{LayerNorm, VarBuilder};
 use serde::Deserialize;
 
+use crate::cpu_tensor::contiguous_f32;
 use crate::few_rows;
 
 /// The fields of the Hugging Face `config.json` this encoder uses.

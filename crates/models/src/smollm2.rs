@@ -196,7 +196,6 @@ impl SmolLm2 {
             });
         }
         let final_norm = vector("output_norm.weight")?;
-        let embedding = config.heads * config.head_dim;
         let kv_width = config.kv_heads * config.head_dim;
         let shapes_fit = token_table.columns == embedding
             && output.0.rows == embedding
@@ -318,17 +317,17 @@ impl SmolLm2 {
         let mut attended = vec![0.0; positions * embedding];
         let mut gate = vec![0.0; positions * hidden_width];
         let mut up = vec![0.0; positions * hidden_width];
-        let rotations = Rotations {
-            cos: &self.cos[..positions * c.head_dim / 2],
-            sin: &self.sin[..positions * c.head_dim / 2],
-        };
+        let (cos, sin) = (
+            &self.cos[..positions * c.head_dim / 2],
+            &self.sin[..positions * c.head_dim / 2],
+        );
         for block in &self.blocks {
             rms_norm(&x, &block.attn_norm, c.rms_eps, &mut h);
             block.q.apply(&h, positions, &mut q, false);
             block.k.apply(&h, positions, &mut k, false);
             block.v.apply(&h, positions, &mut v, false);
-            rotate_pairs(&mut q, c.head_dim, rotations);
-            rotate_pairs(&mut k, c.head_dim, rotations);
+            rotate_pairs(&mut q, c.head_dim, cos, sin);
+            rotate_pairs(&mut k, c.head_dim, cos, sin);
             for head in 0..c.heads {
                 // Grouped-query attention: each key/value head serves `group` query heads.
                 let kv_column = head / group * c.head_dim;
@@ -364,17 +363,13 @@ impl SmolLm2 {
     }
 }
 
-/// Attention weights from raw scores `q k^T` in place (rows of `positions`, row `r` for query
-/// position `r % positions`): scaled, softmaxed over the keys up to the query's own position,
-/// zero beyond it. candle's scale, mask sum and softmax made three tensors and called
-/// libm's scalar `expf` for every score, masked ones included (4 % of a scoring pass in
-/// perf, Intel VM, 2026-12-07).
-fn causal_softmax(scores: &mut [f32], positions: usize, scale: f32) {
-    causal_softmax_rows(scores, positions, scale);
-}
-
 crate::simd::simd_dispatch! {
-    fn causal_softmax_rows(scores: &mut [f32], positions: usize, scale: f32) => causal_softmax_body
+    /// Attention weights from raw scores `q k^T` in place (rows of `positions`, row `r` for
+    /// query position `r % positions`): scaled, softmaxed over the keys up to the query's own
+    /// position, zero beyond it. candle's scale, mask sum and softmax made three tensors and
+    /// called libm's scalar `expf` for every score, masked ones included (4 % of a scoring
+    /// pass in perf, Intel VM, 2026-12-07).
+    fn causal_softmax(scores: &mut [f32], positions: usize, scale: f32) => causal_softmax_body
 }
 
 /// Sums and maxima run in [`LANES`] partial results combined in one fixed order, so every
@@ -408,15 +403,11 @@ fn causal_softmax_body(scores: &mut [f32], positions: usize, scale: f32) {
     }
 }
 
-/// Each row of `x` (rows of `weight.len()`) divided by its root mean square, times `weight`,
-/// into `out`: candle's formula (`x / sqrt(mean(x^2) + eps) * weight`), its sum of squares
-/// in [`LANES`] partial sums.
-fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
-    rms_norm_rows(x, weight, eps, out);
-}
-
 crate::simd::simd_dispatch! {
-    fn rms_norm_rows(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) => rms_norm_body
+    /// Each row of `x` (rows of `weight.len()`) divided by its root mean square, times
+    /// `weight`, into `out`: candle's formula (`x / sqrt(mean(x^2) + eps) * weight`), its sum
+    /// of squares in [`LANES`] partial sums.
+    fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) => rms_norm_body
 }
 
 #[inline(always)]
@@ -437,21 +428,11 @@ fn rms_norm_body(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
     }
 }
 
-/// Rotary position tables for the positions of one pass, (positions, head_dim / 2).
-#[derive(Clone, Copy)]
-struct Rotations<'a> {
-    cos: &'a [f32],
-    sin: &'a [f32],
-}
-
-/// Rotates adjacent pairs (2i, 2i + 1) of every head in `values` (rows of whole heads, one
-/// row per position) in place, as candle's `rope_i` does (the same products and sums).
-fn rotate_pairs(values: &mut [f32], head_dim: usize, rotations: Rotations<'_>) {
-    rotate_pair_rows(values, head_dim, rotations.cos, rotations.sin);
-}
-
 crate::simd::simd_dispatch! {
-    fn rotate_pair_rows(values: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32]) => rotate_pairs_body
+    /// Rotates adjacent pairs (2i, 2i + 1) of every head in `values` (rows of whole heads,
+    /// one row per position) in place by the rotary tables of those positions (`cos`, `sin`:
+    /// positions x head_dim / 2), as candle's `rope_i` does (the same products and sums).
+    fn rotate_pairs(values: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f32]) => rotate_pairs_body
 }
 
 #[inline(always)]
@@ -474,16 +455,12 @@ fn rotate_pairs_body(values: &mut [f32], head_dim: usize, cos: &[f32], sin: &[f3
     }
 }
 
-/// `gate = silu(gate) * up` in place, the feed-forward gate: one pass over the two
-/// projections. candle's `silu` then a product called libm's scalar `expf` per value and
-/// made two tensors: 4.4 % of a scoring pass in libm alone (perf, Intel VM, 2026-12-07).
-/// Here the vectorisable `exp` (the same bits on every target).
-fn gate_in_place(gate: &mut [f32], up: &[f32]) {
-    gate_values(gate, up);
-}
-
 crate::simd::simd_dispatch! {
-    fn gate_values(gate: &mut [f32], up: &[f32]) => gate_values_body
+    /// `gate = silu(gate) * up` in place, the feed-forward gate: one pass over the two
+    /// projections. candle's `silu` then a product called libm's scalar `expf` per value and
+    /// made two tensors: 4.4 % of a scoring pass in libm alone (perf, Intel VM, 2026-12-07).
+    /// Here the vectorisable `exp` (the same bits on every target).
+    fn gate_in_place(gate: &mut [f32], up: &[f32]) => gate_values_body
 }
 
 /// A loop, not an iterator chain with a closure: a closure would be compiled without the
@@ -811,7 +788,7 @@ mod tests {
         .expect("rope_i");
         crate::simd::for_each_isa(|isa| {
             let mut ours = q.clone();
-            rotate_pairs(&mut ours, 8, Rotations { cos, sin });
+            rotate_pairs(&mut ours, 8, cos, sin);
             assert_eq!(ours, values(&expected), "{isa:?}");
         });
     }

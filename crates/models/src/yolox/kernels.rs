@@ -337,40 +337,18 @@ impl Pointwise {
         product: &mut [f32],
         epilogue: Epilogue,
     ) {
-        matmul(
-            lhs,
-            lhs_stride,
+        // Row `r` of the left-hand side is `lhs[r * lhs_stride..][..c_in]` (rows may overlap).
+        let lhs = Strided {
+            values: lhs,
             rows,
-            &self.weight,
-            self.c_in,
-            product,
-            false,
-        );
+            columns: self.c_in,
+            row_stride: lhs_stride,
+            column_stride: 1,
+        };
+        let weights = Strided::row_major(&self.weight, self.c_in, self.c_out);
+        multiply(product, self.c_out, lhs, weights, false);
         activate(&mut product[..rows * self.c_out], &self.bias, epilogue);
     }
-}
-
-/// `product (rows x n)` = (or += when `accumulate`) `lhs (rows x k) * rhs (k x n)`, where
-/// row `r` of the left-hand side is `lhs[r * lhs_stride..][..k]` (rows may overlap).
-fn matmul(
-    lhs: &[f32],
-    lhs_stride: usize,
-    rows: usize,
-    rhs: &[f32],
-    k: usize,
-    product: &mut [f32],
-    accumulate: bool,
-) {
-    let n = rhs.len() / k;
-    assert_eq!(rhs.len(), k * n, "matmul right-hand side");
-    let lhs = Strided {
-        values: lhs,
-        rows,
-        columns: k,
-        row_stride: lhs_stride,
-        column_stride: 1,
-    };
-    multiply(product, n, lhs, Strided::row_major(rhs, k, n), accumulate);
 }
 
 simd_dispatch! {
@@ -806,6 +784,8 @@ trait DensePixels {
 
 struct PortablePixels;
 
+/// Output pixels `ox..ox + P`, stored with SiLU applied. Every pixel sums in the same order
+/// whatever `P` is, so the bits do not depend on where a run of pixels starts.
 impl DensePixels for PortablePixels {
     #[inline(always)]
     fn run<const P: usize>(
@@ -815,7 +795,20 @@ impl DensePixels for PortablePixels {
         out_row: &mut [f32],
         c_out: usize,
     ) {
-        at.pixels::<P>(ox, initial, out_row, c_out);
+        let mut acc = [initial; P];
+        for (inputs, row_weights) in at.rows::<P>(ox) {
+            for (j, taps) in row_weights.chunks_exact(LANES).enumerate() {
+                for (p, acc) in acc.iter_mut().enumerate() {
+                    let x = inputs[p * DENSE_INPUTS + j];
+                    for (a, &t) in acc.iter_mut().zip(taps) {
+                        *a = x.mul_add(t, *a);
+                    }
+                }
+            }
+        }
+        for (p, acc) in acc.iter().enumerate() {
+            at.store_silu(ox + p, acc, out_row, c_out);
+        }
     }
 }
 
@@ -921,32 +914,6 @@ impl DenseBlock<'_> {
                 &self.weights[ky * run..(ky + 1) * run],
             )
         })
-    }
-
-    /// Output pixels `ox..ox + P`, stored with SiLU applied. Every pixel sums in the same
-    /// order whatever `P` is, so the bits do not depend on where a run of pixels starts.
-    #[inline(always)]
-    fn pixels<const P: usize>(
-        &self,
-        ox: usize,
-        initial: [f32; LANES],
-        out_row: &mut [f32],
-        c_out: usize,
-    ) {
-        let mut acc = [initial; P];
-        for (inputs, row_weights) in self.rows::<P>(ox) {
-            for (j, taps) in row_weights.chunks_exact(LANES).enumerate() {
-                for (p, acc) in acc.iter_mut().enumerate() {
-                    let x = inputs[p * DENSE_INPUTS + j];
-                    for (a, &t) in acc.iter_mut().zip(taps) {
-                        *a = x.mul_add(t, *a);
-                    }
-                }
-            }
-        }
-        for (p, acc) in acc.iter().enumerate() {
-            self.store_silu(ox + p, acc, out_row, c_out);
-        }
     }
 
     /// Output pixel `x` of this block: `silu(sums)`.

@@ -162,11 +162,6 @@ impl FeatureMap {
         }
         out
     }
-
-    /// Channel-major copy, `(channels, height, width)`: the layout of the head's outputs.
-    pub fn to_planar(&self) -> Vec<f32> {
-        transpose(&self.data, self.channels)
-    }
 }
 
 impl Drop for FeatureMap {
@@ -186,9 +181,7 @@ impl Drop for FeatureMap {
     }
 }
 
-/// The transpose of a row-major matrix of `columns` columns. (Neither the language model's
-/// blocked AVX transposition nor bands of sixteen rows were faster on the head's 85-column
-/// outputs: perf on the Intel VM, 2026-12-07.)
+/// The transpose of a row-major matrix of `columns` columns (weights, at load).
 fn transpose(matrix: &[f32], columns: usize) -> Vec<f32> {
     let rows = matrix.len() / columns;
     let mut out = vec![0.0; matrix.len()];
@@ -1275,23 +1268,6 @@ mod tests {
     }
 
     #[test]
-    fn planar_copy_is_the_transpose_for_any_number_of_pixels() {
-        for (h, w) in [(1, 1), (3, 5), (4, 4), (7, 9), (13, 13)] {
-            let input = map(h, w, 85, 61);
-            let planar = input.to_planar();
-            for (p, pixel) in input.data.chunks_exact(85).enumerate() {
-                for (c, &value) in pixel.iter().enumerate() {
-                    assert_eq!(
-                        planar[c * h * w + p],
-                        value,
-                        "{h}x{w} pixel {p} channel {c}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
     fn dropped_maps_come_back_from_the_pool_up_to_its_bound() {
         let first = FeatureMap::for_output(10, 10, 16);
         let address = first.data.as_ptr();
@@ -1322,7 +1298,7 @@ mod tests {
     }
 
     #[test]
-    fn upsampling_and_planar_copy_move_whole_pixels() {
+    fn upsampling_moves_whole_pixels() {
         let input = map(2, 3, 16, 47);
         let up = input.upsample2();
         assert_eq!((up.height, up.width), (4, 6));
@@ -1330,7 +1306,5 @@ mod tests {
             &up.data[(3 * 6 + 5) * 16..][..16],
             &input.data[(3 + 2) * 16..][..16]
         );
-        let planar = input.to_planar();
-        assert_eq!(planar[5 * 6 + 4], input.data[4 * 16 + 5]);
     }
 }

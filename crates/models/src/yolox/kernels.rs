@@ -13,6 +13,9 @@
 //! through libm on an x86 without FMA), so the element-wise kernels round the same on every
 //! target.
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
 use crate::matmul::{multiply, Strided};
 #[cfg(test)]
 use crate::simd::{assert_same_bits, for_each_isa};
@@ -290,6 +293,15 @@ impl Pointwise {
             out.offset + self.c_out <= out.map.channels,
             "pointwise output"
         );
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::Isa::current() == crate::simd::Isa::Avx512
+            && self.weight.len() <= avx512::MAX_WEIGHTS
+            && self.c_out.is_multiple_of(LANES)
+        {
+            // SAFETY: `Isa::current` is one of `Isa::available`, which checked AVX-512F
+            // and FMA.
+            return unsafe { avx512::pointwise(input, &self.weight, &self.bias, out, epilogue) };
+        }
         let (stride, c_out) = (out.map.channels, self.c_out);
         // Straight into the destination when it is the whole map; through a scratch block
         // when it is a channel slice or the result is added to what is there.
@@ -344,9 +356,23 @@ impl Pointwise {
     }
 }
 
+/// Adds `bias` to each row of `values` (rows of `bias.len()`) and applies the activation.
+/// AVX-512 takes the rows of whole 16-lane blocks with the sigmoid and SiLU on named
+/// registers ([`avx512`]); everything else, and every other CPU, the portable loops.
+fn activate(values: &mut [f32], bias: &[f32], epilogue: Epilogue) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::Isa::current() == crate::simd::Isa::Avx512
+        && bias.len().is_multiple_of(LANES)
+        && epilogue != Epilogue::Linear
+    {
+        // SAFETY: `Isa::current` is one of `Isa::available`, which checked AVX-512F.
+        return unsafe { avx512::activate(values, bias, epilogue) };
+    }
+    activate_portable(values, bias, epilogue);
+}
+
 simd_dispatch! {
-    /// Adds `bias` to each row of `values` (rows of `bias.len()`) and applies the activation.
-    fn activate(values: &mut [f32], bias: &[f32], epilogue: Epilogue) => activate_body
+    fn activate_portable(values: &mut [f32], bias: &[f32], epilogue: Epilogue) => activate_body
 }
 
 /// Values activated per step: four vectors of 16 (or sixteen of 4) with no dependency
@@ -461,8 +487,27 @@ impl Depthwise {
     }
 }
 
+/// The depthwise kernel on this CPU. AVX-512 runs the interior on named registers, as the
+/// stem does: left to the compiler, the portable interior kept its sums and taps on the
+/// stack and took about 20 cycles a 16-channel output (perf, Intel VM, 2026-12-07). Both
+/// compute the same multiply-adds in the same order.
+fn depthwise3x3_silu(
+    input: &FeatureMap,
+    weight: &[f32],
+    bias: &[f32],
+    stride: usize,
+    out: &mut FeatureMap,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::Isa::current() == crate::simd::Isa::Avx512 {
+        // SAFETY: `Isa::current` is one of `Isa::available`, which checked AVX-512F.
+        return unsafe { depthwise3x3_silu_avx512(input, weight, bias, stride, out) };
+    }
+    depthwise3x3_silu_portable(input, weight, bias, stride, out);
+}
+
 simd_dispatch! {
-    fn depthwise3x3_silu(
+    fn depthwise3x3_silu_portable(
         input: &FeatureMap,
         weight: &[f32],
         bias: &[f32],
@@ -471,12 +516,146 @@ simd_dispatch! {
     ) => depthwise3x3_silu_body
 }
 
+#[inline(always)]
+fn depthwise3x3_silu_body(
+    input: &FeatureMap,
+    weight: &[f32],
+    bias: &[f32],
+    stride: usize,
+    out: &mut FeatureMap,
+) {
+    depthwise3x3_rows::<PortableDepthwise>(input, weight, bias, stride, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn depthwise3x3_silu_avx512(
+    input: &FeatureMap,
+    weight: &[f32],
+    bias: &[f32],
+    stride: usize,
+    out: &mut FeatureMap,
+) {
+    depthwise3x3_rows::<Avx512Depthwise>(input, weight, bias, stride, out);
+}
+
 /// Output pixels computed together in the interior: independent accumulator chains that
 /// share each tap's weights, held in registers with the nine taps.
 const DEPTHWISE_PIXELS: usize = 4;
 
+/// `DEPTHWISE_PIXELS` interior output pixels of one 16-channel block, stored with SiLU.
+trait DepthwiseInterior {
+    /// Pixels `ox..ox + DEPTHWISE_PIXELS`, all of whose taps fall inside the three input
+    /// `rows`. Taps are summed in the order `depthwise_one_pixel` sums them.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        rows: [&[f32]; 3],
+        c: usize,
+        block: usize,
+        taps: &[[f32; LANES]; 9],
+        initial: [f32; LANES],
+        ox: usize,
+        stride: usize,
+        out_row: &mut [f32],
+    );
+}
+
+/// The input pixels a run reads in each row, from its first pixel's left tap to its last
+/// pixel's right tap: `(start, length)` within the row.
 #[inline(always)]
-fn depthwise3x3_silu_body(
+fn depthwise_span(c: usize, block: usize, ox: usize, stride: usize) -> (usize, usize) {
+    (
+        (ox * stride - 1) * c + block,
+        ((DEPTHWISE_PIXELS - 1) * stride + 2) * c + LANES,
+    )
+}
+
+struct PortableDepthwise;
+
+impl DepthwiseInterior for PortableDepthwise {
+    #[inline(always)]
+    fn run(
+        rows: [&[f32]; 3],
+        c: usize,
+        block: usize,
+        taps: &[[f32; LANES]; 9],
+        initial: [f32; LANES],
+        ox: usize,
+        stride: usize,
+        out_row: &mut [f32],
+    ) {
+        let mut acc = [initial; DEPTHWISE_PIXELS];
+        let (first, len) = depthwise_span(c, block, ox, stride);
+        for (row, row_taps) in rows.iter().zip(taps.chunks_exact(3)) {
+            let span = &row[first..first + len];
+            for (kx, tap) in row_taps.iter().enumerate() {
+                for (q, acc) in acc.iter_mut().enumerate() {
+                    let at = (q * stride + kx) * c;
+                    // SAFETY: at + LANES <= ((DEPTHWISE_PIXELS - 1) * stride + 2) * c +
+                    // LANES, the span's length, since q < DEPTHWISE_PIXELS and kx <= 2. One
+                    // checked slice per row instead of a check per load: with the checks
+                    // the loop was bound by their scalar work, not by its multiply-adds.
+                    let pixel = unsafe { span.get_unchecked(at..at + LANES) };
+                    for ((a, &x), &t) in acc.iter_mut().zip(pixel).zip(tap) {
+                        *a = x.mul_add(t, *a);
+                    }
+                }
+            }
+        }
+        for (q, acc) in acc.iter().enumerate() {
+            store_silu(&mut out_row[(ox + q) * c + block..][..LANES], acc);
+        }
+    }
+}
+
+/// Only instantiated inside `depthwise3x3_silu_avx512`, whose target features its
+/// intrinsics need.
+#[cfg(target_arch = "x86_64")]
+struct Avx512Depthwise;
+
+#[cfg(target_arch = "x86_64")]
+impl DepthwiseInterior for Avx512Depthwise {
+    #[inline(always)]
+    fn run(
+        rows: [&[f32]; 3],
+        c: usize,
+        block: usize,
+        taps: &[[f32; LANES]; 9],
+        initial: [f32; LANES],
+        ox: usize,
+        stride: usize,
+        out_row: &mut [f32],
+    ) {
+        use std::arch::x86_64::{_mm512_fmadd_ps, _mm512_loadu_ps};
+        let (first, len) = depthwise_span(c, block, ox, stride);
+        // SAFETY: reached only from `depthwise3x3_silu_avx512`, which requires AVX-512F.
+        // Each load reads 16 values of a tap or of the row's span at
+        // (q * stride + kx) * c, and that plus 16 is at most the span's length
+        // ((DEPTHWISE_PIXELS - 1) * stride + 2) * c + LANES, as q < DEPTHWISE_PIXELS and
+        // kx <= 2.
+        let acc = unsafe {
+            let mut acc = [_mm512_loadu_ps(initial.as_ptr()); DEPTHWISE_PIXELS];
+            for (row, row_taps) in rows.iter().zip(taps.chunks_exact(3)) {
+                let span = row[first..first + len].as_ptr();
+                for (kx, tap) in row_taps.iter().enumerate() {
+                    let tap = _mm512_loadu_ps(tap.as_ptr());
+                    for (q, acc) in acc.iter_mut().enumerate() {
+                        let x = _mm512_loadu_ps(span.add((q * stride + kx) * c));
+                        *acc = _mm512_fmadd_ps(x, tap, *acc);
+                    }
+                }
+            }
+            acc
+        };
+        for (q, acc) in acc.into_iter().enumerate() {
+            // SAFETY: as above.
+            unsafe { avx512::store_silu(&mut out_row[(ox + q) * c + block..][..LANES], acc) };
+        }
+    }
+}
+
+#[inline(always)]
+fn depthwise3x3_rows<K: DepthwiseInterior>(
     input: &FeatureMap,
     weight: &[f32],
     bias: &[f32],
@@ -518,10 +697,7 @@ fn depthwise3x3_silu_body(
                 if let Some(full_rows) = full_rows
                     .filter(|_| interior.contains(&ox) && ox + DEPTHWISE_PIXELS <= interior.end)
                 {
-                    let acc = depthwise_interior(full_rows, c, block, &taps, initial, ox, stride);
-                    for (q, acc) in acc.iter().enumerate() {
-                        store_silu(&mut out_row[(ox + q) * c + block..][..LANES], acc);
-                    }
+                    K::run(full_rows, c, block, &taps, initial, ox, stride, out_row);
                     ox += DEPTHWISE_PIXELS;
                 } else {
                     let acc = depthwise_one_pixel(input, block, rows, &taps, initial, ox, stride);
@@ -531,42 +707,6 @@ fn depthwise3x3_silu_body(
             }
         }
     }
-}
-
-/// `DEPTHWISE_PIXELS` output pixels from `ox` on, all of whose taps fall inside the three
-/// input rows. Taps are summed in the order `depthwise_one_pixel` sums them.
-#[inline(always)]
-fn depthwise_interior(
-    rows: [&[f32]; 3],
-    c: usize,
-    block: usize,
-    taps: &[[f32; LANES]; 9],
-    initial: [f32; LANES],
-    ox: usize,
-    stride: usize,
-) -> [[f32; LANES]; DEPTHWISE_PIXELS] {
-    let mut acc = [initial; DEPTHWISE_PIXELS];
-    // The input pixels the run reads, from its first pixel's left tap to its last pixel's
-    // right tap, in every row.
-    let first = (ox * stride - 1) * c + block;
-    let span = ((DEPTHWISE_PIXELS - 1) * stride + 2) * c + LANES;
-    for (row, row_taps) in rows.iter().zip(taps.chunks_exact(3)) {
-        let span = &row[first..first + span];
-        for (kx, tap) in row_taps.iter().enumerate() {
-            for (q, acc) in acc.iter_mut().enumerate() {
-                let at = (q * stride + kx) * c;
-                // SAFETY: at + LANES <= ((DEPTHWISE_PIXELS - 1) * stride + 2) * c + LANES,
-                // the span's length, since q < DEPTHWISE_PIXELS and kx <= 2. One checked
-                // slice per row instead of a check per load: with the checks the loop was
-                // bound by their scalar work, not by its multiply-adds.
-                let pixel = unsafe { span.get_unchecked(at..at + LANES) };
-                for ((a, &x), &t) in acc.iter_mut().zip(pixel).zip(tap) {
-                    *a = x.mul_add(t, *a);
-                }
-            }
-        }
-    }
-    acc
 }
 
 /// SiLU of one block, stored.
@@ -820,15 +960,18 @@ impl DensePixels for Avx512Pixels {
         out_row: &mut [f32],
         c_out: usize,
     ) {
-        use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps};
+        use std::arch::x86_64::{_mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps};
         let rows = at.rows::<P>(ox);
         // SAFETY: reached only from `dense3x3_silu_avx512`, which requires AVX-512F; every
         // load reads 16 values of a `[f32; LANES]` or of a 16-long weight chunk.
         let acc = unsafe {
             let mut acc = [_mm512_loadu_ps(initial.as_ptr()); P];
             for (inputs, row_weights) in rows {
-                for (j, taps) in row_weights.chunks_exact(LANES).enumerate() {
-                    let taps = _mm512_loadu_ps(taps.as_ptr());
+                // An index loop, not `chunks_exact(..).enumerate()`: with `j` bounded in
+                // sight, every index below is provably in range and the loop carries no
+                // checks (with the iterator it ran a compare and branch per multiply-add).
+                for j in 0..DENSE_ROW_RUN {
+                    let taps = _mm512_loadu_ps(row_weights[j * LANES..][..LANES].as_ptr());
                     for (p, acc) in acc.iter_mut().enumerate() {
                         let x = _mm512_set1_ps(inputs[p * DENSE_INPUTS + j]);
                         *acc = _mm512_fmadd_ps(x, taps, *acc);
@@ -838,9 +981,9 @@ impl DensePixels for Avx512Pixels {
             acc
         };
         for (p, acc) in acc.into_iter().enumerate() {
-            // SAFETY: a 16-lane f32 vector is 16 f32 in order, with no padding.
-            let sums = unsafe { std::mem::transmute::<__m512, [f32; LANES]>(acc) };
-            at.store_silu(ox + p, &sums, out_row, c_out);
+            let target = &mut out_row[(ox + p) * c_out + at.channel..][..LANES];
+            // SAFETY: as above.
+            unsafe { avx512::store_silu(target, acc) };
         }
     }
 }
@@ -1137,6 +1280,51 @@ mod tests {
                 assert_eq!(&t[32..], &b[32..]);
             }
         });
+    }
+
+    /// AVX-512 runs the convolutions of up to 128 inputs on its own kernel with the
+    /// epilogue in registers, the other extensions through `gemm` and a separate pass; every
+    /// shape and epilogue of the network must give the same bits either way, also into a
+    /// channel slice of a wider map and over a pixel count no tile size divides.
+    #[test]
+    fn every_pointwise_shape_gives_the_same_bits_on_every_extension() {
+        let epilogues = [
+            Epilogue::Linear,
+            Epilogue::Sigmoid,
+            Epilogue::Silu,
+            Epilogue::SiluAddResidual,
+        ];
+        for (c_in, c_out) in [
+            (16, 16),
+            (16, 32),
+            (32, 32),
+            (32, 64),
+            (64, 64),
+            (64, 80),
+            (64, 128),
+            (128, 64),
+            (128, 128),
+            (128, 256),
+            (256, 128),
+        ] {
+            let input = map(7, 11, c_in, 41);
+            let conv = Pointwise::from_torch(&values(c_in * c_out, 43), values(c_out, 47), c_in);
+            for epilogue in epilogues {
+                let mut first: Option<Vec<f32>> = None;
+                for_each_isa(|isa| {
+                    let mut target = map(7, 11, c_out + 32, 53);
+                    conv.forward_into(
+                        input.all(),
+                        Destination {
+                            map: &mut target,
+                            offset: 16,
+                        },
+                        epilogue,
+                    );
+                    assert_same_bits(&mut first, &target.data, isa);
+                });
+            }
+        }
     }
 
     fn depthwise_naive(

@@ -545,52 +545,61 @@ const DEPTHWISE_PIXELS: usize = 4;
 
 /// `DEPTHWISE_PIXELS` interior output pixels of one 16-channel block, stored with SiLU.
 trait DepthwiseInterior {
-    /// Pixels `ox..ox + DEPTHWISE_PIXELS`, all of whose taps fall inside the three input
-    /// `rows`. Taps are summed in the order `depthwise_one_pixel` sums them.
-    #[allow(clippy::too_many_arguments)]
-    fn run(
-        rows: [&[f32]; 3],
-        c: usize,
-        block: usize,
-        taps: &[[f32; LANES]; 9],
-        initial: [f32; LANES],
-        ox: usize,
-        stride: usize,
-        out_row: &mut [f32],
-    );
+    /// Pixels `ox..ox + DEPTHWISE_PIXELS` of one channel block, all of whose taps fall
+    /// inside the block's three input rows. Taps are summed in the order
+    /// `depthwise_one_pixel` sums them.
+    fn run(block: &InteriorBlock, ox: usize, out_row: &mut [f32]);
 }
 
-/// The input pixels a run reads in each row, from its first pixel's left tap to its last
-/// pixel's right tap: `(start, length)` within the row.
-#[inline(always)]
-fn depthwise_span(c: usize, block: usize, ox: usize, stride: usize) -> (usize, usize) {
-    (
-        (ox * stride - 1) * c + block,
-        ((DEPTHWISE_PIXELS - 1) * stride + 2) * c + LANES,
-    )
+/// One output row's channel block where all three input rows are present: what each run of
+/// interior pixels reads.
+struct InteriorBlock<'a> {
+    rows: [&'a [f32]; 3],
+    channels: usize,
+    /// The block's first channel.
+    first: usize,
+    taps: &'a [[f32; LANES]; 9],
+    initial: [f32; LANES],
+    stride: usize,
+}
+
+impl InteriorBlock<'_> {
+    /// The input pixels a run from `ox` reads in each row, from its first pixel's left tap
+    /// to its last pixel's right tap: `(start, length)` within the row.
+    #[inline(always)]
+    fn span(&self, ox: usize) -> (usize, usize) {
+        let (c, stride) = (self.channels, self.stride);
+        (
+            (ox * stride - 1) * c + self.first,
+            ((DEPTHWISE_PIXELS - 1) * stride + 2) * c + LANES,
+        )
+    }
+
+    /// Where pixel `q`'s tap `kx` starts within a row's span.
+    #[inline(always)]
+    fn tap_at(&self, q: usize, kx: usize) -> usize {
+        (q * self.stride + kx) * self.channels
+    }
+
+    /// The block's values of output pixel `ox` within the output row.
+    #[inline(always)]
+    fn out_at(&self, ox: usize) -> usize {
+        ox * self.channels + self.first
+    }
 }
 
 struct PortableDepthwise;
 
 impl DepthwiseInterior for PortableDepthwise {
     #[inline(always)]
-    fn run(
-        rows: [&[f32]; 3],
-        c: usize,
-        block: usize,
-        taps: &[[f32; LANES]; 9],
-        initial: [f32; LANES],
-        ox: usize,
-        stride: usize,
-        out_row: &mut [f32],
-    ) {
-        let mut acc = [initial; DEPTHWISE_PIXELS];
-        let (first, len) = depthwise_span(c, block, ox, stride);
-        for (row, row_taps) in rows.iter().zip(taps.chunks_exact(3)) {
+    fn run(block: &InteriorBlock, ox: usize, out_row: &mut [f32]) {
+        let mut acc = [block.initial; DEPTHWISE_PIXELS];
+        let (first, len) = block.span(ox);
+        for (row, row_taps) in block.rows.iter().zip(block.taps.chunks_exact(3)) {
             let span = &row[first..first + len];
             for (kx, tap) in row_taps.iter().enumerate() {
                 for (q, acc) in acc.iter_mut().enumerate() {
-                    let at = (q * stride + kx) * c;
+                    let at = block.tap_at(q, kx);
                     // SAFETY: at + LANES <= ((DEPTHWISE_PIXELS - 1) * stride + 2) * c +
                     // LANES, the span's length, since q < DEPTHWISE_PIXELS and kx <= 2. One
                     // checked slice per row instead of a check per load: with the checks
@@ -603,7 +612,7 @@ impl DepthwiseInterior for PortableDepthwise {
             }
         }
         for (q, acc) in acc.iter().enumerate() {
-            store_silu(&mut out_row[(ox + q) * c + block..][..LANES], acc);
+            store_silu(&mut out_row[block.out_at(ox + q)..][..LANES], acc);
         }
     }
 }
@@ -616,31 +625,22 @@ struct Avx512Depthwise;
 #[cfg(target_arch = "x86_64")]
 impl DepthwiseInterior for Avx512Depthwise {
     #[inline(always)]
-    fn run(
-        rows: [&[f32]; 3],
-        c: usize,
-        block: usize,
-        taps: &[[f32; LANES]; 9],
-        initial: [f32; LANES],
-        ox: usize,
-        stride: usize,
-        out_row: &mut [f32],
-    ) {
+    fn run(block: &InteriorBlock, ox: usize, out_row: &mut [f32]) {
         use std::arch::x86_64::{_mm512_fmadd_ps, _mm512_loadu_ps};
-        let (first, len) = depthwise_span(c, block, ox, stride);
+        let (first, len) = block.span(ox);
         // SAFETY: reached only from `depthwise3x3_silu_avx512`, which requires AVX-512F.
         // Each load reads 16 values of a tap or of the row's span at
         // (q * stride + kx) * c, and that plus 16 is at most the span's length
         // ((DEPTHWISE_PIXELS - 1) * stride + 2) * c + LANES, as q < DEPTHWISE_PIXELS and
         // kx <= 2.
         let acc = unsafe {
-            let mut acc = [_mm512_loadu_ps(initial.as_ptr()); DEPTHWISE_PIXELS];
-            for (row, row_taps) in rows.iter().zip(taps.chunks_exact(3)) {
+            let mut acc = [_mm512_loadu_ps(block.initial.as_ptr()); DEPTHWISE_PIXELS];
+            for (row, row_taps) in block.rows.iter().zip(block.taps.chunks_exact(3)) {
                 let span = row[first..first + len].as_ptr();
                 for (kx, tap) in row_taps.iter().enumerate() {
                     let tap = _mm512_loadu_ps(tap.as_ptr());
                     for (q, acc) in acc.iter_mut().enumerate() {
-                        let x = _mm512_loadu_ps(span.add((q * stride + kx) * c));
+                        let x = _mm512_loadu_ps(span.add(block.tap_at(q, kx)));
                         *acc = _mm512_fmadd_ps(x, tap, *acc);
                     }
                 }
@@ -649,7 +649,7 @@ impl DepthwiseInterior for Avx512Depthwise {
         };
         for (q, acc) in acc.into_iter().enumerate() {
             // SAFETY: as above.
-            unsafe { avx512::store_silu(&mut out_row[(ox + q) * c + block..][..LANES], acc) };
+            unsafe { avx512::store_silu(&mut out_row[block.out_at(ox + q)..][..LANES], acc) };
         }
     }
 }
@@ -692,12 +692,21 @@ fn depthwise3x3_rows<K: DepthwiseInterior>(
             }
             let mut initial = [0f32; LANES];
             initial.copy_from_slice(&bias[block..block + LANES]);
+            let interior_block = full_rows.map(|rows| InteriorBlock {
+                rows,
+                channels: c,
+                first: block,
+                taps: &taps,
+                initial,
+                stride,
+            });
             let mut ox = 0;
             while ox < out_width {
-                if let Some(full_rows) = full_rows
+                if let Some(interior_block) = interior_block
+                    .as_ref()
                     .filter(|_| interior.contains(&ox) && ox + DEPTHWISE_PIXELS <= interior.end)
                 {
-                    K::run(full_rows, c, block, &taps, initial, ox, stride, out_row);
+                    K::run(interior_block, ox, out_row);
                     ox += DEPTHWISE_PIXELS;
                 } else {
                     let acc = depthwise_one_pixel(input, block, rows, &taps, initial, ox, stride);

@@ -949,7 +949,7 @@ impl DensePixels for PortablePixels {
             }
         }
         for (p, acc) in acc.iter().enumerate() {
-            at.store_silu(ox + p, acc, out_row, c_out);
+            store_silu(at.target(ox + p, out_row, c_out), acc);
         }
     }
 }
@@ -990,9 +990,8 @@ impl DensePixels for Avx512Pixels {
             acc
         };
         for (p, acc) in acc.into_iter().enumerate() {
-            let target = &mut out_row[(ox + p) * c_out + at.channel..][..LANES];
             // SAFETY: as above.
-            unsafe { avx512::store_silu(target, acc) };
+            unsafe { avx512::store_silu(at.target(ox + p, out_row, c_out), acc) };
         }
     }
 }
@@ -1061,13 +1060,10 @@ impl DenseBlock<'_> {
         })
     }
 
-    /// Output pixel `x` of this block: `silu(sums)`.
+    /// This block's 16 values of output pixel `x` in an output row of `c_out` channels.
     #[inline(always)]
-    fn store_silu(&self, x: usize, sums: &[f32; LANES], out_row: &mut [f32], c_out: usize) {
-        let target = &mut out_row[x * c_out + self.channel..][..LANES];
-        for (t, &a) in target.iter_mut().zip(sums) {
-            *t = silu(a);
-        }
+    fn target<'o>(&self, x: usize, out_row: &'o mut [f32], c_out: usize) -> &'o mut [f32] {
+        &mut out_row[x * c_out + self.channel..][..LANES]
     }
 }
 

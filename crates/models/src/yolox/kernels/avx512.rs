@@ -80,8 +80,9 @@ pub(super) unsafe fn activate(values: &mut [f32], bias: &[f32], epilogue: Epilog
 /// Weights (input times output channels) up to which [`pointwise`] runs: 32 KB, so the
 /// whole matrix stays in L1 while the pixels pass. Larger ones (the 128 x 128 and wider
 /// convolutions of the 26x26 and 13x13 maps) go through `gemm`, whose packing and blocking
-/// pay there: 128 x 128 at 26x26 took 157 us on this kernel against `gemm`'s 145 (Intel VM,
-/// 2026-12-07), where 64 x 64 at 52x52 took 140 us against 162.
+/// pay there: with SiLU, 128 x 128 at 26x26 took 170 us on this kernel against 159 for
+/// `gemm` and the activation pass (Intel VM, 2026-12-07), where 64 x 64 at 52x52 took 175
+/// us against 191.
 pub(super) const MAX_WEIGHTS: usize = 128 * 64;
 
 /// A 1x1 convolution: for every pixel `p` and output `o`,
